@@ -1,0 +1,96 @@
+import { fromHex } from "./bytes.js";
+import { canonicalJson } from "./canonical-json.js";
+import { sha256 } from "./hash.js";
+import { isValidId } from "./tx.js";
+
+/** A key as written in genesis: its id and raw Ed25519 public key in hex. */
+export interface GenesisKey {
+  readonly keyId: string;
+  readonly publicKey: string;
+}
+
+/** A founding member of the consortium. */
+export interface GenesisInstitution {
+  readonly id: string;
+  readonly name: string;
+  readonly roles: readonly string[];
+  readonly keys: readonly GenesisKey[];
+}
+
+/** The chain's founding document. Every node loads the same one; its hash is in block 0. */
+export interface Genesis {
+  readonly chainId: string;
+  /** The genesis block's timestamp, Unix ms. */
+  readonly genesisTimeMs: number;
+  readonly institutions: readonly GenesisInstitution[];
+  /** Sequencers allowed to sign blocks, by id, with their raw public keys in hex. */
+  readonly sequencers: readonly { readonly id: string; readonly publicKey: string }[];
+  /** Validator nodes that sign execution receipts. */
+  readonly validators: readonly { readonly nodeId: string; readonly institutionId: string; readonly publicKey: string }[];
+  /** Finality: a block is final when more than quorumNumerator/quorumDenominator of validators agree. */
+  readonly finality: { readonly quorumNumerator: number; readonly quorumDenominator: number };
+}
+
+/** The roles Tally knows. */
+export const ROLES = ["bank", "enterprise", "exchange", "clearing", "warehouse", "oracle", "regulator", "issuer"] as const;
+
+/** sha256 of the canonical JSON of the genesis document. */
+export function genesisHash(g: Genesis): Uint8Array {
+  return sha256(new TextEncoder().encode(canonicalJson(g)));
+}
+
+function fail(msg: string): never {
+  throw new TypeError(`genesis: ${msg}`);
+}
+
+function isPublicKeyHex(s: unknown): s is string {
+  if (typeof s !== "string") return false;
+  try {
+    return fromHex(s).byteLength === 32;
+  } catch {
+    return false;
+  }
+}
+
+/** Validates a parsed genesis document, throwing a TypeError that names the bad field. */
+export function parseGenesis(v: unknown): Genesis {
+  if (typeof v !== "object" || v === null) fail("not an object");
+  const g = v as Record<string, unknown>;
+  if (typeof g.chainId !== "string" || !isValidId(g.chainId)) fail("chainId is missing or invalid");
+  if (typeof g.genesisTimeMs !== "number" || !Number.isSafeInteger(g.genesisTimeMs)) fail("genesisTimeMs must be an integer");
+  if (!Array.isArray(g.institutions) || g.institutions.length === 0) fail("institutions must be a non-empty array");
+  const seen = new Set<string>();
+  for (const i of g.institutions as Record<string, unknown>[]) {
+    if (typeof i.id !== "string" || !isValidId(i.id)) fail(`institution id ${String(i.id)} is invalid`);
+    if (seen.has(i.id)) fail(`institution ${i.id} is listed twice`);
+    seen.add(i.id);
+    if (typeof i.name !== "string") fail(`institution ${i.id}: name must be a string`);
+    if (!Array.isArray(i.roles) || i.roles.some((r) => !(ROLES as readonly unknown[]).includes(r))) fail(`institution ${i.id}: roles must be among ${ROLES.join(", ")}`);
+    if (!Array.isArray(i.keys) || i.keys.length === 0) fail(`institution ${i.id}: needs at least one key`);
+    for (const k of i.keys as Record<string, unknown>[]) {
+      if (typeof k.keyId !== "string" || !isValidId(k.keyId)) fail(`institution ${i.id}: key id invalid`);
+      if (!isPublicKeyHex(k.publicKey)) fail(`institution ${i.id}: key ${k.keyId} is not a 32-byte hex public key`);
+    }
+  }
+  if (!Array.isArray(g.sequencers) || g.sequencers.length === 0) fail("sequencers must be a non-empty array");
+  for (const s of g.sequencers as Record<string, unknown>[]) {
+    if (typeof s.id !== "string" || !isValidId(s.id)) fail("sequencer id invalid");
+    if (!isPublicKeyHex(s.publicKey)) fail(`sequencer ${s.id}: publicKey invalid`);
+  }
+  if (!Array.isArray(g.validators) || g.validators.length === 0) fail("validators must be a non-empty array");
+  for (const n of g.validators as Record<string, unknown>[]) {
+    if (typeof n.nodeId !== "string" || !isValidId(n.nodeId)) fail("validator nodeId invalid");
+    if (typeof n.institutionId !== "string" || !seen.has(n.institutionId)) fail(`validator ${n.nodeId}: institutionId must name a genesis institution`);
+    if (!isPublicKeyHex(n.publicKey)) fail(`validator ${n.nodeId}: publicKey invalid`);
+  }
+  const f = g.finality as Record<string, unknown> | undefined;
+  if (
+    typeof f !== "object" ||
+    typeof f.quorumNumerator !== "number" ||
+    typeof f.quorumDenominator !== "number" ||
+    !(f.quorumNumerator > 0 && f.quorumNumerator < f.quorumDenominator)
+  ) {
+    fail("finality must be {quorumNumerator, quorumDenominator} with 0 < numerator < denominator");
+  }
+  return v as Genesis;
+}
