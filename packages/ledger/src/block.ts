@@ -120,7 +120,10 @@ export function verifyBlock(b: SealedBlock, prev: ChainTip | undefined, genesis:
   };
   if (h.chainId !== genesis.chainId) fail("WRONG_CHAIN", `chain id ${h.chainId} is not ${genesis.chainId}`);
   if (prev === undefined) {
-    if (!bytesEqual(b.hash, genesisBlock(genesis).hash)) fail("GENESIS_MISMATCH", "is not this chain's genesis block");
+    // The header hash alone does not cover the txs or the signature: block 0 carries neither.
+    if (!bytesEqual(b.hash, genesisBlock(genesis).hash) || b.block.txs.length !== 0 || b.block.signature.byteLength !== 0) {
+      fail("GENESIS_MISMATCH", "is not this chain's genesis block");
+    }
     return;
   }
   if (h.height !== prev.height + 1n) fail("HEIGHT_GAP", `expected height ${prev.height + 1n}`);

@@ -43,6 +43,10 @@ function fail(msg: string): never {
   throw new TypeError(`genesis: ${msg}`);
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
 function isPublicKeyHex(s: unknown): s is string {
   if (typeof s !== "string") return false;
   try {
@@ -54,43 +58,63 @@ function isPublicKeyHex(s: unknown): s is string {
 
 /** Validates a parsed genesis document, throwing a TypeError that names the bad field. */
 export function parseGenesis(v: unknown): Genesis {
-  if (typeof v !== "object" || v === null) fail("not an object");
-  const g = v as Record<string, unknown>;
+  if (!isRecord(v)) fail("not an object");
+  const g = v;
   if (typeof g.chainId !== "string" || !isValidId(g.chainId)) fail("chainId is missing or invalid");
   if (typeof g.genesisTimeMs !== "number" || !Number.isSafeInteger(g.genesisTimeMs)) fail("genesisTimeMs must be an integer");
   if (!Array.isArray(g.institutions) || g.institutions.length === 0) fail("institutions must be a non-empty array");
   const seen = new Set<string>();
-  for (const i of g.institutions as Record<string, unknown>[]) {
+  for (const i of g.institutions as unknown[]) {
+    if (!isRecord(i)) fail("institutions must be objects");
     if (typeof i.id !== "string" || !isValidId(i.id)) fail(`institution id ${String(i.id)} is invalid`);
     if (seen.has(i.id)) fail(`institution ${i.id} is listed twice`);
     seen.add(i.id);
     if (typeof i.name !== "string") fail(`institution ${i.id}: name must be a string`);
     if (!Array.isArray(i.roles) || i.roles.some((r) => !(ROLES as readonly unknown[]).includes(r))) fail(`institution ${i.id}: roles must be among ${ROLES.join(", ")}`);
     if (!Array.isArray(i.keys) || i.keys.length === 0) fail(`institution ${i.id}: needs at least one key`);
-    for (const k of i.keys as Record<string, unknown>[]) {
+    const keyIds = new Set<string>();
+    for (const k of i.keys as unknown[]) {
+      if (!isRecord(k)) fail(`institution ${i.id}: keys must be objects`);
       if (typeof k.keyId !== "string" || !isValidId(k.keyId)) fail(`institution ${i.id}: key id invalid`);
+      if (keyIds.has(k.keyId)) fail(`institution ${i.id}: key ${k.keyId} is listed twice`);
+      keyIds.add(k.keyId);
       if (!isPublicKeyHex(k.publicKey)) fail(`institution ${i.id}: key ${k.keyId} is not a 32-byte hex public key`);
     }
   }
   if (!Array.isArray(g.sequencers) || g.sequencers.length === 0) fail("sequencers must be a non-empty array");
-  for (const s of g.sequencers as Record<string, unknown>[]) {
+  const sequencerIds = new Set<string>();
+  for (const s of g.sequencers as unknown[]) {
+    if (!isRecord(s)) fail("sequencers must be objects");
     if (typeof s.id !== "string" || !isValidId(s.id)) fail("sequencer id invalid");
+    if (sequencerIds.has(s.id)) fail(`sequencer ${s.id} is listed twice`);
+    sequencerIds.add(s.id);
     if (!isPublicKeyHex(s.publicKey)) fail(`sequencer ${s.id}: publicKey invalid`);
   }
   if (!Array.isArray(g.validators) || g.validators.length === 0) fail("validators must be a non-empty array");
-  for (const n of g.validators as Record<string, unknown>[]) {
+  const nodeIds = new Set<string>();
+  for (const n of g.validators as unknown[]) {
+    if (!isRecord(n)) fail("validators must be objects");
     if (typeof n.nodeId !== "string" || !isValidId(n.nodeId)) fail("validator nodeId invalid");
+    if (nodeIds.has(n.nodeId)) fail(`validator ${n.nodeId} is listed twice`);
+    nodeIds.add(n.nodeId);
     if (typeof n.institutionId !== "string" || !seen.has(n.institutionId)) fail(`validator ${n.nodeId}: institutionId must name a genesis institution`);
     if (!isPublicKeyHex(n.publicKey)) fail(`validator ${n.nodeId}: publicKey invalid`);
   }
-  const f = g.finality as Record<string, unknown> | undefined;
+  // Integers only: the genesis hash is canonical JSON, which refuses non-integer numbers.
+  const f = g.finality;
   if (
-    typeof f !== "object" ||
-    typeof f.quorumNumerator !== "number" ||
-    typeof f.quorumDenominator !== "number" ||
-    !(f.quorumNumerator > 0 && f.quorumNumerator < f.quorumDenominator)
+    !isRecord(f) ||
+    !Number.isSafeInteger(f.quorumNumerator) ||
+    !Number.isSafeInteger(f.quorumDenominator) ||
+    !((f.quorumNumerator as number) > 0 && (f.quorumNumerator as number) < (f.quorumDenominator as number))
   ) {
     fail("finality must be {quorumNumerator, quorumDenominator} with 0 < numerator < denominator");
   }
-  return v as Genesis;
+  // Any other field must survive canonical JSON too, or the genesis hash could not be computed.
+  try {
+    canonicalJson(v);
+  } catch (e) {
+    fail(`cannot be hashed: ${(e as Error).message}`);
+  }
+  return v as unknown as Genesis;
 }

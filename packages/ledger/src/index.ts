@@ -15,6 +15,7 @@ export {
 export { LIMITS } from "./limits.js";
 export {
   txIdOf,
+  leafTxId,
   isValidId,
   decodeSignedTx,
   verifyTxSignatures,

@@ -5,6 +5,17 @@ import { sha256 } from "./hash.js";
 
 const LEAF_PREFIX = new Uint8Array([0x00]);
 const NODE_PREFIX = new Uint8Array([0x01]);
+const HASH_BYTES = 32;
+
+// Tree sizes and indices may exceed 2^32, so the verifiers halve with arithmetic, not with
+// 32-bit shifts (x >>> 1 would silently drop the high bits of a large size).
+const half = (x: number): number => Math.floor(x / 2);
+const isOdd = (x: number): boolean => x % 2 === 1;
+
+function isPowerOfTwo(x: number): boolean {
+  while (x > 1 && !isOdd(x)) x = half(x);
+  return x === 1;
+}
 
 /** RFC 6962 leaf hash: SHA-256(0x00 || data). */
 export function leafHash(data: Uint8Array): Uint8Array {
@@ -67,27 +78,29 @@ export function inclusionProof(leaves: readonly Uint8Array[], index: number): Ui
   return inclusionProofFromLeafHashes(leaves.map(leafHash), index);
 }
 
-/** RFC 9162 2.1.3.2: verifies that leafHashValue is at index in a tree of treeSize with the given root. */
+/**
+ * RFC 9162 2.1.3.2: verifies that leafHashValue is at index in a tree of treeSize with the given root.
+ * The leaf hash and the root must be 32 bytes. Never throws.
+ */
 export function verifyInclusion(leafHashValue: Uint8Array, index: number, treeSize: number, proof: readonly Uint8Array[], root: Uint8Array): boolean {
-  if (!Number.isInteger(index) || !Number.isInteger(treeSize) || index < 0 || index >= treeSize) return false;
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0 || index >= treeSize) return false;
+  if (leafHashValue.byteLength !== HASH_BYTES || root.byteLength !== HASH_BYTES) return false;
   let fn = index;
   let sn = treeSize - 1;
   let r = leafHashValue;
   for (const p of proof) {
     if (sn === 0) return false;
-    if ((fn & 1) === 1 || fn === sn) {
+    if (isOdd(fn) || fn === sn) {
       r = nodeHash(p, r);
-      if ((fn & 1) === 0) {
-        while ((fn & 1) === 0 && fn !== 0) {
-          fn >>>= 1;
-          sn >>>= 1;
-        }
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
       }
     } else {
       r = nodeHash(r, p);
     }
-    fn >>>= 1;
-    sn >>>= 1;
+    fn = half(fn);
+    sn = half(sn);
   }
   return sn === 0 && bytesEqual(r, root);
 }
@@ -122,39 +135,36 @@ export function consistencyProof(leaves: readonly Uint8Array[], m: number): Uint
   return consistencyProofFromLeafHashes(leaves.map(leafHash), m);
 }
 
-/** RFC 9162 2.1.4.2: verifies that the tree of size `first` with firstRoot is a prefix of the tree of size `second`. */
+/** RFC 9162 2.1.4.2: verifies that the tree of size `first` with firstRoot is a prefix of the tree of size `second`. Never throws. */
 export function verifyConsistency(first: number, second: number, firstRoot: Uint8Array, secondRoot: Uint8Array, proof: readonly Uint8Array[]): boolean {
-  if (!Number.isInteger(first) || !Number.isInteger(second) || first < 0 || first > second) return false;
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 0 || first > second) return false;
   if (first === second) return proof.length === 0 && bytesEqual(firstRoot, secondRoot);
   // Every tree extends the empty tree; RFC 9162 defines no proof for it.
   if (first === 0) return proof.length === 0;
-  let c = [...proof];
-  if ((first & (first - 1)) === 0) c = [firstRoot, ...c];
-  if (c.length === 0) return false;
+  if (proof.length === 0) return false;
+  const c = isPowerOfTwo(first) ? [firstRoot, ...proof] : [...proof];
   let fn = first - 1;
   let sn = second - 1;
-  while ((fn & 1) === 1) {
-    fn >>>= 1;
-    sn >>>= 1;
+  while (isOdd(fn)) {
+    fn = half(fn);
+    sn = half(sn);
   }
   let fr = c[0]!;
   let sr = c[0]!;
   for (const p of c.slice(1)) {
     if (sn === 0) return false;
-    if ((fn & 1) === 1 || fn === sn) {
+    if (isOdd(fn) || fn === sn) {
       fr = nodeHash(p, fr);
       sr = nodeHash(p, sr);
-      if ((fn & 1) === 0) {
-        while ((fn & 1) === 0 && fn !== 0) {
-          fn >>>= 1;
-          sn >>>= 1;
-        }
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
       }
     } else {
       sr = nodeHash(sr, p);
     }
-    fn >>>= 1;
-    sn >>>= 1;
+    fn = half(fn);
+    sn = half(sn);
   }
   return bytesEqual(fr, firstRoot) && bytesEqual(sr, secondRoot) && sn === 0;
 }

@@ -146,3 +146,17 @@ export function signTx(body: TxBody, signers: readonly TxSigner[]): { raw: Uint8
   const signatures = signers.map((s) => ({ institutionId: s.institutionId, keyId: s.keyId, signature: ed25519Sign(s.key, bodyBytes) }));
   return { raw: SignedTx.encode({ body: bodyBytes, signatures }).finish(), id: txIdOf(bodyBytes) };
 }
+
+/**
+ * The id a block leaf is known by: the tx id when the leaf decodes as a SignedTx, else
+ * sha256 of the raw leaf, so even garbage that reached the stream has a stable id.
+ */
+export function leafTxId(raw: Uint8Array): Uint8Array {
+  try {
+    const body = SignedTx.decode(raw).body;
+    if (body.byteLength > 0) return txIdOf(body);
+  } catch {
+    // fall through: not a SignedTx
+  }
+  return sha256(raw);
+}

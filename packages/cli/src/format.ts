@@ -1,0 +1,19 @@
+import { TxStatus, type TxStatusUpdate } from "@tally/proto/gateway";
+import { TxOutcome, type Event } from "@tally/proto/types";
+import { fromUtf8, toHex } from "@tally/ledger";
+
+/** One line for a status update. */
+export function formatUpdate(u: TxStatusUpdate): string {
+  const id = toHex(u.txId).slice(0, 16);
+  const st = TxStatus[u.status]?.replace("TX_STATUS_", "") ?? String(u.status);
+  if (u.status !== TxStatus.TX_STATUS_COMMITTED) return `  ${id}… ${st}${u.height > 0n ? ` at height ${u.height}` : ""}${u.duplicate ? " (duplicate)" : ""}`;
+  const ok = u.result?.outcome === TxOutcome.TX_OUTCOME_COMMITTED;
+  return `  ${id}… COMMITTED at height ${u.height}: ${ok ? "OK" : `REJECTED ${u.result?.reasonCode}: ${u.result?.message}`}`;
+}
+
+/** One line for a regulator feed event. */
+export function formatEvent(e: Event): string {
+  const c = e.cursor!;
+  const at = `${c.height}:${c.txIndex}:${c.eventIndex}`.padEnd(10);
+  return `[regfeed] ${at} ${`${e.contract}.${e.type}`.padEnd(30)} ${e.assetId.padEnd(24)} by ${e.signer || "genesis"} ${fromUtf8(e.data)}`;
+}

@@ -1,0 +1,3 @@
+// The public surface of @tally/config, named one by one.
+export { Env, ConfigError } from "./env.js";
+export { loadGenesis, loadKeyFile, writeKeyFile, type KeyFile, type LoadedKey } from "./files.js";

@@ -1,0 +1,142 @@
+// The cash ledger (SCENARIOS.md §7): clearing banks issue tokenized deposits to members, and
+// members move them. A transfer needs a balance; there is no overdraft. Redemption is not here yet.
+import { InvariantError, type JsonValue } from "@tally/ledger";
+import { isRejection, rejection, type Contract, type ContractEvent, type Rejection, type StateSlice, type TxContext } from "../contract.js";
+import { eraseContract, eraseQuery } from "../erase-contract.js";
+import { WRITER_ROLES } from "../roles.js";
+import { AMOUNT_DIGITS_MAX, identifier, optionalString, parseArgs, positiveAmount, type Args } from "../schema.js";
+import { readDecimal, readObject, readString } from "../state-read.js";
+
+/** The cash contract's name in transactions and the registry. */
+export const CASH_CONTRACT = "cash";
+
+/** Longest transfer memo, in UTF-16 code units. */
+export const MEMO_LENGTH_MAX = 200;
+
+/** Largest balance an account may hold: as many digits as the largest amount, so balances stay bounded. */
+export const BALANCE_MAX = 10n ** BigInt(AMOUNT_DIGITS_MAX) - 1n;
+
+/** The cash state key of an institution's account: {balance: "<decimal minor units>"}. */
+export function accountKey(institution: string): string {
+  return `acct/${institution}`;
+}
+
+type CashCommand =
+  | { readonly action: "issue"; readonly to: string; readonly amount: bigint }
+  | { readonly action: "transfer"; readonly to: string; readonly amount: bigint; readonly memo: string | undefined };
+
+function parseIssue(args: Args): CashCommand | Rejection {
+  const a = parseArgs(args, { to: identifier, amount: positiveAmount });
+  return isRejection(a) ? a : { action: "issue", to: a.to, amount: a.amount };
+}
+
+function parseTransfer(args: Args): CashCommand | Rejection {
+  const a = parseArgs(args, { to: identifier, amount: positiveAmount, memo: optionalString(MEMO_LENGTH_MAX) });
+  return isRejection(a) ? a : { action: "transfer", to: a.to, amount: a.amount, memo: a.memo };
+}
+
+function balanceOf(state: StateSlice, institution: string): bigint {
+  const v = state.get(accountKey(institution));
+  return v === undefined ? 0n : readDecimal(readObject(v, `cash account ${institution}`), "balance", `cash account ${institution}`);
+}
+
+function account(balance: bigint): JsonValue {
+  return { balance: balance.toString() };
+}
+
+function unknownAccount(to: string): Rejection {
+  return rejection("UNKNOWN_ACCOUNT", `${to} is not a member and cannot hold an account`);
+}
+
+function overLimit(to: string, balance: bigint): Rejection {
+  return rejection("BALANCE_LIMIT", `account ${to} would hold ${balance}, above the limit of ${BALANCE_MAX}`);
+}
+
+function decide(cmd: CashCommand, state: StateSlice, ctx: TxContext): readonly ContractEvent[] | Rejection {
+  switch (cmd.action) {
+    case "issue": {
+      const issuer = ctx.signer;
+      if (!ctx.members.has(cmd.to)) return unknownAccount(cmd.to);
+      const after = balanceOf(state, cmd.to) + cmd.amount;
+      if (after > BALANCE_MAX) return overLimit(cmd.to, after);
+      const parties = issuer === cmd.to ? [issuer] : [issuer, cmd.to];
+      return [{ type: "CashIssued", assetId: accountKey(cmd.to), parties, data: { issuer, to: cmd.to, amount: cmd.amount.toString() } }];
+    }
+    case "transfer": {
+      const from = ctx.signer;
+      if (cmd.to === from) return rejection("SELF_TRANSFER", `${from} cannot transfer to itself`);
+      if (!ctx.members.has(cmd.to)) return unknownAccount(cmd.to);
+      const balance = balanceOf(state, from);
+      if (balance < cmd.amount) return rejection("INSUFFICIENT_FUNDS", `${from} holds ${balance}, less than ${cmd.amount}`);
+      const after = balanceOf(state, cmd.to) + cmd.amount;
+      if (after > BALANCE_MAX) return overLimit(cmd.to, after);
+      return [
+        {
+          type: "CashTransferred",
+          assetId: accountKey(from),
+          parties: [from, cmd.to],
+          data: { from, to: cmd.to, amount: cmd.amount.toString(), memo: cmd.memo ?? null },
+        },
+      ];
+    }
+    default: {
+      const never: never = cmd;
+      throw new InvariantError(`unknown cash command ${(never as { action: string }).action}`, "CONTRACT_STATE");
+    }
+  }
+}
+
+function evolve(state: StateSlice, event: ContractEvent): ReadonlyMap<string, JsonValue | null> {
+  const what = `cash ${event.type}`;
+  const data = readObject(event.data, what);
+  const amount = readDecimal(data, "amount", what);
+  switch (event.type) {
+    case "CashIssued": {
+      const to = readString(data, "to", what);
+      return new Map([[accountKey(to), account(balanceOf(state, to) + amount)]]);
+    }
+    case "CashTransferred": {
+      const from = readString(data, "from", what);
+      const to = readString(data, "to", what);
+      const left = balanceOf(state, from) - amount;
+      if (left < 0n) throw new InvariantError(`CashTransferred overdraws ${from}`, "CONTRACT_STATE");
+      // Read to after from: from and to differ (decide refuses SELF_TRANSFER).
+      return new Map([
+        [accountKey(from), account(left)],
+        [accountKey(to), account(balanceOf(state, to) + amount)],
+      ]);
+    }
+    default:
+      throw new InvariantError(`cash cannot fold event ${event.type}`, "CONTRACT_STATE");
+  }
+}
+
+/** The cash contract. State: `acct/<institution>` → {balance: "<decimal minor units>"}; absent means 0. */
+export const cash: Contract = eraseContract<CashCommand>({
+  name: CASH_CONTRACT,
+  actions: {
+    issue: { roles: ["clearing"], parse: parseIssue },
+    transfer: { roles: WRITER_ROLES, parse: parseTransfer },
+  },
+  keys: (cmd, ctx) => {
+    switch (cmd.action) {
+      case "issue":
+        return [accountKey(cmd.to)];
+      case "transfer":
+        return cmd.to === ctx.signer ? [accountKey(ctx.signer)] : [accountKey(ctx.signer), accountKey(cmd.to)];
+      default: {
+        const never: never = cmd;
+        throw new InvariantError(`unknown cash command ${(never as { action: string }).action}`, "CONTRACT_STATE");
+      }
+    }
+  },
+  decide,
+  evolve,
+  queries: {
+    balance: eraseQuery<{ readonly account: string }>({
+      parse: (args) => parseArgs(args, { account: identifier }),
+      keys: (q) => [accountKey(q.account)],
+      run: (q, state) => ({ account: q.account, balance: balanceOf(state, q.account).toString() }),
+    }),
+  },
+});

@@ -1,0 +1,38 @@
+// The public surface of @tally/contracts, named one by one.
+export {
+  rejection,
+  isRejection,
+  type Rejection,
+  type ContractEvent,
+  type MemberView,
+  type TxContext,
+  type StateSlice,
+  type ActionSpec,
+  type QuerySpec,
+  type Contract,
+} from "./contract.js";
+export { ANY_ROLE, WRITER_ROLES } from "./roles.js";
+export { builtinContracts } from "./registry.js";
+export {
+  prepareCommand,
+  runCommand,
+  foldEvents,
+  prepareQuery,
+  runQuery,
+  type PreparedCommand,
+  type CommandOutcome,
+  type PreparedQuery,
+} from "./run.js";
+export { membershipGenesisEvents } from "./membership/genesis-events.js";
+export { membershipView, keyLookupFromMembership, membersFromMembership, type MembershipView } from "./membership/membership-view.js";
+export {
+  MEMBERSHIP_CONTRACT,
+  MEMBERSHIP_INDEX_KEY,
+  INSTITUTION_KEY_PREFIX,
+  institutionKey,
+  parseInstitutionEntry,
+  type InstitutionEntry,
+  type KeyEntry,
+} from "./membership/institution-entry.js";
+export { CASH_CONTRACT, accountKey } from "./cash/cash.js";
+export { NOTARY_CONTRACT, documentKey } from "./notary/notary.js";

@@ -1,0 +1,48 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { InvariantError, fromHex } from "@tally/ledger";
+import { expectAccepted, given } from "../testing/given-when-then.js";
+import { TEST_GENESIS, fixtureKey } from "../testing/test-genesis.js";
+import { membershipGenesisEvents } from "./genesis-events.js";
+import { keyLookupFromMembership, membersFromMembership, membershipView } from "./membership-view.js";
+
+const state = given("membership", membershipGenesisEvents(TEST_GENESIS)).state;
+
+test("the key lookup finds every genesis key as active, with its raw bytes", () => {
+  const lookup = keyLookupFromMembership(state.values());
+  for (const i of TEST_GENESIS.institutions) {
+    for (const k of i.keys) assert.deepEqual(lookup(i.id, k.keyId), { publicKey: fromHex(k.publicKey), active: true });
+  }
+  assert.equal(lookup("bank-a", "k9"), undefined);
+  assert.equal(lookup("nobody", "k1"), undefined);
+});
+
+test("a revoked key is known but inactive", () => {
+  const then = expectAccepted(
+    given("membership", membershipGenesisEvents(TEST_GENESIS)).when({ signer: "bank-a", action: "revoke-key", args: { keyId: "k1" } }),
+  );
+  const lookup = keyLookupFromMembership(then.state.values());
+  assert.deepEqual(lookup("bank-a", "k1"), { publicKey: fromHex(fixtureKey(0x21)), active: false });
+  assert.equal(lookup("bank-a", "k2")?.active, true);
+});
+
+test("the member map holds every institution's roles and skips the index", () => {
+  const members = membersFromMembership(state.values());
+  assert.deepEqual(
+    [...members].sort(([a], [b]) => (a < b ? -1 : 1)),
+    [
+      ["bank-a", { roles: ["bank"] }],
+      ["bank-b", { roles: ["bank"] }],
+      ["clear-a", { roles: ["clearing", "bank"] }],
+      ["ent-a", { roles: ["enterprise"] }],
+      ["reg", { roles: ["regulator"] }],
+    ],
+  );
+  assert.equal(membershipView([]).members.size, 0);
+});
+
+test("a malformed institution entry is an invariant violation", () => {
+  assert.throws(() => membershipView([{ id: "x", name: "X", roles: ["bank"] }]), InvariantError);
+  assert.throws(() => membershipView([{ id: "x", name: "X", roles: "bank", keys: [] }]), InvariantError);
+  assert.throws(() => membershipView(["inst/x"]), InvariantError);
+});

@@ -1,0 +1,141 @@
+import { readFileSync } from "node:fs";
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import { loadFileDescriptorSetFromBuffer } from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation } from "grpc-health-check";
+import { RpcError, toServiceError } from "./rpc-error.js";
+
+const MALFORMED = Symbol("malformed");
+interface Malformed {
+  readonly [MALFORMED]: string;
+}
+function isMalformed(v: unknown): v is Malformed {
+  return typeof v === "object" && v !== null && MALFORMED in v;
+}
+
+/** A unary handler: returns the response or throws (RpcError for a chosen status). */
+export type UnaryHandler<Req, Res> = (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>;
+/** A server-streaming handler: writes to the call, resolves when done, or throws. */
+export type StreamHandler<Req, Res> = (req: Req, call: ServerWritableStream<Req, Res>) => Promise<void>;
+
+/**
+ * Wraps a ts-proto service definition and async handlers so that:
+ * - a request that does not decode gets INVALID_ARGUMENT (grpc-js would say INTERNAL);
+ * - a thrown RpcError becomes its status with a tally-reason; anything else INTERNAL;
+ * - a rejected promise never escapes as an unhandled rejection.
+ */
+export function wrapService(
+  definition: ServiceDefinition,
+  handlers: Record<string, UnaryHandler<any, any> | StreamHandler<any, any>>,
+): { definition: ServiceDefinition; implementation: UntypedServiceImplementation } {
+  const def: Record<string, ServiceDefinition[string]> = {};
+  const impl: UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const handler = handlers[name];
+    if (handler === undefined) throw new Error(`no handler for ${method.path}`);
+    def[name] = {
+      ...method,
+      requestDeserialize: (b: Buffer) => {
+        try {
+          return method.requestDeserialize(b);
+        } catch (e) {
+          return { [MALFORMED]: (e as Error).message } satisfies Malformed;
+        }
+      },
+    };
+    if (method.responseStream) {
+      impl[name] = (call: ServerWritableStream<unknown, unknown>) => {
+        if (isMalformed(call.request)) {
+          call.emit("error", toServiceError(new RpcError(status.INVALID_ARGUMENT, `malformed request: ${call.request[MALFORMED]}`, "MALFORMED")));
+          return;
+        }
+        (handler as StreamHandler<unknown, unknown>)(call.request, call).then(
+          () => call.end(),
+          (e: unknown) => call.emit("error", toServiceError(e)),
+        );
+      };
+    } else {
+      impl[name] = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => {
+        if (isMalformed(call.request)) {
+          cb(toServiceError(new RpcError(status.INVALID_ARGUMENT, `malformed request: ${call.request[MALFORMED]}`, "MALFORMED")));
+          return;
+        }
+        (handler as UnaryHandler<unknown, unknown>)(call.request, call).then(
+          (res) => cb(null, res),
+          (e: unknown) => cb(toServiceError(e)),
+        );
+      };
+    }
+  }
+  return { definition: def as ServiceDefinition, implementation: impl };
+}
+
+/** A running gRPC server with its bound address and health service. */
+export interface RunningServer {
+  readonly server: Server;
+  readonly address: string;
+  readonly port: number;
+  readonly health: HealthImplementation;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Options for startServer. */
+export interface ServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly services: readonly { definition: ServiceDefinition; implementation: UntypedServiceImplementation }[];
+  /** Service names reported by grpc.health.v1, all SERVING once started. */
+  readonly healthNames: readonly string[];
+  /** A FileDescriptorSet (from `buf build`) to serve reflection from. */
+  readonly descriptorSetPath?: string;
+  readonly credentials?: ServerCredentials;
+  /** Largest request accepted, bytes. */
+  readonly receiveBytesMax?: number;
+}
+
+/** Starts a gRPC server with health (grpc.health.v1) and, optionally, reflection. */
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const server = new Server({
+    "grpc.max_receive_message_length": o.receiveBytesMax ?? 1024 * 1024,
+    "grpc.keepalive_permit_without_calls": 1,
+  });
+  for (const s of o.services) server.addService(s.definition, s.implementation);
+  const health = new HealthImplementation(Object.fromEntries([["", "SERVING"], ...o.healthNames.map((n) => [n, "SERVING"])]));
+  health.addToServer(server);
+  if (o.descriptorSetPath !== undefined) {
+    const pkg = loadFileDescriptorSetFromBuffer(readFileSync(o.descriptorSetPath));
+    new ReflectionService(pkg).addToServer(server);
+  }
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${o.host}:${o.port}`, o.credentials ?? ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  const address = `${o.host.includes(":") ? `[${o.host}]` : o.host}:${port}`;
+  return {
+    server,
+    address,
+    port,
+    health,
+    stop: (graceMs = 2000) =>
+      new Promise<void>((resolve) => {
+        for (const n of ["", ...o.healthNames]) health.setStatus(n, "NOT_SERVING");
+        const t = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      }),
+  };
+}

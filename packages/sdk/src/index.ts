@@ -1,0 +1,4 @@
+// The public surface of @tally/sdk, named one by one.
+export { TallyClient, TallyError, type TxOptions, type SignedTransaction } from "./tally-client.js";
+export { verifyInclusionProof, type InclusionProof } from "./verify-proof.js";
+export { signerFromKeyFile } from "./key-file.js";

@@ -1,0 +1,95 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeKeyFile } from "@tally/config";
+import { signingKeyFromSeed, toHex, type Genesis } from "@tally/ledger";
+
+/** Who is in a consortium and where they run. */
+export interface ConsortiumPlan {
+  readonly chainId: string;
+  readonly institutions: readonly { id: string; name: string; roles: string[]; node: string }[];
+  /** Validator nodes, each owned by an institution; one may host the regulator feed. */
+  readonly nodes: readonly { id: string; institution: string; regfeed?: boolean }[];
+  /** Sequencers, the first being the master. */
+  readonly sequencers: readonly { id: string; institution: string }[];
+}
+
+/** The seed's sample consortium: an exchange and a clearing house run the ordering tier, four validator nodes. */
+export const SAMPLE_CONSORTIUM: ConsortiumPlan = {
+  chainId: "tally-local",
+  institutions: [
+    { id: "exchange", name: "Consortium Exchange", roles: ["exchange"], node: "node-exchange" },
+    { id: "clearing", name: "Clearing House", roles: ["clearing"], node: "node-clearing" },
+    { id: "bank-a", name: "Bank A", roles: ["bank"], node: "node-bank-a" },
+    { id: "bank-b", name: "Bank B", roles: ["bank"], node: "node-clearing" },
+    { id: "enterprise-a", name: "Enterprise A", roles: ["enterprise"], node: "node-bank-a" },
+    { id: "enterprise-b", name: "Enterprise B", roles: ["enterprise"], node: "node-exchange" },
+    { id: "warehouse", name: "Bonded Warehouse", roles: ["warehouse"], node: "node-bank-a" },
+    { id: "regulator", name: "Financial Regulator", roles: ["regulator"], node: "node-regulator" },
+  ],
+  nodes: [
+    { id: "node-exchange", institution: "exchange" },
+    { id: "node-clearing", institution: "clearing" },
+    { id: "node-bank-a", institution: "bank-a" },
+    { id: "node-regulator", institution: "regulator", regfeed: true },
+  ],
+  sequencers: [
+    { id: "seq-exchange", institution: "exchange" },
+    { id: "seq-clearing", institution: "clearing" },
+  ],
+};
+
+/** Paths of the files a consortium runs from. */
+export interface ConsortiumFiles {
+  readonly genesisFile: string;
+  readonly genesis: Genesis;
+  /** Key file by institution, node or sequencer id. */
+  readonly keyFiles: ReadonlyMap<string, string>;
+}
+
+function newKey(dir: string, owner: string, keyId: string): { file: string; publicKey: string } {
+  const seed = randomBytes(32);
+  const publicKey = toHex(signingKeyFromSeed(seed).publicKey);
+  const file = join(dir, `${owner}.json`);
+  writeKeyFile(file, { owner, keyId, publicKey, seed: toHex(seed) });
+  return { file, publicKey };
+}
+
+/** Creates fresh keys (mode 0600) and a genesis file for a plan under dir. */
+export function writeConsortium(dir: string, plan: ConsortiumPlan, genesisTimeMs: number): ConsortiumFiles {
+  const keysDir = join(dir, "keys");
+  mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+  const keyFiles = new Map<string, string>();
+  const institutions = plan.institutions.map((i) => {
+    const k = newKey(keysDir, i.id, "k1");
+    keyFiles.set(i.id, k.file);
+    return { id: i.id, name: i.name, roles: i.roles, keys: [{ keyId: "k1", publicKey: k.publicKey }] };
+  });
+  const validators = plan.nodes.map((n) => {
+    const k = newKey(keysDir, n.id, "node");
+    keyFiles.set(n.id, k.file);
+    return { nodeId: n.id, institutionId: n.institution, publicKey: k.publicKey };
+  });
+  const sequencers = plan.sequencers.map((s) => {
+    const k = newKey(keysDir, s.id, "seq");
+    keyFiles.set(s.id, k.file);
+    return { id: s.id, publicKey: k.publicKey };
+  });
+  const genesis: Genesis = {
+    chainId: plan.chainId,
+    genesisTimeMs,
+    institutions,
+    sequencers,
+    validators,
+    finality: { quorumNumerator: 2, quorumDenominator: 3 },
+  };
+  const genesisFile = join(dir, "genesis.json");
+  writeFileSync(genesisFile, JSON.stringify(genesis, null, 2) + "\n");
+  return { genesisFile, genesis, keyFiles };
+}
+
+/** The files of a consortium already written under dir by writeConsortium. */
+export function consortiumFilesIn(dir: string, plan: ConsortiumPlan, genesis: Genesis): ConsortiumFiles {
+  const ids = [...plan.institutions.map((i) => i.id), ...plan.nodes.map((n) => n.id), ...plan.sequencers.map((s) => s.id)];
+  return { genesisFile: join(dir, "genesis.json"), genesis, keyFiles: new Map(ids.map((id) => [id, join(dir, "keys", `${id}.json`)])) };
+}

@@ -1,0 +1,8 @@
+// The public surface of @tally/testkit, named one by one.
+export { freePort } from "./ports.js";
+export { waitFor } from "./wait.js";
+export { testNatsUrl, testPgAdminUrl, uniqueSuffix, uniqueNamespace, createTestDatabase } from "./test-env.js";
+export { ServiceProcess, serviceEntry, repoRoot } from "./service-process.js";
+export { SAMPLE_CONSORTIUM, writeConsortium, consortiumFilesIn, type ConsortiumPlan, type ConsortiumFiles } from "./consortium.js";
+export { LocalNetwork, type LocalNetworkOptions, type NetworkFile } from "./local-network.js";
+export { findNatsServer, startNatsServer, NATS_INSTALL_HINT, type StartedNats } from "./nats-server.js";

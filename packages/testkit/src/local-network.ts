@@ -1,0 +1,152 @@
+import { writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { createDatabaseIfMissing, databaseUrl } from "@tally/db";
+import type { ConsortiumFiles, ConsortiumPlan } from "./consortium.js";
+import { freePort } from "./ports.js";
+import { ServiceProcess, serviceEntry } from "./service-process.js";
+
+/** The endpoints of a running network, as written to network.json. Other tools read this shape. */
+export interface NetworkFile {
+  chainId: string;
+  nats: string;
+  namespace: string;
+  genesisFile: string;
+  institutions: { id: string; roles: string[]; node: string; gateway: string; keyFile: string }[];
+  nodes: { id: string; database: string; gateway: string; blockstore: string; executor: string; keyFile: string }[];
+  sequencers: { id: string; admin: string }[];
+  regfeed: string;
+}
+
+/** Options for starting a local network. */
+export interface LocalNetworkOptions {
+  readonly dir: string;
+  readonly plan: ConsortiumPlan;
+  readonly files: ConsortiumFiles;
+  readonly natsUrl: string;
+  /** A URL with rights to create the nodes' databases. */
+  readonly pgAdminUrl: string;
+  readonly namespace: string;
+  /** Database name prefix; one database per node. */
+  readonly databasePrefix: string;
+  /** How many sequencers to run (from the plan's first). */
+  readonly sequencersToRun?: number;
+  readonly echoLogs?: boolean;
+  readonly env?: Record<string, string>;
+}
+
+/** A consortium running as one process per service on this machine. */
+export class LocalNetwork {
+  readonly processes = new Map<string, ServiceProcess>();
+  private readonly envs = new Map<string, { entry: string; env: Record<string, string>; ready: RegExp }>();
+
+  private constructor(
+    readonly endpoints: NetworkFile,
+    private readonly opts: LocalNetworkOptions,
+  ) {}
+
+  /** Creates each node's database and starts every service, node by node, waiting until each listens. */
+  static async start(o: LocalNetworkOptions): Promise<LocalNetwork> {
+    const common = { NATS_URL: o.natsUrl, TALLY_NAMESPACE: o.namespace, GENESIS_FILE: o.files.genesisFile, LOG_LEVEL: "info", ...o.env };
+    const nodes: NetworkFile["nodes"] = [];
+    const plans: { name: string; entry: string; env: Record<string, string>; ready: RegExp; node?: string }[] = [];
+    let regfeed = "";
+    for (const n of o.plan.nodes) {
+      const dbName = `${o.databasePrefix}_${n.id.replace(/[^a-z0-9]/g, "_")}`;
+      await createDatabaseIfMissing(o.pgAdminUrl, dbName);
+      const db = databaseUrl(o.pgAdminUrl, dbName);
+      const [bs, ex, gw] = [await freePort(), await freePort(), await freePort()];
+      const nodeEnv = { ...common, NODE_ID: n.id, DATABASE_URL: db, NODE_KEY_FILE: o.files.keyFiles.get(n.id)! };
+      plans.push({ name: `${n.id}/blockstore`, entry: serviceEntry("blockstore"), env: { ...nodeEnv, GRPC_ADDR: `127.0.0.1:${bs}` }, ready: /blockstore listening/, node: n.id });
+      plans.push({ name: `${n.id}/executor`, entry: serviceEntry("executor"), env: { ...nodeEnv, GRPC_ADDR: `127.0.0.1:${ex}` }, ready: /executor listening/, node: n.id });
+      plans.push({
+        name: `${n.id}/gateway`,
+        entry: serviceEntry("gateway"),
+        env: { ...nodeEnv, GRPC_ADDR: `127.0.0.1:${gw}`, EXECUTOR_ADDR: `127.0.0.1:${ex}`, GATEWAY_INSECURE: "true" },
+        ready: /gateway listening/,
+        node: n.id,
+      });
+      if (n.regfeed === true) {
+        const rf = await freePort();
+        regfeed = `127.0.0.1:${rf}`;
+        plans.push({ name: `${n.id}/regfeed`, entry: serviceEntry("regfeed"), env: { ...nodeEnv, GRPC_ADDR: regfeed }, ready: /regfeed listening/, node: n.id });
+      }
+      nodes.push({ id: n.id, database: db, gateway: `127.0.0.1:${gw}`, blockstore: `127.0.0.1:${bs}`, executor: `127.0.0.1:${ex}`, keyFile: rel(o.dir, o.files.keyFiles.get(n.id)!) });
+    }
+    const sequencers: NetworkFile["sequencers"] = [];
+    for (const s of o.plan.sequencers.slice(0, o.sequencersToRun ?? 1)) {
+      const port = await freePort();
+      sequencers.push({ id: s.id, admin: `127.0.0.1:${port}` });
+      plans.push({
+        name: `${s.id}`,
+        entry: serviceEntry("sequencer"),
+        env: { ...common, SEQUENCER_ID: s.id, SEQUENCER_KEY_FILE: o.files.keyFiles.get(s.id)!, ADMIN_GRPC_ADDR: `127.0.0.1:${port}` },
+        ready: /sequencer admin listening/,
+      });
+    }
+    const endpoints: NetworkFile = {
+      chainId: o.plan.chainId,
+      nats: o.natsUrl,
+      namespace: o.namespace,
+      genesisFile: rel(o.dir, o.files.genesisFile),
+      institutions: o.plan.institutions.map((i) => ({
+        id: i.id,
+        roles: i.roles,
+        node: i.node,
+        gateway: nodes.find((n) => n.id === i.node)?.gateway ?? "",
+        keyFile: rel(o.dir, o.files.keyFiles.get(i.id)!),
+      })),
+      nodes,
+      sequencers,
+      regfeed,
+    };
+    const net = new LocalNetwork(endpoints, o);
+    for (const p of plans) net.envs.set(p.name, { entry: p.entry, env: p.env, ready: p.ready });
+    try {
+      // Within a node, services start one after another (the first runs the migrations);
+      // nodes start side by side.
+      const byNode = new Map<string, typeof plans>();
+      for (const p of plans) {
+        const k = p.node ?? "ordering";
+        byNode.set(k, [...(byNode.get(k) ?? []), p]);
+      }
+      const ordering = byNode.get("ordering") ?? [];
+      byNode.delete("ordering");
+      await Promise.all([...byNode.values()].map(async (ps) => {
+        for (const p of ps) await net.startOne(p.name);
+      }));
+      for (const p of ordering) await net.startOne(p.name);
+    } catch (e) {
+      await net.stop();
+      throw e;
+    }
+    return net;
+  }
+
+  /** Starts (or restarts) one service by name, e.g. "node-bank-a/executor", and waits until it listens. */
+  async startOne(name: string): Promise<ServiceProcess> {
+    const spec = this.envs.get(name);
+    if (spec === undefined) throw new Error(`no service ${name}`);
+    const p = new ServiceProcess(name, spec.entry, spec.env, this.opts.echoLogs ?? false);
+    this.processes.set(name, p);
+    await p.waitForLine(spec.ready, 30_000);
+    return p;
+  }
+
+  /** Writes network.json. Key and genesis paths are relative to the directory holding it. */
+  writeNetworkFile(path = join(this.opts.dir, "network.json")): string {
+    writeFileSync(path, JSON.stringify(this.endpoints, null, 2) + "\n");
+    return path;
+  }
+
+  /** Stops every service (SIGTERM, then SIGKILL after a grace period), sequencers first. */
+  async stop(): Promise<void> {
+    const all = [...this.processes.values()];
+    const seqs = all.filter((p) => !p.name.includes("/"));
+    await Promise.all(seqs.map((p) => p.stop("SIGTERM", 3000)));
+    await Promise.all(all.filter((p) => p.name.includes("/")).map((p) => p.stop("SIGTERM", 3000)));
+  }
+}
+
+function rel(dir: string, p: string): string {
+  return relative(dir, p) || p;
+}

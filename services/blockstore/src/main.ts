@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// The blockstore's imperative shell: reads config, builds connections, starts.
+import { descriptorSetPath } from "@tally/proto/descriptor";
+import { BlockFollower, busNames, connectBus, ensureStreams } from "@tally/bus";
+import { Env, loadGenesis } from "@tally/config";
+import { HeightSignal, listenHeights, migrateToLatest, openDb } from "@tally/db";
+import { startServer } from "@tally/rpc";
+import { createLogger } from "@tally/telemetry";
+import { BlockStore } from "./block-store.js";
+import { blockstoreService } from "./blockstore-service.js";
+import { runBlockstore } from "./blockstore.js";
+
+const env = new Env();
+const nodeId = env.str("NODE_ID");
+const log = createLogger("blockstore", { nodeId });
+
+async function main(): Promise<void> {
+  const genesis = loadGenesis(env.str("GENESIS_FILE"));
+  const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
+  const listen = env.addr("GRPC_ADDR", "127.0.0.1:0");
+  const dbUrl = env.str("DATABASE_URL");
+  const db = openDb(dbUrl);
+  await migrateToLatest(db);
+  const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `blockstore-${nodeId}` });
+  await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
+  const store = new BlockStore(db);
+  const signal = new HeightSignal(500);
+  const listener = await listenHeights(dbUrl, (n) => n.source === "blockstore" && signal.notify());
+  const server = await startServer({
+    host: listen.host,
+    port: listen.port,
+    healthNames: ["tally.v1.BlockstoreService"],
+    descriptorSetPath,
+    services: [blockstoreService(store, genesis.chainId, (_h, s) => signal.wait(s))],
+  });
+  log.info({ grpc: server.address }, "blockstore listening");
+  const follower = new BlockFollower(bus, names);
+  const shutdown = async (code: number): Promise<void> => {
+    await follower.close().catch(() => undefined);
+    await server.stop(1000);
+    await listener.close().catch(() => undefined);
+    await bus.nc.drain().catch(() => undefined);
+    await db.destroy();
+    process.exit(code);
+  };
+  process.on("SIGTERM", () => void shutdown(0));
+  process.on("SIGINT", () => void shutdown(0));
+  await runBlockstore({ store, follower, genesis, log });
+}
+
+main().catch((e: unknown) => {
+  log.fatal({ err: e }, "blockstore stopped");
+  process.exit(1);
+});

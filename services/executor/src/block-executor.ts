@@ -1,0 +1,212 @@
+import {
+  MEMBERSHIP_CONTRACT,
+  isRejection,
+  membershipGenesisEvents,
+  membershipView,
+  prepareCommand,
+  runCommand,
+  foldEvents,
+  type Contract,
+  type ContractEvent,
+  type MembershipView,
+  type TxContext,
+} from "@tally/contracts";
+import {
+  checkTxContext,
+  decodeSignedTx,
+  eventsRoot,
+  leafTxId,
+  nextStateRoot,
+  toHex,
+  verifyTxSignatures,
+  ZERO_HASH,
+  type Genesis,
+  type JsonValue,
+  type SealedBlock,
+} from "@tally/ledger";
+import type { StateReader } from "./state-reader.js";
+
+/** One transaction's outcome in a block. */
+export interface TxOutcomeRow {
+  readonly txIndex: number;
+  readonly txId: Uint8Array;
+  readonly committed: boolean;
+  readonly reasonCode: string;
+  readonly message: string;
+  readonly signer: string;
+  readonly contract: string;
+  readonly action: string;
+}
+
+/** One event as stored and streamed. */
+export interface EventRow {
+  readonly txIndex: number;
+  readonly eventIndex: number;
+  readonly txId: Uint8Array;
+  readonly contract: string;
+  readonly event: ContractEvent;
+  readonly signer: string;
+}
+
+/** Everything a block changes, ready to be written in one database transaction. */
+export interface BlockEffects {
+  readonly height: bigint;
+  readonly blockHash: Uint8Array;
+  readonly blockTimeMs: bigint;
+  readonly lastTxsSeq: bigint;
+  readonly results: readonly TxOutcomeRow[];
+  readonly events: readonly EventRow[];
+  /** contract → key → new value (null deletes). */
+  readonly updates: ReadonlyMap<string, ReadonlyMap<string, JsonValue | null>>;
+  readonly stateRoot: Uint8Array;
+}
+
+/** What the executor knows between blocks. */
+export interface ExecutorState {
+  readonly stateRoot: Uint8Array;
+  /** Every membership state value, by key: the source of keys and roles. */
+  readonly membership: ReadonlyMap<string, JsonValue>;
+}
+
+/** Tells which of the given tx ids already have a result in an earlier block. */
+export type SeenTxIds = (ids: readonly Uint8Array[]) => Promise<Set<string>>;
+
+/** The effects of block 0: the genesis institutions, admitted through the membership contract. */
+export function genesisEffects(genesis: Genesis, contracts: ReadonlyMap<string, Contract>, block: SealedBlock): BlockEffects {
+  const membership = contracts.get(MEMBERSHIP_CONTRACT);
+  if (membership === undefined) throw new Error("the membership contract is not registered");
+  const events = membershipGenesisEvents(genesis);
+  const updates = foldEvents(membership, new Map(), events);
+  const rows: EventRow[] = events.map((event, i) => ({ txIndex: 0, eventIndex: i, txId: block.hash, contract: MEMBERSHIP_CONTRACT, event, signer: "" }));
+  const root = eventsRoot([], rows.map((r) => ({ txIndex: r.txIndex, eventIndex: r.eventIndex, contract: r.contract, type: r.event.type, data: r.event.data })));
+  return {
+    height: 0n,
+    blockHash: block.hash,
+    blockTimeMs: block.header.timestampMs,
+    lastTxsSeq: 0n,
+    results: [],
+    events: rows,
+    updates: new Map([[MEMBERSHIP_CONTRACT, updates]]),
+    stateRoot: nextStateRoot(ZERO_HASH, block.hash, root),
+  };
+}
+
+/**
+ * Applies one verified block to the state: for every transaction, in order, it decodes,
+ * checks chain and deadline against the block time, verifies signatures against keys
+ * active at that point, rejects replays, checks roles and args, and runs the contract.
+ * A rejected transaction stays in the block with a reason code. Deterministic: the
+ * outcome depends only on the block, the prior state and the contracts.
+ */
+export async function executeBlock(
+  block: SealedBlock,
+  prior: ExecutorState,
+  deps: { genesis: Genesis; contracts: ReadonlyMap<string, Contract>; reader: StateReader; seen: SeenTxIds },
+): Promise<{ effects: BlockEffects; membership: ReadonlyMap<string, JsonValue> }> {
+  const h = block.header;
+  const blockTimeMs = Number(h.timestampMs);
+  const ids = block.block.txs.map(leafTxId);
+  const seenBefore = await deps.seen(ids);
+  const seenHere = new Set<string>();
+  // Working state for this block: contract → key → value (null = deleted in this block).
+  const overlay = new Map<string, Map<string, JsonValue | null>>();
+  let membership = new Map(prior.membership);
+  let view: MembershipView = membershipView(membership.values());
+  const updates = new Map<string, Map<string, JsonValue | null>>();
+  const results: TxOutcomeRow[] = [];
+  const events: EventRow[] = [];
+
+  for (let i = 0; i < block.block.txs.length; i++) {
+    const raw = block.block.txs[i]!;
+    const txId = ids[i]!;
+    const idHex = toHex(txId);
+    const reject = (code: string, message: string, meta: { signer: string; contract: string; action: string } = { signer: "", contract: "", action: "" }): void => {
+      results.push({ txIndex: i, txId, committed: false, reasonCode: code, message, ...meta });
+    };
+    const decoded = decodeSignedTx(raw);
+    if (!decoded.ok) {
+      reject(decoded.code, decoded.message);
+      continue;
+    }
+    const tx = decoded.tx;
+    const meta = { signer: tx.body.signer?.institutionId ?? "", contract: tx.body.contract, action: tx.body.action };
+    if (seenBefore.has(idHex) || seenHere.has(idHex)) {
+      reject("DUPLICATE", "this transaction was already included", meta);
+      continue;
+    }
+    seenHere.add(idHex);
+    const context = checkTxContext(tx, deps.genesis.chainId, blockTimeMs);
+    if (!context.ok) {
+      reject(context.code, context.message, meta);
+      continue;
+    }
+    const sigs = verifyTxSignatures(tx, view.keyLookup);
+    if (!sigs.ok) {
+      reject(sigs.code, sigs.message, meta);
+      continue;
+    }
+    const ctx: TxContext = {
+      chainId: deps.genesis.chainId,
+      txId: idHex,
+      height: h.height,
+      blockTimeMs,
+      signer: meta.signer,
+      signers: sigs.signers,
+      members: view.members,
+    };
+    const prepared = prepareCommand(deps.contracts, tx.body.contract, tx.body.action, tx.args, ctx);
+    if (isRejection(prepared)) {
+      reject(prepared.code, prepared.message, meta);
+      continue;
+    }
+    const contractName = prepared.contract.name;
+    let local = overlay.get(contractName);
+    if (local === undefined) overlay.set(contractName, (local = new Map()));
+    const missing = prepared.keys.filter((k) => !local.has(k));
+    const loaded = missing.length > 0 ? await deps.reader.load(contractName, missing) : new Map<string, JsonValue>();
+    const slice = new Map<string, JsonValue>();
+    for (const k of prepared.keys) {
+      const v = local.has(k) ? local.get(k) : loaded.get(k);
+      if (v !== undefined && v !== null) slice.set(k, v);
+      if (!local.has(k)) local.set(k, v ?? null);
+    }
+    const outcome = runCommand(prepared, slice, ctx);
+    if (isRejection(outcome)) {
+      reject(outcome.code, outcome.message, meta);
+      continue;
+    }
+    for (const [k, v] of outcome.updates) local.set(k, v);
+    // Only keys that changed are written; the overlay also caches reads (and absent keys, as null).
+    let changed = updates.get(contractName);
+    if (changed === undefined) updates.set(contractName, (changed = new Map()));
+    for (const [k, v] of outcome.updates) changed.set(k, v);
+    outcome.events.forEach((event, eventIndex) => events.push({ txIndex: i, eventIndex, txId, contract: contractName, event, signer: meta.signer }));
+    results.push({ txIndex: i, txId, committed: true, reasonCode: "", message: "", ...meta });
+    if (contractName === MEMBERSHIP_CONTRACT && outcome.updates.size > 0) {
+      membership = new Map(membership);
+      for (const [k, v] of outcome.updates) {
+        if (v === null) membership.delete(k);
+        else membership.set(k, v);
+      }
+      view = membershipView(membership.values());
+    }
+  }
+
+  const root = eventsRoot(
+    results.map((r) => ({ txIndex: r.txIndex, committed: r.committed, reasonCode: r.reasonCode })),
+    events.map((e) => ({ txIndex: e.txIndex, eventIndex: e.eventIndex, contract: e.contract, type: e.event.type, data: e.event.data })),
+  );
+  return {
+    effects: {
+      height: h.height,
+      blockHash: block.hash,
+      blockTimeMs: h.timestampMs,
+      lastTxsSeq: h.lastTxsSeq,
+      results,
+      events,
+      updates,
+      stateRoot: nextStateRoot(prior.stateRoot, block.hash, root),
+    },
+    membership,
+  };
+}

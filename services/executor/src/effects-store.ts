@@ -1,0 +1,139 @@
+import { sql, type Kysely } from "kysely";
+import { HEIGHT_CHANNEL, type Database } from "@tally/db";
+import { InvariantError, toHex, type JsonValue } from "@tally/ledger";
+import type { BlockEffects } from "./block-executor.js";
+
+const INSERT_ROWS_MAX = 500;
+const TX_IDS_PER_QUERY_MAX = 1000;
+
+/** The executor's checkpoint: the last applied block and the state root after it. */
+export interface Checkpoint {
+  readonly height: bigint;
+  readonly blockHash: Uint8Array;
+  readonly stateRoot: Uint8Array;
+  readonly timestampMs: bigint;
+  readonly lastTxsSeq: bigint;
+}
+
+function chunks<T>(xs: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** The executor's tables: results, events, contract state and the checkpoint. */
+export class EffectsStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async checkpoint(): Promise<Checkpoint | undefined> {
+    const r = await this.db.selectFrom("checkpoint").selectAll().where("id", "=", 1).executeTakeFirst();
+    return r === undefined
+      ? undefined
+      : { height: r.height, blockHash: r.block_hash, stateRoot: r.state_root, timestampMs: r.timestamp_ms, lastTxsSeq: r.last_txs_seq };
+  }
+
+  /** Which of these tx ids already have a result. */
+  async seen(ids: readonly Uint8Array[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunks(ids, TX_IDS_PER_QUERY_MAX)) {
+      if (part.length === 0) continue;
+      const rows = await this.db.selectFrom("tx_results").select("tx_id").where("tx_id", "in", part).execute();
+      for (const r of rows) out.add(toHex(r.tx_id));
+    }
+    return out;
+  }
+
+  /**
+   * Writes a block's results, events, state changes and the new checkpoint in ONE database
+   * transaction. The checkpoint only advances from the expected previous height, so a block
+   * can never be applied twice, even by two executors racing on the same database.
+   */
+  async commit(e: BlockEffects, prevHeight: bigint | undefined): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const cp = { height: e.height, block_hash: e.blockHash, state_root: e.stateRoot, timestamp_ms: e.blockTimeMs, last_txs_seq: e.lastTxsSeq };
+      if (prevHeight === undefined) {
+        await trx.insertInto("checkpoint").values({ id: 1, ...cp }).execute();
+      } else {
+        const r = await trx.updateTable("checkpoint").set(cp).where("id", "=", 1).where("height", "=", prevHeight).executeTakeFirst();
+        if (r.numUpdatedRows !== 1n) throw new InvariantError(`checkpoint is not at height ${prevHeight}: block ${e.height} applied elsewhere`, "CHECKPOINT_RACE");
+      }
+      for (const part of chunks(e.results, INSERT_ROWS_MAX)) {
+        await trx
+          .insertInto("tx_results")
+          .values(
+            part.map((r) => ({
+              height: e.height,
+              tx_index: r.txIndex,
+              tx_id: r.txId,
+              committed: r.committed,
+              reason_code: r.reasonCode,
+              message: r.message,
+              signer: r.signer,
+              contract: r.contract,
+              action: r.action,
+            })),
+          )
+          .execute();
+      }
+      for (const part of chunks(e.events, INSERT_ROWS_MAX)) {
+        await trx
+          .insertInto("events")
+          .values(
+            part.map((ev) => ({
+              height: e.height,
+              tx_index: ev.txIndex,
+              event_index: ev.eventIndex,
+              tx_id: ev.txId,
+              contract: ev.contract,
+              type: ev.event.type,
+              asset_id: ev.event.assetId,
+              parties: [...ev.event.parties],
+              data: JSON.stringify(ev.event.data),
+              block_time_ms: e.blockTimeMs,
+              signer: ev.signer,
+            })),
+          )
+          .execute();
+      }
+      for (const [contract, changes] of e.updates) {
+        const upserts: { contract: string; key: string; value: string; height: bigint }[] = [];
+        const deletes: string[] = [];
+        for (const [key, value] of changes) {
+          if (value === null) deletes.push(key);
+          else upserts.push({ contract, key, value: JSON.stringify(value satisfies JsonValue), height: e.height });
+        }
+        for (const part of chunks(upserts, INSERT_ROWS_MAX)) {
+          await trx
+            .insertInto("contract_state")
+            .values(part)
+            .onConflict((oc) => oc.columns(["contract", "key"]).doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), height: eb.ref("excluded.height") })))
+            .execute();
+        }
+        for (const part of chunks(deletes, INSERT_ROWS_MAX)) {
+          await trx.deleteFrom("contract_state").where("contract", "=", contract).where("key", "in", part).execute();
+        }
+      }
+      await sql`select pg_notify(${HEIGHT_CHANNEL}, ${`executor:${e.height}`})`.execute(trx);
+    });
+  }
+
+  /** The results recorded at a height, in tx order (to rebuild a receipt after a restart). */
+  async resultsAt(height: bigint): Promise<{ tx_index: number; tx_id: Uint8Array; committed: boolean; reason_code: string; message: string }[]> {
+    return this.db
+      .selectFrom("tx_results")
+      .select(["tx_index", "tx_id", "committed", "reason_code", "message"])
+      .where("height", "=", height)
+      .orderBy("tx_index")
+      .execute();
+  }
+
+  async resultOf(txId: Uint8Array): Promise<{ height: bigint; tx_index: number; committed: boolean; reason_code: string; message: string } | undefined> {
+    return this.db
+      .selectFrom("tx_results")
+      .select(["height", "tx_index", "committed", "reason_code", "message"])
+      .where("tx_id", "=", txId)
+      .orderBy("height")
+      .limit(1)
+      .executeTakeFirst();
+  }
+}

@@ -1,0 +1,7 @@
+// The executor's logic, for its tests.
+export { executeBlock, genesisEffects, type BlockEffects, type TxOutcomeRow, type EventRow, type ExecutorState, type SeenTxIds } from "./block-executor.js";
+export { EffectsStore, type Checkpoint } from "./effects-store.js";
+export { runExecutor, type ExecutorDeps } from "./executor.js";
+export { queryService, parseArgs } from "./query-service.js";
+export { ReceiptPublisher, signReceipt, type ReceiptResult } from "./receipts.js";
+export { DbStateReader, type StateReader } from "./state-reader.js";

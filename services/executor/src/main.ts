@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// The executor's imperative shell: reads config, builds connections, starts.
+import { descriptorSetPath } from "@tally/proto/descriptor";
+import { BlockFollower, busNames, connectBus, ensureStreams } from "@tally/bus";
+import { Env, loadGenesis, loadKeyFile } from "@tally/config";
+import { builtinContracts } from "@tally/contracts";
+import { migrateToLatest, openDb } from "@tally/db";
+import { startServer } from "@tally/rpc";
+import { createLogger } from "@tally/telemetry";
+import { EffectsStore } from "./effects-store.js";
+import { runExecutor } from "./executor.js";
+import { queryService } from "./query-service.js";
+import { ReceiptPublisher } from "./receipts.js";
+import { DbStateReader } from "./state-reader.js";
+
+const env = new Env();
+const nodeId = env.str("NODE_ID");
+const log = createLogger("executor", { nodeId });
+
+async function main(): Promise<void> {
+  const genesis = loadGenesis(env.str("GENESIS_FILE"));
+  const nodeKey = loadKeyFile(env.str("NODE_KEY_FILE"));
+  const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
+  const listen = env.addr("GRPC_ADDR", "127.0.0.1:0");
+  const db = openDb(env.str("DATABASE_URL"));
+  await migrateToLatest(db);
+  const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `executor-${nodeId}` });
+  await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
+  const store = new EffectsStore(db);
+  const reader = new DbStateReader(db);
+  const server = await startServer({
+    host: listen.host,
+    port: listen.port,
+    healthNames: ["tally.v1.ExecutorQueryService"],
+    descriptorSetPath,
+    services: [queryService(builtinContracts, reader, store)],
+  });
+  log.info({ grpc: server.address }, "executor listening");
+  const follower = new BlockFollower(bus, names);
+  const receipts = new ReceiptPublisher(bus, names, nodeId, log);
+  const shutdown = async (code: number): Promise<void> => {
+    await follower.close().catch(() => undefined);
+    await receipts.flush().catch(() => undefined);
+    await server.stop(1000);
+    await bus.nc.drain().catch(() => undefined);
+    await db.destroy();
+    process.exit(code);
+  };
+  process.on("SIGTERM", () => void shutdown(0));
+  process.on("SIGINT", () => void shutdown(0));
+  await runExecutor({
+    nodeId,
+    genesis,
+    contracts: builtinContracts,
+    store,
+    reader,
+    follower,
+    receipts,
+    nodeKey: nodeKey.key,
+    log,
+    onApplied: (e) => log.debug({ height: e.height.toString(), txs: e.results.length }, "applied"),
+  });
+}
+
+main().catch((e: unknown) => {
+  log.fatal({ err: e }, "executor stopped");
+  process.exit(1);
+});

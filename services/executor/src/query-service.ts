@@ -1,0 +1,54 @@
+import { status } from "@grpc/grpc-js";
+import { ExecutorQueryServiceService, type ExecutorQueryServiceQueryRequest, type GetTxResultRequest } from "@tally/proto/executor";
+import { TxOutcome } from "@tally/proto/types";
+import { isRejection, prepareQuery, runQuery, type Contract } from "@tally/contracts";
+import { canonicalJson, fromUtf8 } from "@tally/ledger";
+import { RpcError, wrapService } from "@tally/rpc";
+import type { EffectsStore } from "./effects-store.js";
+import type { StateReader } from "./state-reader.js";
+
+const QUERY_ARGS_BYTES_MAX = 16 * 1024;
+
+/** Parses query args: UTF-8 JSON object, bounded. Throws INVALID_ARGUMENT otherwise. */
+export function parseArgs(bytes: Uint8Array): unknown {
+  if (bytes.byteLength > QUERY_ARGS_BYTES_MAX) throw new RpcError(status.INVALID_ARGUMENT, `args exceed ${QUERY_ARGS_BYTES_MAX} bytes`, "TOO_LARGE");
+  if (bytes.byteLength === 0) return {};
+  try {
+    return JSON.parse(fromUtf8(bytes));
+  } catch {
+    throw new RpcError(status.INVALID_ARGUMENT, "args are not UTF-8 JSON", "BAD_ARGS");
+  }
+}
+
+/** The gRPC ExecutorQueryService: read-only contract queries, tx results and the checkpoint. */
+export function queryService(contracts: ReadonlyMap<string, Contract>, reader: StateReader, store: EffectsStore) {
+  return wrapService(ExecutorQueryServiceService, {
+    query: async (req: ExecutorQueryServiceQueryRequest) => {
+      const prepared = prepareQuery(contracts, req.contract, req.query, parseArgs(req.args));
+      if (isRejection(prepared)) throw new RpcError(status.INVALID_ARGUMENT, prepared.message, prepared.code);
+      const cp = await store.checkpoint();
+      const state = await reader.load(prepared.contract.name, prepared.keys);
+      return { result: new TextEncoder().encode(canonicalJson(runQuery(prepared, state))), height: cp?.height ?? 0n };
+    },
+    getTxResult: async (req: GetTxResultRequest) => {
+      if (req.txId.byteLength !== 32) throw new RpcError(status.INVALID_ARGUMENT, "tx_id must be 32 bytes", "BAD_TX_ID");
+      const r = await store.resultOf(req.txId);
+      if (r === undefined) return { found: false, height: 0n, result: undefined };
+      return {
+        found: true,
+        height: r.height,
+        result: {
+          index: r.tx_index,
+          txId: req.txId,
+          outcome: r.committed ? TxOutcome.TX_OUTCOME_COMMITTED : TxOutcome.TX_OUTCOME_REJECTED,
+          reasonCode: r.reason_code,
+          message: r.message,
+        },
+      };
+    },
+    getCheckpoint: async () => {
+      const cp = await store.checkpoint();
+      return { height: cp?.height ?? 0n, stateRoot: cp?.stateRoot ?? new Uint8Array(0), blockHash: cp?.blockHash ?? new Uint8Array(0) };
+    },
+  });
+}

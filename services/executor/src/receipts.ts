@@ -1,0 +1,71 @@
+import { Receipt, ReceiptBody, TxOutcome, type TxResult } from "@tally/proto/types";
+import type { Bus, BusNames } from "@tally/bus";
+import { ed25519Sign, type SigningKey } from "@tally/ledger";
+import type { Logger } from "@tally/telemetry";
+
+/** What a receipt says about one transaction. */
+export interface ReceiptResult {
+  readonly txIndex: number;
+  readonly txId: Uint8Array;
+  readonly committed: boolean;
+  readonly reasonCode: string;
+  readonly message: string;
+}
+
+/** Encodes and signs an execution receipt {height, block hash, state root, results}. */
+export function signReceipt(
+  r: { chainId: string; nodeId: string; height: bigint; blockHash: Uint8Array; stateRoot: Uint8Array; results: readonly ReceiptResult[] },
+  key: SigningKey,
+): Uint8Array {
+  const results: TxResult[] = r.results.map((x) => ({
+    index: x.txIndex,
+    txId: x.txId,
+    outcome: x.committed ? TxOutcome.TX_OUTCOME_COMMITTED : TxOutcome.TX_OUTCOME_REJECTED,
+    reasonCode: x.reasonCode,
+    message: x.message,
+  }));
+  const body = ReceiptBody.encode({ chainId: r.chainId, nodeId: r.nodeId, height: r.height, blockHash: r.blockHash, stateRoot: r.stateRoot, results }).finish();
+  return Receipt.encode({ body, signature: ed25519Sign(key, body) }).finish();
+}
+
+/**
+ * Publishes receipts without blocking block application, with at most inFlightMax
+ * publishes pending. Each receipt's msg id is node:height, so a republish after a
+ * restart is dropped as a duplicate.
+ */
+export class ReceiptPublisher {
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly names: BusNames,
+    private readonly nodeId: string,
+    private readonly log: Logger,
+    private readonly inFlightMax = 64,
+  ) {}
+
+  async publish(height: bigint, receipt: Uint8Array): Promise<void> {
+    while (this.pending.size >= this.inFlightMax) await Promise.race(this.pending);
+    const p = this.send(height, receipt).finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  private async send(height: bigint, receipt: Uint8Array): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.bus.js.publish(this.names.receiptSubject(this.nodeId), receipt, { msgID: `${this.nodeId}:${height}`, timeout: 2000 });
+        return;
+      } catch (e) {
+        if (attempt >= 5) {
+          this.log.error({ err: (e as Error).message, height: height.toString() }, "receipt not published");
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+}

@@ -1,0 +1,54 @@
+import { status } from "@grpc/grpc-js";
+import { builtinContracts, isRejection, prepareCommand, type MembershipView } from "@tally/contracts";
+import { checkTxContext, decodeSignedTx, LIMITS, verifyTxSignatures, type DecodedTx, type TxRejectCode } from "@tally/ledger";
+import { RpcError } from "@tally/rpc";
+
+/** How far ahead a valid_until may be: bounds how long the gateway must remember a tx. */
+export const VALID_UNTIL_AHEAD_MS_MAX = 24 * 3600_000;
+
+const STATUS_OF: Record<TxRejectCode, status> = {
+  MALFORMED: status.INVALID_ARGUMENT,
+  TOO_LARGE: status.INVALID_ARGUMENT,
+  WRONG_CHAIN: status.INVALID_ARGUMENT,
+  MISSING_SIGNATURE: status.UNAUTHENTICATED,
+  BAD_SIGNATURE: status.UNAUTHENTICATED,
+  UNKNOWN_SIGNER: status.PERMISSION_DENIED,
+  KEY_REVOKED: status.PERMISSION_DENIED,
+  EXPIRED: status.FAILED_PRECONDITION,
+};
+
+/**
+ * Every check the gateway makes before a transaction may enter the bus: size, shape,
+ * chain id, deadline, known and active keys, valid signatures, known contract and action,
+ * the signer's role, and the action's args schema. Throws RpcError with the status and a
+ * stable reason; nothing is published for a refused transaction.
+ */
+export function admit(raw: Uint8Array, chainId: string, nowMs: number, membership: MembershipView, height: bigint): DecodedTx {
+  if (raw.byteLength > LIMITS.txBytesMax) {
+    throw new RpcError(status.INVALID_ARGUMENT, `transaction is ${raw.byteLength} bytes; the limit is ${LIMITS.txBytesMax}`, "TOO_LARGE");
+  }
+  const decoded = decodeSignedTx(raw);
+  if (!decoded.ok) throw new RpcError(STATUS_OF[decoded.code], decoded.message, decoded.code);
+  const tx = decoded.tx;
+  const ctxCheck = checkTxContext(tx, chainId, nowMs);
+  if (!ctxCheck.ok) throw new RpcError(STATUS_OF[ctxCheck.code], ctxCheck.message, ctxCheck.code);
+  if (tx.body.validUntilMs > BigInt(nowMs + VALID_UNTIL_AHEAD_MS_MAX)) {
+    throw new RpcError(status.INVALID_ARGUMENT, `valid_until is more than ${VALID_UNTIL_AHEAD_MS_MAX} ms ahead`, "VALID_UNTIL_TOO_FAR");
+  }
+  const sigs = verifyTxSignatures(tx, membership.keyLookup);
+  if (!sigs.ok) throw new RpcError(STATUS_OF[sigs.code], sigs.message, sigs.code);
+  const prepared = prepareCommand(builtinContracts, tx.body.contract, tx.body.action, tx.args, {
+    chainId,
+    txId: tx.idHex,
+    height,
+    blockTimeMs: nowMs,
+    signer: sigs.signers[0]!,
+    signers: sigs.signers,
+    members: membership.members,
+  });
+  if (isRejection(prepared)) {
+    const code = prepared.code === "FORBIDDEN_ROLE" ? status.PERMISSION_DENIED : status.INVALID_ARGUMENT;
+    throw new RpcError(code, prepared.message, prepared.code);
+  }
+  return tx;
+}

@@ -1,0 +1,211 @@
+import { status, type ServerWritableStream } from "@grpc/grpc-js";
+import {
+  GatewayServiceService,
+  TxStatus,
+  type GetTxStatusRequest,
+  type QueryRequest,
+  type SubmitAndWaitRequest,
+  type SubmitAndWaitResponse,
+  type SubmitRequest,
+  type TxStatusUpdate,
+} from "@tally/proto/gateway";
+import { ExecutorQueryServiceClient } from "@tally/proto/executor";
+import { TxOutcome } from "@tally/proto/types";
+import { headersWithTraceContext, type Bus, type BusNames } from "@tally/bus";
+import { LIMITS, toHex } from "@tally/ledger";
+import { RpcError, unary, wrapService } from "@tally/rpc";
+import type { Logger } from "@tally/telemetry";
+import { admit } from "./admission.js";
+import type { MembershipCache } from "./membership-cache.js";
+import type { KnownStatus, TxStatusReader } from "./tx-status-reader.js";
+import type { TxWatcher } from "./tx-watcher.js";
+
+/** Gateway settings. */
+export interface GatewayConfig {
+  readonly chainId: string;
+  /** Submissions being validated or published at once; past it, RESOURCE_EXHAUSTED. */
+  readonly inFlightMax: number;
+  readonly publishTimeoutMs: number;
+  readonly waitMsDefault: number;
+  readonly waitMsMax: number;
+  readonly queryTimeoutMs: number;
+  /** Recently accepted tx ids remembered for GetTxStatus before they are sequenced. */
+  readonly recentAcceptedMax: number;
+}
+
+/** The gateway's ports. */
+export interface GatewayPorts {
+  readonly bus: Bus;
+  readonly names: BusNames;
+  readonly membership: MembershipCache;
+  readonly statuses: TxStatusReader;
+  readonly watcher: TxWatcher;
+  readonly executor: ExecutorQueryServiceClient;
+  readonly nowMs: () => number;
+  readonly log: Logger;
+}
+
+function update(txId: Uint8Array, s: KnownStatus | undefined, duplicate = false): TxStatusUpdate {
+  if (s?.result !== undefined) {
+    return {
+      txId,
+      status: TxStatus.TX_STATUS_COMMITTED,
+      height: s.result.height,
+      duplicate,
+      result: {
+        index: s.result.txIndex,
+        txId,
+        outcome: s.result.committed ? TxOutcome.TX_OUTCOME_COMMITTED : TxOutcome.TX_OUTCOME_REJECTED,
+        reasonCode: s.result.reasonCode,
+        message: s.result.message,
+      },
+    };
+  }
+  if (s?.sequencedAt !== undefined) return { txId, status: TxStatus.TX_STATUS_SEQUENCED, height: s.sequencedAt, duplicate, result: undefined };
+  return { txId, status: TxStatus.TX_STATUS_ACCEPTED, height: 0n, duplicate, result: undefined };
+}
+
+/** The gateway's submit path and status lookups, independent of gRPC. */
+export class Gateway {
+  private inFlight = 0;
+  private readonly recentAccepted = new Set<string>();
+
+  constructor(
+    readonly cfg: GatewayConfig,
+    private readonly ports: GatewayPorts,
+  ) {}
+
+  /**
+   * Admits and publishes one signed transaction. Answers only after JetStream acknowledged
+   * it (so it is durable), or with the original status when it was submitted before.
+   */
+  async submit(raw: Uint8Array): Promise<TxStatusUpdate> {
+    if (this.inFlight >= this.cfg.inFlightMax) {
+      throw new RpcError(status.RESOURCE_EXHAUSTED, `more than ${this.cfg.inFlightMax} submissions in flight`, "GATEWAY_BUSY", { "retry-after-ms": "100" });
+    }
+    this.inFlight++;
+    try {
+      const height = await this.ports.statuses.committedHeight();
+      const tx = admit(raw, this.cfg.chainId, this.ports.nowMs(), this.ports.membership.view, height);
+      const known = (await this.ports.statuses.statuses([tx.id])).get(tx.idHex);
+      if (known !== undefined) return update(tx.id, known, true);
+      const signer = tx.body.signer!.institutionId;
+      let ack;
+      try {
+        ack = await this.ports.bus.js.publish(this.ports.names.txSubject(signer), raw, {
+          msgID: tx.idHex,
+          timeout: this.cfg.publishTimeoutMs,
+          headers: headersWithTraceContext({ "tally-tx-id": tx.idHex }),
+        });
+      } catch (e) {
+        this.ports.log.warn({ err: (e as Error).message, txId: tx.idHex }, "publish to TXS failed");
+        throw new RpcError(status.UNAVAILABLE, `the transaction was not accepted: ${(e as Error).message}; it is safe to resubmit`, "BUS_UNAVAILABLE", {
+          "retry-after-ms": "500",
+        });
+      }
+      this.remember(tx.idHex);
+      return update(tx.id, undefined, ack.duplicate);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private remember(idHex: string): void {
+    this.recentAccepted.add(idHex);
+    if (this.recentAccepted.size > this.cfg.recentAcceptedMax) {
+      const oldest = this.recentAccepted.values().next().value;
+      if (oldest !== undefined) this.recentAccepted.delete(oldest);
+    }
+  }
+
+  async status(txId: Uint8Array): Promise<TxStatusUpdate> {
+    if (txId.byteLength !== 32) throw new RpcError(status.INVALID_ARGUMENT, "tx_id must be 32 bytes", "BAD_TX_ID");
+    const known = (await this.ports.statuses.statuses([txId])).get(toHex(txId));
+    if (known === undefined && !this.recentAccepted.has(toHex(txId))) throw new RpcError(status.NOT_FOUND, "unknown transaction", "NO_SUCH_TX");
+    return update(txId, known);
+  }
+
+  /**
+   * Streams a transaction's progress until it is COMMITTED. Ends with DEADLINE_EXCEEDED
+   * when waitMs passes first: the transaction stays accepted and will still commit.
+   */
+  async wait(txId: Uint8Array, waitMs: number, signal: AbortSignal, emit: (u: TxStatusUpdate) => void): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined = undefined;
+      let unwatch: (() => void) | undefined = undefined;
+      const finish = (err?: RpcError): void => {
+        clearTimeout(timer);
+        unwatch?.();
+        signal.removeEventListener("abort", onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = (): void => finish();
+      unwatch = this.ports.watcher.watch(txId, (s) => {
+        const u = update(txId, s);
+        emit(u);
+        if (u.status === TxStatus.TX_STATUS_COMMITTED) finish();
+      });
+      if (unwatch === undefined) {
+        finish(new RpcError(status.RESOURCE_EXHAUSTED, "too many waiting clients; poll GetTxStatus", "WAITERS_FULL", { "retry-after-ms": "1000" }));
+        return;
+      }
+      timer = setTimeout(
+        () => finish(new RpcError(status.DEADLINE_EXCEEDED, `not committed within ${waitMs} ms; it is accepted and will commit: poll GetTxStatus`, "WAIT_TIMEOUT")),
+        waitMs,
+      );
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  waitMsFor(requested: number, deadline: Date | number | undefined): number {
+    let ms = requested === 0 ? this.cfg.waitMsDefault : Math.min(requested, this.cfg.waitMsMax);
+    if (deadline instanceof Date) ms = Math.min(ms, Math.max(0, deadline.getTime() - Date.now() - 50));
+    else if (typeof deadline === "number" && Number.isFinite(deadline)) ms = Math.min(ms, Math.max(0, deadline - Date.now() - 50));
+    return ms;
+  }
+
+  async query(req: QueryRequest): Promise<{ result: Uint8Array; height: bigint }> {
+    if (req.args.byteLength > LIMITS.txBytesMax) throw new RpcError(status.INVALID_ARGUMENT, "query args too large", "TOO_LARGE");
+    try {
+      const r = await unary(this.ports.executor.query, this.ports.executor, { contract: req.contract, query: req.query, args: req.args }, this.cfg.queryTimeoutMs);
+      return { result: r.result, height: r.height };
+    } catch (e) {
+      const err = e as { code?: number; details?: string; metadata?: { get(k: string): unknown[] } };
+      if (typeof err.code === "number") {
+        const reason = String(err.metadata?.get("tally-reason")[0] ?? status[err.code]);
+        throw new RpcError(err.code, err.details ?? "query failed", reason);
+      }
+      throw e;
+    }
+  }
+}
+
+/** The gRPC GatewayService over a Gateway. */
+export function gatewayService(gw: Gateway) {
+  return wrapService(GatewayServiceService, {
+    submit: async (req: SubmitRequest) => {
+      const u = await gw.submit(req.signedTx);
+      return { txId: u.txId, status: u.status, duplicate: u.duplicate };
+    },
+    submitAndWait: async (req: SubmitAndWaitRequest, call: ServerWritableStream<SubmitAndWaitRequest, SubmitAndWaitResponse>) => {
+      const first = await gw.submit(req.signedTx);
+      call.write({ update: first });
+      if (first.status === TxStatus.TX_STATUS_COMMITTED) return;
+      const ac = new AbortController();
+      call.on("cancelled", () => ac.abort());
+      let lastStatus: TxStatus = first.status;
+      await gw.wait(first.txId, gw.waitMsFor(req.waitMs, call.getDeadline()), ac.signal, (u) => {
+        if (u.status === lastStatus && u.status !== TxStatus.TX_STATUS_COMMITTED) return;
+        // A block may be stored and applied between two looks: report SEQUENCED before COMMITTED.
+        if (u.status === TxStatus.TX_STATUS_COMMITTED && lastStatus === TxStatus.TX_STATUS_ACCEPTED) {
+          call.write({ update: { ...u, status: TxStatus.TX_STATUS_SEQUENCED, result: undefined } });
+        }
+        lastStatus = u.status;
+        call.write({ update: { ...u, duplicate: first.duplicate } });
+      });
+    },
+    getTxStatus: async (req: GetTxStatusRequest) => ({ update: await gw.status(req.txId) }),
+    query: (req: QueryRequest) => gw.query(req),
+  });
+}

@@ -1,0 +1,228 @@
+import { DeliverPolicy, type ConsumerMessages } from "@nats-io/jetstream";
+import { blockSeqOf, isWrongLastSequence, type Bus, type BusNames } from "@tally/bus";
+import {
+  bytesEqual,
+  decodeBlock,
+  genesisBlock,
+  genesisHash,
+  InvariantError,
+  sealBlock,
+  tipOf,
+  toHex,
+  type ChainTip,
+  type Genesis,
+  type SealedBlock,
+  type SigningKey,
+} from "@tally/ledger";
+import type { Logger } from "@tally/telemetry";
+import { BlockBuffer, type CutLimits } from "./block-buffer.js";
+
+/** Sequencer settings. */
+export interface SequencerConfig extends CutLimits {
+  readonly sequencerId: string;
+  /** Longest a transaction waits in the buffer before its block is cut. */
+  readonly cutWaitMs: number;
+  /** How many TXS messages the consumer may hold in flight. */
+  readonly fetchTxsMax: number;
+  readonly publishTimeoutMs: number;
+}
+
+/** The ports a sequencer runs against. */
+export interface SequencerPorts {
+  readonly bus: Bus;
+  readonly names: BusNames;
+  readonly genesis: Genesis;
+  readonly key: SigningKey;
+  readonly nowMs: () => number;
+  readonly log: Logger;
+}
+
+/** Thrown when another writer appended to BLOCKS first: this instance is fenced off. */
+export class FencedError extends Error {
+  override readonly name = "FencedError";
+}
+
+/** Snapshot for the admin API and metrics. */
+export interface SequencerStatus {
+  readonly master: boolean;
+  readonly epoch: bigint;
+  readonly height: bigint;
+  readonly lastTxsSeq: bigint;
+  readonly blocksCut: number;
+}
+
+/**
+ * The master sequencer: reads TXS in order, cuts blocks by count, bytes or wait, signs
+ * headers and appends to BLOCKS with an expected last sequence. That expectation is the
+ * fence: a deposed master cannot append. On being fenced it re-reads the chain tip and
+ * resumes from the last included TXS sequence + 1, so nothing is included twice or skipped.
+ */
+export class Sequencer {
+  private tip: ChainTip | undefined;
+  private epoch = 0n;
+  private master = false;
+  private blocksCut = 0;
+  private messages: ConsumerMessages | undefined;
+  private stopped = false;
+  private cutChain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private buffer: BlockBuffer;
+  private failure: unknown;
+
+  constructor(
+    private readonly cfg: SequencerConfig,
+    private readonly ports: SequencerPorts,
+  ) {
+    this.buffer = new BlockBuffer(cfg);
+  }
+
+  status(): SequencerStatus {
+    return {
+      master: this.master,
+      epoch: this.epoch,
+      height: this.tip?.height ?? 0n,
+      lastTxsSeq: this.tip?.lastTxsSeq ?? 0n,
+      blocksCut: this.blocksCut,
+    };
+  }
+
+  /** Runs until stop(): leads, and on being fenced re-reads the tip and leads again. */
+  async run(epoch: bigint): Promise<void> {
+    this.epoch = epoch;
+    while (!this.stopped) {
+      try {
+        await this.lead();
+      } catch (e) {
+        if (e instanceof FencedError) {
+          this.ports.log.warn({ err: e.message }, "fenced off BLOCKS: re-reading the chain tip");
+          continue;
+        }
+        throw e;
+      } finally {
+        this.master = false;
+        clearTimeout(this.timer);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.messages?.close();
+    await this.cutChain.catch(() => undefined);
+  }
+
+  /** Reads the last block on BLOCKS, publishing genesis when the stream is empty. */
+  async readTip(): Promise<ChainTip> {
+    const { jsm } = this.ports.bus;
+    const n = this.ports.names;
+    const info = await jsm.streams.info(n.blocksStream);
+    if (info.state.last_seq === 0) {
+      const g = genesisBlock(this.ports.genesis);
+      await this.publish(g, 0, toHex(genesisHash(this.ports.genesis)));
+      return tipOf(g);
+    }
+    const first = await jsm.streams.getMessage(n.blocksStream, { seq: 1 });
+    if (first === null || !bytesEqual(decodeBlock(first.data).hash, genesisBlock(this.ports.genesis).hash)) {
+      throw new InvariantError(`stream ${n.blocksStream} holds another chain's genesis`, "GENESIS_MISMATCH");
+    }
+    const last = await jsm.streams.getMessage(n.blocksStream, { seq: info.state.last_seq });
+    if (last === null) throw new InvariantError(`BLOCKS sequence ${info.state.last_seq} is missing`, "HEIGHT_GAP");
+    const b = decodeBlock(last.data);
+    if (blockSeqOf(b.header.height) !== info.state.last_seq) {
+      throw new InvariantError(`block at stream sequence ${info.state.last_seq} has height ${b.header.height}`, "HEIGHT_GAP");
+    }
+    return tipOf(b);
+  }
+
+  private async lead(): Promise<void> {
+    this.tip = await this.readTip();
+    this.master = true;
+    this.failure = undefined;
+    const from = this.tip.lastTxsSeq + 1n;
+    this.ports.log.info({ height: this.tip.height.toString(), fromTxsSeq: from.toString(), epoch: this.epoch.toString() }, "leading");
+    const consumer = await this.ports.bus.js.consumers.get(this.ports.names.txsStream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Number(from),
+    });
+    this.messages = await consumer.consume({ max_messages: this.cfg.fetchTxsMax });
+    for await (const m of this.messages) {
+      if (this.failure !== undefined) break;
+      const tx = { seq: BigInt(m.seq), data: m.data };
+      if (this.buffer.wouldOverflow(tx.data)) await this.cut();
+      const full = this.buffer.add(tx);
+      if (full) await this.cut();
+      else if (this.buffer.size === 1) this.timer = setTimeout(() => void this.cut().catch(() => undefined), this.cfg.cutWaitMs);
+      if (this.failure !== undefined) break;
+    }
+    await this.messages.close();
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Cuts the buffered transactions into the next block. Serialized: one cut at a time. */
+  private cut(): Promise<void> {
+    clearTimeout(this.timer);
+    const next = this.cutChain.then(async () => {
+      const txs = this.buffer.take();
+      if (txs.length === 0 || this.tip === undefined || this.failure !== undefined) return;
+      const tip = this.tip;
+      const now = BigInt(this.ports.nowMs());
+      const block = sealBlock(
+        {
+          chainId: this.ports.genesis.chainId,
+          height: tip.height + 1n,
+          prevHash: tip.hash,
+          txs: txs.map((t) => t.data),
+          firstTxsSeq: txs[0]!.seq,
+          lastTxsSeq: txs[txs.length - 1]!.seq,
+          timestampMs: now > tip.timestampMs ? now : tip.timestampMs,
+          sequencerId: this.cfg.sequencerId,
+          epoch: this.epoch,
+        },
+        this.ports.key,
+      );
+      try {
+        await this.publish(block, blockSeqOf(tip.height), toHex(block.hash));
+      } catch (e) {
+        this.failure = e;
+        void this.messages?.close();
+        throw e;
+      }
+      this.tip = tipOf(block);
+      this.blocksCut++;
+    });
+    this.cutChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Appends a block with an expected last sequence. Transient failures (timeouts, 503s)
+   * are retried with the same msg id, so a publish that landed but whose ack was lost is
+   * acknowledged as a duplicate. A wrong last sequence means someone else appended:
+   * unless that someone was this very block, we are fenced.
+   */
+  private async publish(block: SealedBlock, expectLastSeq: number, msgID: string): Promise<void> {
+    const { js, jsm } = this.ports.bus;
+    let delayMs = 25;
+    for (;;) {
+      try {
+        await js.publish(this.ports.names.blocksSubject, block.bytes, {
+          msgID,
+          expect: { lastSequence: expectLastSeq },
+          timeout: this.cfg.publishTimeoutMs,
+        });
+        return;
+      } catch (e) {
+        if (isWrongLastSequence(e)) {
+          const landed = await jsm.streams.getMessage(this.ports.names.blocksStream, { seq: expectLastSeq + 1 }).catch(() => null);
+          if (landed !== null && bytesEqual(decodeBlock(landed.data).hash, block.hash)) return;
+          throw new FencedError(`BLOCKS moved past sequence ${expectLastSeq}`, { cause: e });
+        }
+        if (this.stopped) throw e;
+        this.ports.log.warn({ err: (e as Error).message, delayMs }, "publish to BLOCKS failed; retrying");
+        await new Promise((r) => setTimeout(r, delayMs));
+        delayMs = Math.min(delayMs * 2, 1000);
+      }
+    }
+  }
+}
