@@ -20,7 +20,7 @@ export class EventFeed {
     let q = this.db
       .selectFrom("events")
       .select(["height", "tx_index", "event_index", "tx_id", "contract", "type", "asset_id", "parties", "data", "block_time_ms", "signer"])
-      .where(sql<boolean>`(height, tx_index, event_index) > (${h}, ${t}, ${e})`);
+      .where(sql<boolean>`(height, tx_index, event_index) > (${h}::bigint, ${t}::bigint, ${e}::bigint)`);
     if (filter !== undefined) {
       if (filter.contracts.length > 0) q = q.where("contract", "in", filter.contracts);
       if (filter.types.length > 0) q = q.where("type", "in", filter.types);
