@@ -6,7 +6,8 @@ import { fromUtf8, toHex } from "@tally/ledger";
 export function formatUpdate(u: TxStatusUpdate): string {
   const id = toHex(u.txId).slice(0, 16);
   const st = TxStatus[u.status]?.replace("TX_STATUS_", "") ?? String(u.status);
-  if (u.status !== TxStatus.TX_STATUS_COMMITTED) return `  ${id}… ${st}${u.height > 0n ? ` at height ${u.height}` : ""}${u.duplicate ? " (duplicate)" : ""}`;
+  if (u.status !== TxStatus.TX_STATUS_COMMITTED)
+    return `  ${id}… ${st}${u.height > 0n ? ` at height ${u.height}` : ""}${u.duplicate ? " (duplicate)" : ""}`;
   const ok = u.result?.outcome === TxOutcome.TX_OUTCOME_COMMITTED;
   return `  ${id}… COMMITTED at height ${u.height}: ${ok ? "OK" : `REJECTED ${u.result?.reasonCode}: ${u.result?.message}`}`;
 }

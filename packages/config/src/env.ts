@@ -43,7 +43,8 @@ export class Env {
   addr(name: string, fallback?: string): { host: string; port: number } {
     const v = this.str(name, fallback);
     const m = /^(.*):(\d+)$/.exec(v);
-    if (m === null || m[1] === undefined || m[2] === undefined || Number(m[2]) > 65535) throw new ConfigError(`${name} must be host:port, got "${v}"`);
+    if (m === null || m[1] === undefined || m[2] === undefined || Number(m[2]) > 65535)
+      throw new ConfigError(`${name} must be host:port, got "${v}"`);
     return { host: m[1].replace(/^\[|\]$/g, ""), port: Number(m[2]) };
   }
 }

@@ -41,11 +41,14 @@ export function loadKeyFile(path: string): LoadedKey {
   } catch (e) {
     throw new ConfigError(`cannot read key file ${path}: ${(e as Error).message}`);
   }
-  if ((st.mode & 0o077) !== 0) throw new ConfigError(`key file ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+  if ((st.mode & 0o077) !== 0)
+    throw new ConfigError(`key file ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
   const f = JSON.parse(readFileSync(path, "utf8")) as Partial<KeyFile>;
-  if (typeof f.owner !== "string" || typeof f.keyId !== "string" || typeof f.seed !== "string") throw new ConfigError(`key file ${path} lacks owner, keyId or seed`);
+  if (typeof f.owner !== "string" || typeof f.keyId !== "string" || typeof f.seed !== "string")
+    throw new ConfigError(`key file ${path} lacks owner, keyId or seed`);
   const key = signingKeyFromSeed(fromHex(f.seed));
-  if (f.publicKey !== undefined && f.publicKey !== toHex(key.publicKey)) throw new ConfigError(`key file ${path}: publicKey does not match the seed`);
+  if (f.publicKey !== undefined && f.publicKey !== toHex(key.publicKey))
+    throw new ConfigError(`key file ${path}: publicKey does not match the seed`);
   return { owner: f.owner, keyId: f.keyId, key };
 }
 

@@ -131,7 +131,8 @@ export function verifyBlock(b: SealedBlock, prev: ChainTip | undefined, genesis:
   if (h.timestampMs < prev.timestampMs) fail("TIME_REGRESSION", "timestamp goes backwards");
   if (h.txCount !== b.block.txs.length) fail("TX_COUNT_MISMATCH", `header says ${h.txCount} txs, block has ${b.block.txs.length}`);
   if (h.txCount > 0) {
-    if (h.firstTxsSeq <= prev.lastTxsSeq || h.lastTxsSeq < h.firstTxsSeq) fail("TXS_SEQ_MISMATCH", "TXS sequence range overlaps the previous block");
+    if (h.firstTxsSeq <= prev.lastTxsSeq || h.lastTxsSeq < h.firstTxsSeq)
+      fail("TXS_SEQ_MISMATCH", "TXS sequence range overlaps the previous block");
   } else if (h.lastTxsSeq < prev.lastTxsSeq) {
     fail("TXS_SEQ_MISMATCH", "TXS sequence goes backwards");
   }

@@ -70,7 +70,8 @@ export function parseGenesis(v: unknown): Genesis {
     if (seen.has(i.id)) fail(`institution ${i.id} is listed twice`);
     seen.add(i.id);
     if (typeof i.name !== "string") fail(`institution ${i.id}: name must be a string`);
-    if (!Array.isArray(i.roles) || i.roles.some((r) => !(ROLES as readonly unknown[]).includes(r))) fail(`institution ${i.id}: roles must be among ${ROLES.join(", ")}`);
+    if (!Array.isArray(i.roles) || i.roles.some((r) => !(ROLES as readonly unknown[]).includes(r)))
+      fail(`institution ${i.id}: roles must be among ${ROLES.join(", ")}`);
     if (!Array.isArray(i.keys) || i.keys.length === 0) fail(`institution ${i.id}: needs at least one key`);
     const keyIds = new Set<string>();
     for (const k of i.keys as unknown[]) {
@@ -97,7 +98,8 @@ export function parseGenesis(v: unknown): Genesis {
     if (typeof n.nodeId !== "string" || !isValidId(n.nodeId)) fail("validator nodeId invalid");
     if (nodeIds.has(n.nodeId)) fail(`validator ${n.nodeId} is listed twice`);
     nodeIds.add(n.nodeId);
-    if (typeof n.institutionId !== "string" || !seen.has(n.institutionId)) fail(`validator ${n.nodeId}: institutionId must name a genesis institution`);
+    if (typeof n.institutionId !== "string" || !seen.has(n.institutionId))
+      fail(`validator ${n.nodeId}: institutionId must name a genesis institution`);
     if (!isPublicKeyHex(n.publicKey)) fail(`validator ${n.nodeId}: publicKey invalid`);
   }
   // Integers only: the genesis hash is canonical JSON, which refuses non-integer numbers.

@@ -67,7 +67,8 @@ function path(m: number, hashes: readonly Uint8Array[], lo: number, hi: number, 
 
 /** RFC 6962 audit path for the leaf at index, over already-hashed leaves. */
 export function inclusionProofFromLeafHashes(hashes: readonly Uint8Array[], index: number): Uint8Array[] {
-  if (!Number.isInteger(index) || index < 0 || index >= hashes.length) throw new RangeError(`leaf index ${index} out of range for ${hashes.length} leaves`);
+  if (!Number.isInteger(index) || index < 0 || index >= hashes.length)
+    throw new RangeError(`leaf index ${index} out of range for ${hashes.length} leaves`);
   const out: Uint8Array[] = [];
   path(index, hashes, 0, hashes.length, out);
   return out;
@@ -82,7 +83,13 @@ export function inclusionProof(leaves: readonly Uint8Array[], index: number): Ui
  * RFC 9162 2.1.3.2: verifies that leafHashValue is at index in a tree of treeSize with the given root.
  * The leaf hash and the root must be 32 bytes. Never throws.
  */
-export function verifyInclusion(leafHashValue: Uint8Array, index: number, treeSize: number, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  leafHashValue: Uint8Array,
+  index: number,
+  treeSize: number,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0 || index >= treeSize) return false;
   if (leafHashValue.byteLength !== HASH_BYTES || root.byteLength !== HASH_BYTES) return false;
   let fn = index;
@@ -136,7 +143,13 @@ export function consistencyProof(leaves: readonly Uint8Array[], m: number): Uint
 }
 
 /** RFC 9162 2.1.4.2: verifies that the tree of size `first` with firstRoot is a prefix of the tree of size `second`. Never throws. */
-export function verifyConsistency(first: number, second: number, firstRoot: Uint8Array, secondRoot: Uint8Array, proof: readonly Uint8Array[]): boolean {
+export function verifyConsistency(
+  first: number,
+  second: number,
+  firstRoot: Uint8Array,
+  secondRoot: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
   if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 0 || first > second) return false;
   if (first === second) return proof.length === 0 && bytesEqual(firstRoot, secondRoot);
   // Every tree extends the empty tree; RFC 9162 defines no proof for it.

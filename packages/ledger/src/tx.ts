@@ -6,14 +6,7 @@ import { LIMITS } from "./limits.js";
 
 /** Stable reason codes for a transaction refused before it reaches a contract. */
 export type TxRejectCode =
-  | "MALFORMED"
-  | "TOO_LARGE"
-  | "WRONG_CHAIN"
-  | "MISSING_SIGNATURE"
-  | "BAD_SIGNATURE"
-  | "UNKNOWN_SIGNER"
-  | "KEY_REVOKED"
-  | "EXPIRED";
+  "MALFORMED" | "TOO_LARGE" | "WRONG_CHAIN" | "MISSING_SIGNATURE" | "BAD_SIGNATURE" | "UNKNOWN_SIGNER" | "KEY_REVOKED" | "EXPIRED";
 
 /** A refusal with a stable code and a human reason. */
 export interface TxReject {
@@ -66,7 +59,8 @@ export function isValidId(s: string): boolean {
  * Signatures are not checked here; see verifyTxSignatures.
  */
 export function decodeSignedTx(raw: Uint8Array): { ok: true; tx: DecodedTx } | TxReject {
-  if (raw.byteLength > LIMITS.txBytesMax) return reject("TOO_LARGE", `transaction is ${raw.byteLength} bytes; the limit is ${LIMITS.txBytesMax}`);
+  if (raw.byteLength > LIMITS.txBytesMax)
+    return reject("TOO_LARGE", `transaction is ${raw.byteLength} bytes; the limit is ${LIMITS.txBytesMax}`);
   let signed: SignedTx;
   let body: TxBody;
   try {

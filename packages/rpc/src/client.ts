@@ -8,12 +8,13 @@ export function deadlineIn(ms: number): CallOptions {
   return { deadline: new Date(Date.now() + ms) };
 }
 
-type UnaryFn<Req, Res> = (req: Req, md: Metadata, opts: Partial<CallOptions>, cb: (err: ServiceError | null, res: Res) => void) => unknown;
+/** Invokes one unary call with the given metadata, options and callback. */
+export type UnaryInvoker<Res> = (md: Metadata, opts: Partial<CallOptions>, cb: (err: ServiceError | null, res: Res) => void) => unknown;
 
-/** Calls a unary method of a ts-proto grpc-js client as a promise, with a deadline. */
-export function unary<Req, Res>(fn: UnaryFn<Req, Res>, self: unknown, req: Req, timeoutMs = 10_000): Promise<Res> {
+/** Runs a unary gRPC call as a promise, with a deadline: unary((md, o, cb) => client.submit(req, md, o, cb)). */
+export function unary<Res>(invoke: UnaryInvoker<Res>, timeoutMs = 10_000): Promise<Res> {
   return new Promise((resolve, reject) => {
-    fn.call(self, req, new Metadata(), deadlineIn(timeoutMs), (err, res) => (err ? reject(err) : resolve(res)));
+    invoke(new Metadata(), deadlineIn(timeoutMs), (err, res) => (err ? reject(err) : resolve(res)));
   });
 }
 

@@ -55,7 +55,10 @@ export function wrapService(
     if (method.responseStream) {
       impl[name] = (call: ServerWritableStream<unknown, unknown>) => {
         if (isMalformed(call.request)) {
-          call.emit("error", toServiceError(new RpcError(status.INVALID_ARGUMENT, `malformed request: ${call.request[MALFORMED]}`, "MALFORMED")));
+          call.emit(
+            "error",
+            toServiceError(new RpcError(status.INVALID_ARGUMENT, `malformed request: ${call.request[MALFORMED]}`, "MALFORMED")),
+          );
           return;
         }
         (handler as StreamHandler<unknown, unknown>)(call.request, call).then(
@@ -117,7 +120,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     new ReflectionService(pkg).addToServer(server);
   }
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${o.host}:${o.port}`, o.credentials ?? ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(`${o.host}:${o.port}`, o.credentials ?? ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
   });
   const address = `${o.host.includes(":") ? `[${o.host}]` : o.host}:${port}`;
   return {

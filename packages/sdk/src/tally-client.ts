@@ -1,5 +1,12 @@
 import { credentials, Metadata, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
-import { GatewayServiceClient, TxStatus, type TxStatusUpdate } from "@tally/proto/gateway";
+import {
+  GatewayServiceClient,
+  TxStatus,
+  type GetTxStatusResponse,
+  type QueryResponse,
+  type SubmitResponse,
+  type TxStatusUpdate,
+} from "@tally/proto/gateway";
 import { canonicalJson, fromUtf8, signTx, type TxSigner } from "@tally/ledger";
 import { deadlineIn, unary } from "@tally/rpc";
 
@@ -80,7 +87,7 @@ export class TallyClient {
   /** Submits; resolves when the gateway has it durably (ACCEPTED), or with its status if known. */
   async submit(tx: SignedTransaction, timeoutMs = 10_000): Promise<TxStatusUpdate & { duplicate: boolean }> {
     try {
-      const r = await unary(this.client.submit, this.client, { signedTx: tx.raw }, timeoutMs);
+      const r = await unary<SubmitResponse>((md, o, cb) => this.client.submit({ signedTx: tx.raw }, md, o, cb), timeoutMs);
       return { txId: r.txId, status: r.status, height: 0n, result: undefined, duplicate: r.duplicate };
     } catch (e) {
       throw toTallyError(e);
@@ -97,14 +104,17 @@ export class TallyClient {
         last = m.update;
         onUpdate(m.update);
       });
-      call.on("error", (e) => reject(toTallyError(e)));
-      call.on("end", () => (last !== undefined && last.status === TxStatus.TX_STATUS_COMMITTED ? resolve(last) : reject(new Error("stream ended before COMMITTED"))));
+      call.on("error", (e) => reject(toTallyError(e) as Error));
+      call.on("end", () => {
+        if (last !== undefined && last.status === TxStatus.TX_STATUS_COMMITTED) resolve(last);
+        else reject(new Error("stream ended before COMMITTED"));
+      });
     });
   }
 
   async status(txId: Uint8Array): Promise<TxStatusUpdate> {
     try {
-      const r = await unary(this.client.getTxStatus, this.client, { txId }, 10_000);
+      const r = await unary<GetTxStatusResponse>((md, o, cb) => this.client.getTxStatus({ txId }, md, o, cb), 10_000);
       if (r.update === undefined) throw new Error("empty status");
       return r.update;
     } catch (e) {
@@ -115,7 +125,10 @@ export class TallyClient {
   /** Runs a contract query; returns the parsed JSON result and the height it was read at. */
   async query<T = unknown>(contract: string, query: string, args: unknown = {}): Promise<{ result: T; height: bigint }> {
     try {
-      const r = await unary(this.client.query, this.client, { contract, query, args: new TextEncoder().encode(canonicalJson(args)) }, 10_000);
+      const r = await unary<QueryResponse>(
+        (md, o, cb) => this.client.query({ contract, query, args: new TextEncoder().encode(canonicalJson(args)) }, md, o, cb),
+        10_000,
+      );
       return { result: JSON.parse(fromUtf8(r.result)) as T, height: r.height };
     } catch (e) {
       throw toTallyError(e);

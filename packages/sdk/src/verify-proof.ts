@@ -17,7 +17,11 @@ export interface InclusionProof {
  * sequencer in the set, the tx root in that header covers the transaction at the index,
  * and the transaction is the one expected. Returns the reason when it fails.
  */
-export function verifyInclusionProof(p: InclusionProof, expectedTxId: Uint8Array, sequencers: SequencerKeys): { ok: true; header: BlockHeader } | { ok: false; reason: string } {
+export function verifyInclusionProof(
+  p: InclusionProof,
+  expectedTxId: Uint8Array,
+  sequencers: SequencerKeys,
+): { ok: true; header: BlockHeader } | { ok: false; reason: string } {
   let header: BlockHeader;
   try {
     header = BlockHeader.decode(p.header);
@@ -29,9 +33,11 @@ export function verifyInclusionProof(p: InclusionProof, expectedTxId: Uint8Array
   if (key === undefined) return { ok: false, reason: `unknown sequencer ${header.sequencerId}` };
   if (!ed25519Verify(key, blockHashOf(p.header), p.headerSignature)) return { ok: false, reason: "header signature does not verify" };
   if (p.treeSize !== header.txCount) return { ok: false, reason: "tree size differs from the header's tx count" };
-  if (!verifyInclusion(leafHash(p.signedTx), p.leafIndex, p.treeSize, p.path, header.txRoot)) return { ok: false, reason: "Merkle path does not lead to the tx root" };
+  if (!verifyInclusion(leafHash(p.signedTx), p.leafIndex, p.treeSize, p.path, header.txRoot))
+    return { ok: false, reason: "Merkle path does not lead to the tx root" };
   const body = signedTxBody(p.signedTx);
-  if (body === undefined || !bytesEqual(sha256(body), expectedTxId)) return { ok: false, reason: "the proven transaction is not the expected one" };
+  if (body === undefined || !bytesEqual(sha256(body), expectedTxId))
+    return { ok: false, reason: "the proven transaction is not the expected one" };
   return { ok: true, header };
 }
 

@@ -56,8 +56,20 @@ export class LocalNetwork {
       const db = databaseUrl(o.pgAdminUrl, dbName);
       const [bs, ex, gw] = [await freePort(), await freePort(), await freePort()];
       const nodeEnv = { ...common, NODE_ID: n.id, DATABASE_URL: db, NODE_KEY_FILE: o.files.keyFiles.get(n.id)! };
-      plans.push({ name: `${n.id}/blockstore`, entry: serviceEntry("blockstore"), env: { ...nodeEnv, GRPC_ADDR: `127.0.0.1:${bs}` }, ready: /blockstore listening/, node: n.id });
-      plans.push({ name: `${n.id}/executor`, entry: serviceEntry("executor"), env: { ...nodeEnv, GRPC_ADDR: `127.0.0.1:${ex}` }, ready: /executor listening/, node: n.id });
+      plans.push({
+        name: `${n.id}/blockstore`,
+        entry: serviceEntry("blockstore"),
+        env: { ...nodeEnv, GRPC_ADDR: `127.0.0.1:${bs}` },
+        ready: /blockstore listening/,
+        node: n.id,
+      });
+      plans.push({
+        name: `${n.id}/executor`,
+        entry: serviceEntry("executor"),
+        env: { ...nodeEnv, GRPC_ADDR: `127.0.0.1:${ex}` },
+        ready: /executor listening/,
+        node: n.id,
+      });
       plans.push({
         name: `${n.id}/gateway`,
         entry: serviceEntry("gateway"),
@@ -68,9 +80,22 @@ export class LocalNetwork {
       if (n.regfeed === true) {
         const rf = await freePort();
         regfeed = `127.0.0.1:${rf}`;
-        plans.push({ name: `${n.id}/regfeed`, entry: serviceEntry("regfeed"), env: { ...nodeEnv, GRPC_ADDR: regfeed }, ready: /regfeed listening/, node: n.id });
+        plans.push({
+          name: `${n.id}/regfeed`,
+          entry: serviceEntry("regfeed"),
+          env: { ...nodeEnv, GRPC_ADDR: regfeed },
+          ready: /regfeed listening/,
+          node: n.id,
+        });
       }
-      nodes.push({ id: n.id, database: db, gateway: `127.0.0.1:${gw}`, blockstore: `127.0.0.1:${bs}`, executor: `127.0.0.1:${ex}`, keyFile: rel(o.dir, o.files.keyFiles.get(n.id)!) });
+      nodes.push({
+        id: n.id,
+        database: db,
+        gateway: `127.0.0.1:${gw}`,
+        blockstore: `127.0.0.1:${bs}`,
+        executor: `127.0.0.1:${ex}`,
+        keyFile: rel(o.dir, o.files.keyFiles.get(n.id)!),
+      });
     }
     const sequencers: NetworkFile["sequencers"] = [];
     for (const s of o.plan.sequencers.slice(0, o.sequencersToRun ?? 1)) {
@@ -111,9 +136,11 @@ export class LocalNetwork {
       }
       const ordering = byNode.get("ordering") ?? [];
       byNode.delete("ordering");
-      await Promise.all([...byNode.values()].map(async (ps) => {
-        for (const p of ps) await net.startOne(p.name);
-      }));
+      await Promise.all(
+        [...byNode.values()].map(async (ps) => {
+          for (const p of ps) await net.startOne(p.name);
+        }),
+      );
       for (const p of ordering) await net.startOne(p.name);
     } catch (e) {
       await net.stop();

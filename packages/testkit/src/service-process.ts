@@ -66,9 +66,17 @@ export class ServiceProcess {
     const seen = this.lines.find((l) => re.test(l));
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${this.name}: no line matching ${re} within ${timeoutMs} ms; last lines:\n${this.lines.slice(-20).join("\n")}`)), timeoutMs);
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(`${this.name}: no line matching ${re} within ${timeoutMs} ms; last lines:\n${this.lines.slice(-20).join("\n")}`),
+          ),
+        timeoutMs,
+      );
       this.lineWaiters.push({ re, resolve: (l) => (clearTimeout(t), resolve(l)) });
-      void this.exited.then((code) => reject(new Error(`${this.name} exited (${code}) before printing ${re}; last lines:\n${this.lines.slice(-20).join("\n")}`)));
+      void this.exited.then((code) =>
+        reject(new Error(`${this.name} exited (${code}) before printing ${re}; last lines:\n${this.lines.slice(-20).join("\n")}`)),
+      );
     });
   }
 

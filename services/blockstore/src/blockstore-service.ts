@@ -12,7 +12,8 @@ const TX_ID_BYTES = 32;
 export type HeightWaiter = (aboveHeight: bigint, signal: AbortSignal) => Promise<void>;
 
 function checkTxId(id: Uint8Array): void {
-  if (id.byteLength !== TX_ID_BYTES) throw new RpcError(status.INVALID_ARGUMENT, `tx_id must be ${TX_ID_BYTES} bytes, got ${id.byteLength}`, "BAD_TX_ID");
+  if (id.byteLength !== TX_ID_BYTES)
+    throw new RpcError(status.INVALID_ARGUMENT, `tx_id must be ${TX_ID_BYTES} bytes, got ${id.byteLength}`, "BAD_TX_ID");
 }
 
 /** The gRPC BlockstoreService over a BlockStore. */
@@ -48,7 +49,8 @@ export function blockstoreService(store: BlockStore, chainId: string, waitForHei
       };
     },
     streamBlocks: async (req: StreamBlocksRequest, call: ServerWritableStream<StreamBlocksRequest, StreamBlocksResponse>) => {
-      if (req.toHeight !== 0n && req.toHeight < req.fromHeight) throw new RpcError(status.INVALID_ARGUMENT, "to_height is below from_height", "BAD_RANGE");
+      if (req.toHeight !== 0n && req.toHeight < req.fromHeight)
+        throw new RpcError(status.INVALID_ARGUMENT, "to_height is below from_height", "BAD_RANGE");
       const ac = new AbortController();
       call.on("cancelled", () => ac.abort());
       call.on("close", () => ac.abort());

@@ -8,7 +8,13 @@ import type { BlockStore } from "./block-store.js";
  * stores it. A block that fails verification throws InvariantError: the process stops
  * loudly rather than store or skip it.
  */
-export async function runBlockstore(deps: { store: BlockStore; follower: BlockFollower; genesis: Genesis; log: Logger; onStored?: (tip: ChainTip) => void }): Promise<void> {
+export async function runBlockstore(deps: {
+  store: BlockStore;
+  follower: BlockFollower;
+  genesis: Genesis;
+  log: Logger;
+  onStored?: (tip: ChainTip) => void;
+}): Promise<void> {
   const { store, follower, genesis, log } = deps;
   const keys = sequencerKeysOf(genesis);
   let tip = await store.tip();

@@ -77,8 +77,18 @@ export function genesisEffects(genesis: Genesis, contracts: ReadonlyMap<string, 
   if (membership === undefined) throw new Error("the membership contract is not registered");
   const events = membershipGenesisEvents(genesis);
   const updates = foldEvents(membership, new Map(), events);
-  const rows: EventRow[] = events.map((event, i) => ({ txIndex: 0, eventIndex: i, txId: block.hash, contract: MEMBERSHIP_CONTRACT, event, signer: "" }));
-  const root = eventsRoot([], rows.map((r) => ({ txIndex: r.txIndex, eventIndex: r.eventIndex, contract: r.contract, type: r.event.type, data: r.event.data })));
+  const rows: EventRow[] = events.map((event, i) => ({
+    txIndex: 0,
+    eventIndex: i,
+    txId: block.hash,
+    contract: MEMBERSHIP_CONTRACT,
+    event,
+    signer: "",
+  }));
+  const root = eventsRoot(
+    [],
+    rows.map((r) => ({ txIndex: r.txIndex, eventIndex: r.eventIndex, contract: r.contract, type: r.event.type, data: r.event.data })),
+  );
   return {
     height: 0n,
     blockHash: block.hash,
@@ -120,7 +130,11 @@ export async function executeBlock(
     const raw = block.block.txs[i]!;
     const txId = ids[i]!;
     const idHex = toHex(txId);
-    const reject = (code: string, message: string, meta: { signer: string; contract: string; action: string } = { signer: "", contract: "", action: "" }): void => {
+    const reject = (
+      code: string,
+      message: string,
+      meta: { signer: string; contract: string; action: string } = { signer: "", contract: "", action: "" },
+    ): void => {
       results.push({ txIndex: i, txId, committed: false, reasonCode: code, message, ...meta });
     };
     const decoded = decodeSignedTx(raw);
@@ -180,7 +194,9 @@ export async function executeBlock(
     let changed = updates.get(contractName);
     if (changed === undefined) updates.set(contractName, (changed = new Map()));
     for (const [k, v] of outcome.updates) changed.set(k, v);
-    outcome.events.forEach((event, eventIndex) => events.push({ txIndex: i, eventIndex, txId, contract: contractName, event, signer: meta.signer }));
+    outcome.events.forEach((event, eventIndex) =>
+      events.push({ txIndex: i, eventIndex, txId, contract: contractName, event, signer: meta.signer }),
+    );
     results.push({ txIndex: i, txId, committed: true, reasonCode: "", message: "", ...meta });
     if (contractName === MEMBERSHIP_CONTRACT && outcome.updates.size > 0) {
       membership = new Map(membership);

@@ -50,12 +50,22 @@ export class EffectsStore {
    */
   async commit(e: BlockEffects, prevHeight: bigint | undefined): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      const cp = { height: e.height, block_hash: e.blockHash, state_root: e.stateRoot, timestamp_ms: e.blockTimeMs, last_txs_seq: e.lastTxsSeq };
+      const cp = {
+        height: e.height,
+        block_hash: e.blockHash,
+        state_root: e.stateRoot,
+        timestamp_ms: e.blockTimeMs,
+        last_txs_seq: e.lastTxsSeq,
+      };
       if (prevHeight === undefined) {
-        await trx.insertInto("checkpoint").values({ id: 1, ...cp }).execute();
+        await trx
+          .insertInto("checkpoint")
+          .values({ id: 1, ...cp })
+          .execute();
       } else {
         const r = await trx.updateTable("checkpoint").set(cp).where("id", "=", 1).where("height", "=", prevHeight).executeTakeFirst();
-        if (r.numUpdatedRows !== 1n) throw new InvariantError(`checkpoint is not at height ${prevHeight}: block ${e.height} applied elsewhere`, "CHECKPOINT_RACE");
+        if (r.numUpdatedRows !== 1n)
+          throw new InvariantError(`checkpoint is not at height ${prevHeight}: block ${e.height} applied elsewhere`, "CHECKPOINT_RACE");
       }
       for (const part of chunks(e.results, INSERT_ROWS_MAX)) {
         await trx
@@ -106,7 +116,9 @@ export class EffectsStore {
           await trx
             .insertInto("contract_state")
             .values(part)
-            .onConflict((oc) => oc.columns(["contract", "key"]).doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), height: eb.ref("excluded.height") })))
+            .onConflict((oc) =>
+              oc.columns(["contract", "key"]).doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), height: eb.ref("excluded.height") })),
+            )
             .execute();
         }
         for (const part of chunks(deletes, INSERT_ROWS_MAX)) {
@@ -118,7 +130,9 @@ export class EffectsStore {
   }
 
   /** The results recorded at a height, in tx order (to rebuild a receipt after a restart). */
-  async resultsAt(height: bigint): Promise<{ tx_index: number; tx_id: Uint8Array; committed: boolean; reason_code: string; message: string }[]> {
+  async resultsAt(
+    height: bigint,
+  ): Promise<{ tx_index: number; tx_id: Uint8Array; committed: boolean; reason_code: string; message: string }[]> {
     return this.db
       .selectFrom("tx_results")
       .select(["tx_index", "tx_id", "committed", "reason_code", "message"])
@@ -127,7 +141,9 @@ export class EffectsStore {
       .execute();
   }
 
-  async resultOf(txId: Uint8Array): Promise<{ height: bigint; tx_index: number; committed: boolean; reason_code: string; message: string } | undefined> {
+  async resultOf(
+    txId: Uint8Array,
+  ): Promise<{ height: bigint; tx_index: number; committed: boolean; reason_code: string; message: string } | undefined> {
     return this.db
       .selectFrom("tx_results")
       .select(["height", "tx_index", "committed", "reason_code", "message"])

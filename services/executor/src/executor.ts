@@ -30,11 +30,18 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
   const keys = sequencerKeysOf(d.genesis);
   let cp = await d.store.checkpoint();
   let membership: ReadonlyMap<string, JsonValue> = cp === undefined ? new Map() : await d.reader.loadAll(MEMBERSHIP_CONTRACT);
-  let tip: ChainTip | undefined = cp === undefined ? undefined : { height: cp.height, hash: cp.blockHash, timestampMs: cp.timestampMs, lastTxsSeq: cp.lastTxsSeq };
+  let tip: ChainTip | undefined =
+    cp === undefined ? undefined : { height: cp.height, hash: cp.blockHash, timestampMs: cp.timestampMs, lastTxsSeq: cp.lastTxsSeq };
   if (cp !== undefined) {
     // The receipt of the last applied block may not have gone out before a crash: send it again.
     const rows = await d.store.resultsAt(cp.height);
-    await publishReceipt(d, cp.height, cp.blockHash, cp.stateRoot, rows.map((r) => ({ txIndex: r.tx_index, txId: r.tx_id, committed: r.committed, reasonCode: r.reason_code, message: r.message })));
+    await publishReceipt(
+      d,
+      cp.height,
+      cp.blockHash,
+      cp.stateRoot,
+      rows.map((r) => ({ txIndex: r.tx_index, txId: r.tx_id, committed: r.committed, reasonCode: r.reason_code, message: r.message })),
+    );
   }
   const from = cp === undefined ? 0n : cp.height + 1n;
   d.log.info({ fromHeight: from.toString() }, "applying blocks");
@@ -43,20 +50,43 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
     let effects: BlockEffects;
     if (cp === undefined) {
       effects = genesisEffects(d.genesis, d.contracts, b);
-      membership = new Map([...(effects.updates.get(MEMBERSHIP_CONTRACT) ?? new Map<string, JsonValue | null>())].filter((e): e is [string, JsonValue] => e[1] !== null));
+      membership = new Map(
+        [...(effects.updates.get(MEMBERSHIP_CONTRACT) ?? new Map<string, JsonValue | null>())].filter(
+          (e): e is [string, JsonValue] => e[1] !== null,
+        ),
+      );
     } else {
-      const r = await executeBlock(b, { stateRoot: cp.stateRoot, membership }, { genesis: d.genesis, contracts: d.contracts, reader: d.reader, seen: (ids) => d.store.seen(ids) });
+      const r = await executeBlock(
+        b,
+        { stateRoot: cp.stateRoot, membership },
+        { genesis: d.genesis, contracts: d.contracts, reader: d.reader, seen: (ids) => d.store.seen(ids) },
+      );
       effects = r.effects;
       membership = r.membership;
     }
     await d.store.commit(effects, cp?.height);
-    cp = { height: effects.height, blockHash: effects.blockHash, stateRoot: effects.stateRoot, timestampMs: effects.blockTimeMs, lastTxsSeq: effects.lastTxsSeq };
+    cp = {
+      height: effects.height,
+      blockHash: effects.blockHash,
+      stateRoot: effects.stateRoot,
+      timestampMs: effects.blockTimeMs,
+      lastTxsSeq: effects.lastTxsSeq,
+    };
     tip = tipOf(b);
     d.onApplied?.(effects);
     await publishReceipt(d, effects.height, effects.blockHash, effects.stateRoot, effects.results);
   }
 }
 
-function publishReceipt(d: ExecutorDeps, height: bigint, blockHash: Uint8Array, stateRoot: Uint8Array, results: Parameters<typeof signReceipt>[0]["results"]): Promise<void> {
-  return d.receipts.publish(height, signReceipt({ chainId: d.genesis.chainId, nodeId: d.nodeId, height, blockHash, stateRoot, results }, d.nodeKey));
+function publishReceipt(
+  d: ExecutorDeps,
+  height: bigint,
+  blockHash: Uint8Array,
+  stateRoot: Uint8Array,
+  results: Parameters<typeof signReceipt>[0]["results"],
+): Promise<void> {
+  return d.receipts.publish(
+    height,
+    signReceipt({ chainId: d.genesis.chainId, nodeId: d.nodeId, height, blockHash, stateRoot, results }, d.nodeKey),
+  );
 }

@@ -1,5 +1,13 @@
 // The executor's logic, for its tests.
-export { executeBlock, genesisEffects, type BlockEffects, type TxOutcomeRow, type EventRow, type ExecutorState, type SeenTxIds } from "./block-executor.js";
+export {
+  executeBlock,
+  genesisEffects,
+  type BlockEffects,
+  type TxOutcomeRow,
+  type EventRow,
+  type ExecutorState,
+  type SeenTxIds,
+} from "./block-executor.js";
 export { EffectsStore, type Checkpoint } from "./effects-store.js";
 export { runExecutor, type ExecutorDeps } from "./executor.js";
 export { queryService, parseArgs } from "./query-service.js";

@@ -11,7 +11,8 @@ const QUERY_ARGS_BYTES_MAX = 16 * 1024;
 
 /** Parses query args: UTF-8 JSON object, bounded. Throws INVALID_ARGUMENT otherwise. */
 export function parseArgs(bytes: Uint8Array): unknown {
-  if (bytes.byteLength > QUERY_ARGS_BYTES_MAX) throw new RpcError(status.INVALID_ARGUMENT, `args exceed ${QUERY_ARGS_BYTES_MAX} bytes`, "TOO_LARGE");
+  if (bytes.byteLength > QUERY_ARGS_BYTES_MAX)
+    throw new RpcError(status.INVALID_ARGUMENT, `args exceed ${QUERY_ARGS_BYTES_MAX} bytes`, "TOO_LARGE");
   if (bytes.byteLength === 0) return {};
   try {
     return JSON.parse(fromUtf8(bytes));

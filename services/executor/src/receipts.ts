@@ -24,7 +24,14 @@ export function signReceipt(
     reasonCode: x.reasonCode,
     message: x.message,
   }));
-  const body = ReceiptBody.encode({ chainId: r.chainId, nodeId: r.nodeId, height: r.height, blockHash: r.blockHash, stateRoot: r.stateRoot, results }).finish();
+  const body = ReceiptBody.encode({
+    chainId: r.chainId,
+    nodeId: r.nodeId,
+    height: r.height,
+    blockHash: r.blockHash,
+    stateRoot: r.stateRoot,
+    results,
+  }).finish();
   return Receipt.encode({ body, signature: ed25519Sign(key, body) }).finish();
 }
 

@@ -29,7 +29,12 @@ export class DbStateReader implements StateReader {
   }
 
   async loadAll(contract: string): Promise<Map<string, JsonValue>> {
-    const rows = await this.db.selectFrom("contract_state").select(["key", "value"]).where("contract", "=", contract).orderBy("key").execute();
+    const rows = await this.db
+      .selectFrom("contract_state")
+      .select(["key", "value"])
+      .where("contract", "=", contract)
+      .orderBy("key")
+      .execute();
     return new Map(rows.map((r) => [r.key, r.value as JsonValue]));
   }
 }

@@ -9,7 +9,7 @@ import {
   type SubmitRequest,
   type TxStatusUpdate,
 } from "@tally/proto/gateway";
-import { ExecutorQueryServiceClient } from "@tally/proto/executor";
+import type { ExecutorQueryServiceClient, ExecutorQueryServiceQueryResponse } from "@tally/proto/executor";
 import { TxOutcome } from "@tally/proto/types";
 import { headersWithTraceContext, type Bus, type BusNames } from "@tally/bus";
 import { LIMITS, toHex } from "@tally/ledger";
@@ -61,7 +61,8 @@ function update(txId: Uint8Array, s: KnownStatus | undefined, duplicate = false)
       },
     };
   }
-  if (s?.sequencedAt !== undefined) return { txId, status: TxStatus.TX_STATUS_SEQUENCED, height: s.sequencedAt, duplicate, result: undefined };
+  if (s?.sequencedAt !== undefined)
+    return { txId, status: TxStatus.TX_STATUS_SEQUENCED, height: s.sequencedAt, duplicate, result: undefined };
   return { txId, status: TxStatus.TX_STATUS_ACCEPTED, height: 0n, duplicate, result: undefined };
 }
 
@@ -81,7 +82,9 @@ export class Gateway {
    */
   async submit(raw: Uint8Array): Promise<TxStatusUpdate> {
     if (this.inFlight >= this.cfg.inFlightMax) {
-      throw new RpcError(status.RESOURCE_EXHAUSTED, `more than ${this.cfg.inFlightMax} submissions in flight`, "GATEWAY_BUSY", { "retry-after-ms": "100" });
+      throw new RpcError(status.RESOURCE_EXHAUSTED, `more than ${this.cfg.inFlightMax} submissions in flight`, "GATEWAY_BUSY", {
+        "retry-after-ms": "100",
+      });
     }
     this.inFlight++;
     try {
@@ -99,9 +102,14 @@ export class Gateway {
         });
       } catch (e) {
         this.ports.log.warn({ err: (e as Error).message, txId: tx.idHex }, "publish to TXS failed");
-        throw new RpcError(status.UNAVAILABLE, `the transaction was not accepted: ${(e as Error).message}; it is safe to resubmit`, "BUS_UNAVAILABLE", {
-          "retry-after-ms": "500",
-        });
+        throw new RpcError(
+          status.UNAVAILABLE,
+          `the transaction was not accepted: ${(e as Error).message}; it is safe to resubmit`,
+          "BUS_UNAVAILABLE",
+          {
+            "retry-after-ms": "500",
+          },
+        );
       }
       this.remember(tx.idHex);
       return update(tx.id, undefined, ack.duplicate);
@@ -121,7 +129,8 @@ export class Gateway {
   async status(txId: Uint8Array): Promise<TxStatusUpdate> {
     if (txId.byteLength !== 32) throw new RpcError(status.INVALID_ARGUMENT, "tx_id must be 32 bytes", "BAD_TX_ID");
     const known = (await this.ports.statuses.statuses([txId])).get(toHex(txId));
-    if (known === undefined && !this.recentAccepted.has(toHex(txId))) throw new RpcError(status.NOT_FOUND, "unknown transaction", "NO_SUCH_TX");
+    if (known === undefined && !this.recentAccepted.has(toHex(txId)))
+      throw new RpcError(status.NOT_FOUND, "unknown transaction", "NO_SUCH_TX");
     return update(txId, known);
   }
 
@@ -147,11 +156,22 @@ export class Gateway {
         if (u.status === TxStatus.TX_STATUS_COMMITTED) finish();
       });
       if (unwatch === undefined) {
-        finish(new RpcError(status.RESOURCE_EXHAUSTED, "too many waiting clients; poll GetTxStatus", "WAITERS_FULL", { "retry-after-ms": "1000" }));
+        finish(
+          new RpcError(status.RESOURCE_EXHAUSTED, "too many waiting clients; poll GetTxStatus", "WAITERS_FULL", {
+            "retry-after-ms": "1000",
+          }),
+        );
         return;
       }
       timer = setTimeout(
-        () => finish(new RpcError(status.DEADLINE_EXCEEDED, `not committed within ${waitMs} ms; it is accepted and will commit: poll GetTxStatus`, "WAIT_TIMEOUT")),
+        () =>
+          finish(
+            new RpcError(
+              status.DEADLINE_EXCEEDED,
+              `not committed within ${waitMs} ms; it is accepted and will commit: poll GetTxStatus`,
+              "WAIT_TIMEOUT",
+            ),
+          ),
         waitMs,
       );
       signal.addEventListener("abort", onAbort, { once: true });
@@ -168,12 +188,16 @@ export class Gateway {
   async query(req: QueryRequest): Promise<{ result: Uint8Array; height: bigint }> {
     if (req.args.byteLength > LIMITS.txBytesMax) throw new RpcError(status.INVALID_ARGUMENT, "query args too large", "TOO_LARGE");
     try {
-      const r = await unary(this.ports.executor.query, this.ports.executor, { contract: req.contract, query: req.query, args: req.args }, this.cfg.queryTimeoutMs);
+      const r = await unary<ExecutorQueryServiceQueryResponse>(
+        (md, o, cb) => this.ports.executor.query({ contract: req.contract, query: req.query, args: req.args }, md, o, cb),
+        this.cfg.queryTimeoutMs,
+      );
       return { result: r.result, height: r.height };
     } catch (e) {
       const err = e as { code?: number; details?: string; metadata?: { get(k: string): unknown[] } };
       if (typeof err.code === "number") {
-        const reason = String(err.metadata?.get("tally-reason")[0] ?? status[err.code]);
+        const md = err.metadata?.get("tally-reason")[0];
+        const reason = typeof md === "string" ? md : (status[err.code] ?? "UNKNOWN");
         throw new RpcError(err.code, err.details ?? "query failed", reason);
       }
       throw e;

@@ -26,8 +26,10 @@ async function main(): Promise<void> {
   const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
   const listen = env.addr("GRPC_ADDR", "127.0.0.1:0");
   // Plaintext is for development only, and only on loopback. mTLS is the production mode.
-  if (!env.bool("GATEWAY_INSECURE", false)) throw new ConfigError("GATEWAY_INSECURE must be true: this build serves plaintext gRPC only, on loopback");
-  if (!isLoopback(listen.host)) throw new ConfigError(`GRPC_ADDR ${listen.host} is not a loopback address; plaintext gRPC is refused there`);
+  if (!env.bool("GATEWAY_INSECURE", false))
+    throw new ConfigError("GATEWAY_INSECURE must be true: this build serves plaintext gRPC only, on loopback");
+  if (!isLoopback(listen.host))
+    throw new ConfigError(`GRPC_ADDR ${listen.host} is not a loopback address; plaintext gRPC is refused there`);
   const executorAddr = env.str("EXECUTOR_ADDR");
   const dbUrl = env.str("DATABASE_URL");
   const db = openDb(dbUrl);

@@ -1,6 +1,13 @@
 import type { Kysely } from "kysely";
 import type { Database } from "@tally/db";
-import { builtinContracts, foldEvents, MEMBERSHIP_CONTRACT, membershipGenesisEvents, membershipView, type MembershipView } from "@tally/contracts";
+import {
+  builtinContracts,
+  foldEvents,
+  MEMBERSHIP_CONTRACT,
+  membershipGenesisEvents,
+  membershipView,
+  type MembershipView,
+} from "@tally/contracts";
 import type { Genesis, JsonValue } from "@tally/ledger";
 
 /**

@@ -16,7 +16,8 @@ function checkFilter(f: EventFilter | undefined): void {
     ["parties", f.parties],
     ["asset_ids", f.assetIds],
   ] as const) {
-    if (values.length > FILTER_VALUES_MAX) throw new RpcError(status.INVALID_ARGUMENT, `filter.${name} has more than ${FILTER_VALUES_MAX} values`, "BAD_FILTER");
+    if (values.length > FILTER_VALUES_MAX)
+      throw new RpcError(status.INVALID_ARGUMENT, `filter.${name} has more than ${FILTER_VALUES_MAX} values`, "BAD_FILTER");
     if (values.some((v) => v.length === 0 || v.length > FILTER_VALUE_LENGTH_MAX)) {
       throw new RpcError(status.INVALID_ARGUMENT, `filter.${name} values must be 1..${FILTER_VALUE_LENGTH_MAX} characters`, "BAD_FILTER");
     }

@@ -15,7 +15,8 @@ const log = createLogger("sequencer", { sequencerId });
 async function main(): Promise<void> {
   const genesis = loadGenesis(env.str("GENESIS_FILE"));
   const key = loadKeyFile(env.str("SEQUENCER_KEY_FILE"));
-  if (!genesis.sequencers.some((s) => s.id === sequencerId)) throw new Error(`SEQUENCER_ID ${sequencerId} is not in the genesis sequencer set`);
+  if (!genesis.sequencers.some((s) => s.id === sequencerId))
+    throw new Error(`SEQUENCER_ID ${sequencerId} is not in the genesis sequencer set`);
   const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
   const admin = env.addr("ADMIN_GRPC_ADDR", "127.0.0.1:0");
   const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `sequencer-${sequencerId}` });

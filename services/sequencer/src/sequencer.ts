@@ -67,7 +67,7 @@ export class Sequencer {
   private cutChain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private buffer: BlockBuffer;
-  private failure: unknown;
+  private failure: Error | undefined;
 
   constructor(
     private readonly cfg: SequencerConfig,
@@ -156,7 +156,9 @@ export class Sequencer {
       if (this.failure !== undefined) break;
     }
     await this.messages.close();
-    if (this.failure !== undefined) throw this.failure;
+    // Set by a timer-driven cut while the loop awaited the next message.
+    const failure = this.failure as Error | undefined;
+    if (failure !== undefined) throw failure;
   }
 
   /** Cuts the buffered transactions into the next block. Serialized: one cut at a time. */
@@ -184,7 +186,7 @@ export class Sequencer {
       try {
         await this.publish(block, blockSeqOf(tip.height), toHex(block.hash));
       } catch (e) {
-        this.failure = e;
+        this.failure = e instanceof Error ? e : new Error(String(e));
         void this.messages?.close();
         throw e;
       }

@@ -29,15 +29,27 @@ export async function demo(): Promise<number> {
     console.log(`chain ${net.chainId} at height ${start.height}; the regulator feed follows from there:`);
     const feed = startWatch({ after: { height: start.height, txIndex: LAST, eventIndex: LAST }, limitMs: 60_000 });
     const ok = [
-      await step("issues 1,000,000.00 of deposits to bank-a (minor units)", clearing, "cash", "issue", { to: "bank-a", amount: "100000000" }),
-      await step("pays enterprise-a 250,000.00", bankA, "cash", "transfer", { to: "enterprise-a", amount: "25000000", memo: "invoice INV-2026-001" }),
+      await step("issues 1,000,000.00 of deposits to bank-a (minor units)", clearing, "cash", "issue", {
+        to: "bank-a",
+        amount: "100000000",
+      }),
+      await step("pays enterprise-a 250,000.00", bankA, "cash", "transfer", {
+        to: "enterprise-a",
+        amount: "25000000",
+        memo: "invoice INV-2026-001",
+      }),
       await step("notarizes its purchase contract", entA, "notary", "register", {
         hash: createHash("sha256").update(`purchase contract ${net.chainId} ${Date.now()}`).digest("hex"),
         title: "Purchase contract PC-2026-001",
       }),
     ];
-    const overdraft = await step("tries to pay 999,999,999.99 it does not have (must be refused)", entA, "cash", "transfer", { to: "bank-b", amount: "99999999999" });
-    const balances = await Promise.all(["bank-a", "enterprise-a"].map((a) => bankA.query<{ account: string; balance: string }>("cash", "balance", { account: a })));
+    const overdraft = await step("tries to pay 999,999,999.99 it does not have (must be refused)", entA, "cash", "transfer", {
+      to: "bank-b",
+      amount: "99999999999",
+    });
+    const balances = await Promise.all(
+      ["bank-a", "enterprise-a"].map((a) => bankA.query<{ account: string; balance: string }>("cash", "balance", { account: a })),
+    );
     console.log("\nbalances:");
     for (const b of balances) console.log(`  ${b.result.account.padEnd(14)} ${b.result.balance}`);
     // Give the feed a moment to print the last events, then stop it.

@@ -78,7 +78,8 @@ export async function up(dir: string): Promise<void> {
     console.log(`\nTally consortium "${e.chainId}" is up.\n`);
     console.log(`  NATS           ${e.nats}  (namespace ${e.namespace})`);
     for (const s of e.sequencers) console.log(`  sequencer      ${s.id.padEnd(16)} admin ${s.admin}`);
-    for (const n of e.nodes) console.log(`  node           ${n.id.padEnd(16)} gateway ${n.gateway}  blockstore ${n.blockstore}  executor ${n.executor}`);
+    for (const n of e.nodes)
+      console.log(`  node           ${n.id.padEnd(16)} gateway ${n.gateway}  blockstore ${n.blockstore}  executor ${n.executor}`);
     console.log(`  regulator feed ${e.regfeed}`);
     console.log("\n  institutions:");
     for (const i of e.institutions) console.log(`    ${i.id.padEnd(14)} ${i.roles.join(",").padEnd(12)} via ${i.node} (${i.gateway})`);

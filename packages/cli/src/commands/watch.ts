@@ -25,7 +25,10 @@ export interface Watch {
 export function startWatch(opts: { after?: EventCursor; contracts?: string[]; limitMs?: number; onEvent?: (e: Event) => void }): Watch {
   const net = readNetwork();
   const client = regfeedClient(net);
-  const call = client.streamEvents({ filter: { contracts: opts.contracts ?? [], types: [], parties: [], assetIds: [] }, after: opts.after }, new Metadata());
+  const call = client.streamEvents(
+    { filter: { contracts: opts.contracts ?? [], types: [], parties: [], assetIds: [] }, after: opts.after },
+    new Metadata(),
+  );
   const done = new Promise<number>((resolve) => {
     const t = opts.limitMs === undefined ? undefined : setTimeout(() => call.cancel(), opts.limitMs);
     call.on("data", (m: { event?: Event }) => {
@@ -37,7 +40,11 @@ export function startWatch(opts: { after?: EventCursor; contracts?: string[]; li
       clearTimeout(t);
       client.close();
       // CANCELLED is our own stop.
-      resolve(e.code === 1 ? 0 : (console.error(`regfeed: ${e.details ?? String(e)}`), 1));
+      if (e.code === 1) resolve(0);
+      else {
+        console.error(`regfeed: ${e.details ?? "stream failed"}`);
+        resolve(1);
+      }
     });
     call.on("end", () => {
       clearTimeout(t);
