@@ -74,9 +74,10 @@ export class ServiceProcess {
         timeoutMs,
       );
       this.lineWaiters.push({ re, resolve: (l) => (clearTimeout(t), resolve(l)) });
-      void this.exited.then((code) =>
-        reject(new Error(`${this.name} exited (${code}) before printing ${re}; last lines:\n${this.lines.slice(-20).join("\n")}`)),
-      );
+      void this.exited.then((code) => {
+        clearTimeout(t);
+        reject(new Error(`${this.name} exited (${code}) before printing ${re}; last lines:\n${this.lines.slice(-20).join("\n")}`));
+      });
     });
   }
 

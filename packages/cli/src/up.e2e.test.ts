@@ -1,0 +1,86 @@
+// The newcomer's path, as real processes: `tally up` on embedded defaults (its own nats-server
+// and embedded PostgreSQL, no NATS_URL or DATABASE_URL), then `tally demo` in "a second
+// terminal", then Ctrl-C. Also checks that network.json keeps the shape other tools read.
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ServiceProcess, repoRoot } from "@tally/testkit";
+
+const cli = join(repoRoot, "packages/cli/dist/main.js");
+
+describe("tally up + tally demo on embedded defaults", () => {
+  const home = mkdtempSync(join(tmpdir(), "tally-up-"));
+  const env: Record<string, string> = { TALLY_HOME: home };
+  // The newcomer has neither variable set.
+  const clean = { ...process.env };
+  delete clean.NATS_URL;
+  delete clean.DATABASE_URL;
+  let up: ServiceProcess | undefined;
+
+  after(async () => {
+    await up?.stop("SIGINT", 20_000);
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  test("starts, prints its endpoints, runs the demo with the regulator feed live, and stops on Ctrl-C", async () => {
+    process.env = clean;
+    up = new ServiceProcess("tally-up", [process.execPath, cli, "up"], env);
+    await up.waitForLine(/Ctrl-C stops/, 120_000);
+    assert.match(up.lines.join("\n"), /Tally consortium "tally-local" is up/);
+    const out = up.lines.join("\n");
+    assert.match(out, /started nats-server \(JetStream\)/);
+    assert.match(out, /started embedded PostgreSQL/);
+    for (const n of ["node-exchange", "node-clearing", "node-bank-a", "node-regulator"])
+      assert.match(out, new RegExp(`node\\s+${n}\\s+gateway 127\\.0\\.0\\.1:\\d+`));
+
+    const net = JSON.parse(readFileSync(join(home, "network.json"), "utf8"));
+    assert.equal(net.chainId, "tally-local");
+    assert.match(net.nats, /^nats:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(net.regfeed, /^127\.0\.0\.1:\d+$/);
+    assert.equal(net.institutions.length, 8);
+    for (const i of net.institutions) {
+      assert.match(i.gateway, /^127\.0\.0\.1:\d+$/);
+      const keyFile = join(home, i.keyFile);
+      assert.ok(existsSync(keyFile), `${i.keyFile} exists`);
+      assert.equal(statSync(keyFile).mode & 0o077, 0, `${i.keyFile} is private`);
+    }
+    assert.equal(net.nodes.length, 4);
+    for (const n of net.nodes) assert.match(n.database, /^postgres:\/\//);
+
+    const demo = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(process.execPath, [cli, "demo"], { env: { ...clean, ...env } });
+      let s = "";
+      p.stdout.on("data", (d: Buffer) => (s += d.toString()));
+      p.stderr.on("data", (d: Buffer) => (s += d.toString()));
+      p.on("exit", (code) => resolve({ code, out: s }));
+    });
+    assert.equal(demo.code, 0, demo.out);
+    assert.match(demo.out, /COMMITTED at height \d+: OK/);
+    assert.match(demo.out, /REJECTED INSUFFICIENT_FUNDS/);
+    assert.match(demo.out, /\[regfeed\] .*cash\.CashIssued/);
+    assert.match(demo.out, /\[regfeed\] .*cash\.CashTransferred/);
+    assert.match(demo.out, /\[regfeed\] .*notary\.DocumentRegistered/);
+    assert.match(demo.out, /demo complete/);
+
+    // A query through another institution's gateway sees the result.
+    const q = spawnSync(process.execPath, [cli, "query", "--as", "enterprise-a", "cash", "balance", '{"account":"enterprise-a"}'], {
+      env: { ...clean, ...env },
+    });
+    assert.equal(q.status, 0, q.stderr.toString());
+    assert.equal(JSON.parse(q.stdout.toString()).result.balance, "25000000");
+
+    // Bad input from the command line gets a clear refusal, not a crash.
+    const bad = spawnSync(process.execPath, [cli, "submit", "--as", "bank-a", "cash", "transfer", '{"to":"enterprise-a","amount":"1.5"}'], {
+      env: { ...clean, ...env },
+    });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr.toString(), /BAD_ARGS/);
+
+    await up.stop("SIGINT", 20_000);
+    assert.match(up.lines.join("\n"), /stopping the consortium/);
+    assert.equal(await up.exited, 0);
+  });
+});
