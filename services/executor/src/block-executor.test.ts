@@ -1,16 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { builtinContracts, institutionKey, MEMBERSHIP_CONTRACT, MEMBERSHIP_INDEX_KEY, parseInstitutionEntry } from "@tally/contracts";
-import {
-  bytesEqual,
-  eventsRoot,
-  nextStateRoot,
-  sha256,
-  toHex,
-  ZERO_HASH,
-  type JsonValue,
-  type SealedBlock,
-} from "@tally/ledger";
+import { bytesEqual, eventsRoot, nextStateRoot, sha256, toHex, ZERO_HASH, type JsonValue, type SealedBlock } from "@tally/ledger";
 import { executeBlock, genesisEffects, type BlockEffects, type ExecutorState } from "./block-executor.js";
 import { MemoryState } from "./testing/memory-state.js";
 import { stateReaderContract, STATE_READER_FIXTURE } from "./testing/state-reader-contract.js";
@@ -162,7 +153,13 @@ describe("committed transactions", () => {
     const e = await applyNext(node, [transfer(BANK_A, "bank-b", "5").raw, transfer(BANK_B, "bank-a", "999").raw]);
     const root = eventsRoot(
       e.results.map((r) => ({ txIndex: r.txIndex, committed: r.committed, reasonCode: r.reasonCode })),
-      e.events.map((ev) => ({ txIndex: ev.txIndex, eventIndex: ev.eventIndex, contract: ev.contract, type: ev.event.type, data: ev.event.data })),
+      e.events.map((ev) => ({
+        txIndex: ev.txIndex,
+        eventIndex: ev.eventIndex,
+        contract: ev.contract,
+        type: ev.event.type,
+        data: ev.event.data,
+      })),
     );
     assert.ok(bytesEqual(e.stateRoot, nextStateRoot(prev, node.chain.tip.hash, root)));
   });
@@ -245,10 +242,18 @@ describe("rejections", () => {
   test("UNKNOWN_SIGNER: an institution or key id the chain does not know", async () => {
     const node = startNode();
     const e = await applyNext(node, [
-      makeTx({ signer: { id: "nobody", keyId: "k1", key: STRANGER_KEY }, contract: "cash", action: "transfer", args: { to: "bank-a", amount: "1" } })
-        .raw,
-      makeTx({ signer: { id: "bank-a", keyId: "k9", key: BANK_A.key }, contract: "cash", action: "transfer", args: { to: "bank-b", amount: "1" } })
-        .raw,
+      makeTx({
+        signer: { id: "nobody", keyId: "k1", key: STRANGER_KEY },
+        contract: "cash",
+        action: "transfer",
+        args: { to: "bank-a", amount: "1" },
+      }).raw,
+      makeTx({
+        signer: { id: "bank-a", keyId: "k9", key: BANK_A.key },
+        contract: "cash",
+        action: "transfer",
+        args: { to: "bank-b", amount: "1" },
+      }).raw,
     ]);
     assert.deepEqual(outcomes(e), ["UNKNOWN_SIGNER", "UNKNOWN_SIGNER"]);
     assertNoEffects(e);
@@ -309,7 +314,10 @@ describe("rejections", () => {
     ]);
     assert.deepEqual(outcomes(e), ["UNKNOWN_CONTRACT", "UNKNOWN_ACTION", "UNKNOWN_ACTION", "BAD_ARGS", "BAD_ARGS", "BAD_ARGS"]);
     assertNoEffects(e);
-    assert.ok(e.results.every((r) => r.message.length > 0), "every rejection says why");
+    assert.ok(
+      e.results.every((r) => r.message.length > 0),
+      "every rejection says why",
+    );
   });
 
   test("a contract rejection (INSUFFICIENT_FUNDS) keeps the tx with its code and changes nothing", async () => {

@@ -58,10 +58,15 @@ export class EffectsStore {
         last_txs_seq: e.lastTxsSeq,
       };
       if (prevHeight === undefined) {
-        await trx
+        // A second first commit (two executors racing on genesis) is the same race as below,
+        // not a unique-violation from the driver.
+        const r = await trx
           .insertInto("checkpoint")
           .values({ id: 1, ...cp })
-          .execute();
+          .onConflict((oc) => oc.column("id").doNothing())
+          .executeTakeFirst();
+        if (r.numInsertedOrUpdatedRows !== 1n)
+          throw new InvariantError(`checkpoint already exists: block ${e.height} cannot be the first applied`, "CHECKPOINT_RACE");
       } else {
         const r = await trx.updateTable("checkpoint").set(cp).where("id", "=", 1).where("height", "=", prevHeight).executeTakeFirst();
         if (r.numUpdatedRows !== 1n)
@@ -144,11 +149,13 @@ export class EffectsStore {
   async resultOf(
     txId: Uint8Array,
   ): Promise<{ height: bigint; tx_index: number; committed: boolean; reason_code: string; message: string } | undefined> {
+    // The first inclusion: a copy later in the same block is a DUPLICATE row with the same id.
     return this.db
       .selectFrom("tx_results")
       .select(["height", "tx_index", "committed", "reason_code", "message"])
       .where("tx_id", "=", txId)
       .orderBy("height")
+      .orderBy("tx_index")
       .limit(1)
       .executeTakeFirst();
   }

@@ -31,7 +31,10 @@ export function stateReaderContract(reader: () => StateReader): void {
   });
 
   test("load is scoped to one contract", async () => {
-    assert.deepEqual(await reader().load("notary", ["acct/bank-a", "acct/bank-b"]), new Map([["acct/bank-a", { nested: [1, "two", null, true] }]]));
+    assert.deepEqual(
+      await reader().load("notary", ["acct/bank-a", "acct/bank-b"]),
+      new Map([["acct/bank-a", { nested: [1, "two", null, true] }]]),
+    );
     assert.equal((await reader().load("membership", ["acct/bank-a"])).size, 0);
   });
 
