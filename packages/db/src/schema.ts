@@ -46,6 +46,8 @@ export interface TxResultsTable {
   tx_index: number;
   tx_id: Uint8Array;
   committed: boolean;
+  /** Signatures verified: only authenticated inclusions count when judging replays. */
+  authenticated: boolean;
   reason_code: string;
   message: string;
   signer: string;

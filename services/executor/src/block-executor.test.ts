@@ -1,7 +1,18 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { builtinContracts, institutionKey, MEMBERSHIP_CONTRACT, MEMBERSHIP_INDEX_KEY, parseInstitutionEntry } from "@tally/contracts";
-import { bytesEqual, eventsRoot, nextStateRoot, sha256, toHex, ZERO_HASH, type JsonValue, type SealedBlock } from "@tally/ledger";
+import {
+  bytesEqual,
+  ed25519Sign,
+  eventsRoot,
+  nextStateRoot,
+  sha256,
+  toHex,
+  ZERO_HASH,
+  type JsonValue,
+  type SealedBlock,
+} from "@tally/ledger";
+import { SignedTx } from "@tally/proto/types";
 import { executeBlock, genesisEffects, type BlockEffects, type ExecutorState } from "./block-executor.js";
 import { MemoryState } from "./testing/memory-state.js";
 import { stateReaderContract, STATE_READER_FIXTURE } from "./testing/state-reader-contract.js";
@@ -328,6 +339,31 @@ describe("rejections", () => {
     assertNoEffects(e);
     assert.equal(balance(node, "bank-a"), "100");
     assert.equal(balance(node, "bank-b"), undefined);
+  });
+
+  test("a copy of a body with a forged signature, sequenced first, does not consume the genuine tx's id", async () => {
+    const node = startNode();
+    const genuine = issue("bank-a", "10");
+    const signed = SignedTx.decode(genuine.raw);
+    const forged = SignedTx.encode({
+      body: signed.body,
+      signatures: signed.signatures.map((x) => ({ ...x, signature: ed25519Sign(STRANGER_KEY, signed.body) })),
+    }).finish();
+    // Forged copy first in the same block, then in an earlier block: the genuine one commits both times.
+    assert.deepEqual(outcomes(await applyNext(node, [forged, genuine.raw])), ["BAD_SIGNATURE", "OK"]);
+    const other = issue("bank-b", "7");
+    const forgedOther = SignedTx.encode({
+      body: SignedTx.decode(other.raw).body,
+      signatures: SignedTx.decode(other.raw).signatures.map((x) => ({
+        ...x,
+        signature: ed25519Sign(STRANGER_KEY, SignedTx.decode(other.raw).body),
+      })),
+    }).finish();
+    assert.deepEqual(outcomes(await applyNext(node, [forgedOther])), ["BAD_SIGNATURE"]);
+    assert.deepEqual(outcomes(await applyNext(node, [other.raw])), ["OK"]);
+    assert.equal(balance(node, "bank-b"), "7");
+    // And the genuine one is still protected against its own replay.
+    assert.deepEqual(outcomes(await applyNext(node, [genuine.raw])), ["DUPLICATE"]);
   });
 
   test("a rejected tx id is not included again later: the replay is DUPLICATE", async () => {

@@ -31,6 +31,8 @@ export interface TxOutcomeRow {
   readonly txIndex: number;
   readonly txId: Uint8Array;
   readonly committed: boolean;
+  /** Its signatures verified: only such an inclusion makes a later one a replay. */
+  readonly authenticated: boolean;
   readonly reasonCode: string;
   readonly message: string;
   readonly signer: string;
@@ -120,7 +122,7 @@ export async function executeBlock(
   const seenHere = new Set<string>();
   // Working state for this block: contract → key → value (null = deleted in this block).
   const overlay = new Map<string, Map<string, JsonValue | null>>();
-  let membership = new Map(prior.membership);
+  let membership: ReadonlyMap<string, JsonValue> = sortedByKey(prior.membership);
   let view: MembershipView = membershipView(membership.values());
   const updates = new Map<string, Map<string, JsonValue | null>>();
   const results: TxOutcomeRow[] = [];
@@ -134,8 +136,9 @@ export async function executeBlock(
       code: string,
       message: string,
       meta: { signer: string; contract: string; action: string } = { signer: "", contract: "", action: "" },
+      authenticated = false,
     ): void => {
-      results.push({ txIndex: i, txId, committed: false, reasonCode: code, message, ...meta });
+      results.push({ txIndex: i, txId, committed: false, authenticated, reasonCode: code, message, ...meta });
     };
     const decoded = decodeSignedTx(raw);
     if (!decoded.ok) {
@@ -144,11 +147,6 @@ export async function executeBlock(
     }
     const tx = decoded.tx;
     const meta = { signer: tx.body.signer?.institutionId ?? "", contract: tx.body.contract, action: tx.body.action };
-    if (seenBefore.has(idHex) || seenHere.has(idHex)) {
-      reject("DUPLICATE", "this transaction was already included", meta);
-      continue;
-    }
-    seenHere.add(idHex);
     const context = checkTxContext(tx, deps.genesis.chainId, blockTimeMs);
     if (!context.ok) {
       reject(context.code, context.message, meta);
@@ -159,6 +157,13 @@ export async function executeBlock(
       reject(sigs.code, sigs.message, meta);
       continue;
     }
+    // Replays are judged among authenticated inclusions only: a copy of the body with a bad
+    // signature, sequenced first, must not consume the genuine transaction's id.
+    if (seenBefore.has(idHex) || seenHere.has(idHex)) {
+      reject("DUPLICATE", "this transaction was already included", meta, true);
+      continue;
+    }
+    seenHere.add(idHex);
     const ctx: TxContext = {
       chainId: deps.genesis.chainId,
       txId: idHex,
@@ -170,7 +175,7 @@ export async function executeBlock(
     };
     const prepared = prepareCommand(deps.contracts, tx.body.contract, tx.body.action, tx.args, ctx);
     if (isRejection(prepared)) {
-      reject(prepared.code, prepared.message, meta);
+      reject(prepared.code, prepared.message, meta, true);
       continue;
     }
     const contractName = prepared.contract.name;
@@ -186,7 +191,7 @@ export async function executeBlock(
     }
     const outcome = runCommand(prepared, slice, ctx);
     if (isRejection(outcome)) {
-      reject(outcome.code, outcome.message, meta);
+      reject(outcome.code, outcome.message, meta, true);
       continue;
     }
     for (const [k, v] of outcome.updates) local.set(k, v);
@@ -197,13 +202,14 @@ export async function executeBlock(
     outcome.events.forEach((event, eventIndex) =>
       events.push({ txIndex: i, eventIndex, txId, contract: contractName, event, signer: meta.signer }),
     );
-    results.push({ txIndex: i, txId, committed: true, reasonCode: "", message: "", ...meta });
+    results.push({ txIndex: i, txId, committed: true, authenticated: true, reasonCode: "", message: "", ...meta });
     if (contractName === MEMBERSHIP_CONTRACT && outcome.updates.size > 0) {
-      membership = new Map(membership);
+      const next = new Map(membership);
       for (const [k, v] of outcome.updates) {
-        if (v === null) membership.delete(k);
-        else membership.set(k, v);
+        if (v === null) next.delete(k);
+        else next.set(k, v);
       }
+      membership = sortedByKey(next);
       view = membershipView(membership.values());
     }
   }
@@ -225,4 +231,13 @@ export async function executeBlock(
     },
     membership,
   };
+}
+
+/**
+ * The map with its entries in key order (UTF-16 code units, as JavaScript compares strings).
+ * Membership is kept in this order everywhere, so a node that restarted (and read it back from
+ * its database) iterates members exactly as a node that ran from genesis.
+ */
+export function sortedByKey<V>(m: ReadonlyMap<string, V>): ReadonlyMap<string, V> {
+  return new Map([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -32,12 +32,17 @@ export class EffectsStore {
       : { height: r.height, blockHash: r.block_hash, stateRoot: r.state_root, timestampMs: r.timestamp_ms, lastTxsSeq: r.last_txs_seq };
   }
 
-  /** Which of these tx ids already have a result. */
+  /** Which of these tx ids already have an authenticated inclusion (signatures verified). */
   async seen(ids: readonly Uint8Array[]): Promise<Set<string>> {
     const out = new Set<string>();
     for (const part of chunks(ids, TX_IDS_PER_QUERY_MAX)) {
       if (part.length === 0) continue;
-      const rows = await this.db.selectFrom("tx_results").select("tx_id").where("tx_id", "in", part).execute();
+      const rows = await this.db
+        .selectFrom("tx_results")
+        .select("tx_id")
+        .where("tx_id", "in", part)
+        .where("authenticated", "=", true)
+        .execute();
       for (const r of rows) out.add(toHex(r.tx_id));
     }
     return out;
@@ -81,6 +86,7 @@ export class EffectsStore {
               tx_index: r.txIndex,
               tx_id: r.txId,
               committed: r.committed,
+              authenticated: r.authenticated,
               reason_code: r.reasonCode,
               message: r.message,
               signer: r.signer,

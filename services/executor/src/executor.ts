@@ -2,7 +2,7 @@ import { MEMBERSHIP_CONTRACT, type Contract } from "@tally/contracts";
 import type { BlockFollower } from "@tally/bus";
 import { sequencerKeysOf, tipOf, verifyBlock, type ChainTip, type Genesis, type JsonValue, type SigningKey } from "@tally/ledger";
 import type { Logger } from "@tally/telemetry";
-import { executeBlock, genesisEffects, type BlockEffects } from "./block-executor.js";
+import { executeBlock, genesisEffects, sortedByKey, type BlockEffects } from "./block-executor.js";
 import type { EffectsStore } from "./effects-store.js";
 import { signReceipt, type ReceiptPublisher } from "./receipts.js";
 import type { StateReader } from "./state-reader.js";
@@ -29,7 +29,7 @@ export interface ExecutorDeps {
 export async function runExecutor(d: ExecutorDeps): Promise<void> {
   const keys = sequencerKeysOf(d.genesis);
   let cp = await d.store.checkpoint();
-  let membership: ReadonlyMap<string, JsonValue> = cp === undefined ? new Map() : await d.reader.loadAll(MEMBERSHIP_CONTRACT);
+  let membership: ReadonlyMap<string, JsonValue> = cp === undefined ? new Map() : sortedByKey(await d.reader.loadAll(MEMBERSHIP_CONTRACT));
   let tip: ChainTip | undefined =
     cp === undefined ? undefined : { height: cp.height, hash: cp.blockHash, timestampMs: cp.timestampMs, lastTxsSeq: cp.lastTxsSeq };
   if (cp !== undefined) {
@@ -50,9 +50,11 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
     let effects: BlockEffects;
     if (cp === undefined) {
       effects = genesisEffects(d.genesis, d.contracts, b);
-      membership = new Map(
-        [...(effects.updates.get(MEMBERSHIP_CONTRACT) ?? new Map<string, JsonValue | null>())].filter(
-          (e): e is [string, JsonValue] => e[1] !== null,
+      membership = sortedByKey(
+        new Map(
+          [...(effects.updates.get(MEMBERSHIP_CONTRACT) ?? new Map<string, JsonValue | null>())].filter(
+            (e): e is [string, JsonValue] => e[1] !== null,
+          ),
         ),
       );
     } else {

@@ -10,6 +10,6 @@ export {
 } from "./block-executor.js";
 export { EffectsStore, type Checkpoint } from "./effects-store.js";
 export { runExecutor, type ExecutorDeps } from "./executor.js";
-export { queryService, parseArgs } from "./query-service.js";
+export { queryService, parseArgs, dbSnapshot, type Snapshot } from "./query-service.js";
 export { ReceiptPublisher, signReceipt, type ReceiptResult } from "./receipts.js";
 export { DbStateReader, type StateReader } from "./state-reader.js";

@@ -9,7 +9,7 @@ import { startServer } from "@tally/rpc";
 import { createLogger } from "@tally/telemetry";
 import { EffectsStore } from "./effects-store.js";
 import { runExecutor } from "./executor.js";
-import { queryService } from "./query-service.js";
+import { dbSnapshot, queryService } from "./query-service.js";
 import { ReceiptPublisher } from "./receipts.js";
 import { DbStateReader } from "./state-reader.js";
 
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     port: listen.port,
     healthNames: ["tally.v1.ExecutorQueryService"],
     descriptorSetPath,
-    services: [queryService(builtinContracts, reader, store)],
+    services: [queryService(builtinContracts, dbSnapshot(db))],
   });
   log.info({ grpc: server.address }, "executor listening");
   const follower = new BlockFollower(bus, names);

@@ -16,7 +16,7 @@ import { insecure, startServer, unary, type RunningServer } from "@tally/rpc";
 import { createTestDatabase } from "@tally/testkit";
 import { executeBlock, genesisEffects } from "./block-executor.js";
 import { EffectsStore } from "./effects-store.js";
-import { queryService } from "./query-service.js";
+import { dbSnapshot, queryService } from "./query-service.js";
 import { DbStateReader } from "./state-reader.js";
 import { BANK_A, BANK_B, ChainBuilder, GENESIS, issue, transfer } from "./testing/test-chain.js";
 
@@ -76,7 +76,7 @@ describe("the executor's gRPC query service over a database with state", () => {
       host: "127.0.0.1",
       port: 0,
       healthNames: ["tally.v1.ExecutorQueryService"],
-      services: [queryService(builtinContracts, reader, store)],
+      services: [queryService(builtinContracts, dbSnapshot(db))],
     });
     client = new ExecutorQueryServiceClient(server.address, insecure());
   });

@@ -4,8 +4,10 @@ import { TxOutcome } from "@tally/proto/types";
 import { isRejection, prepareQuery, runQuery, type Contract } from "@tally/contracts";
 import { canonicalJson, fromUtf8 } from "@tally/ledger";
 import { RpcError, wrapService } from "@tally/rpc";
-import type { EffectsStore } from "./effects-store.js";
-import type { StateReader } from "./state-reader.js";
+import type { Kysely } from "kysely";
+import type { Database } from "@tally/db";
+import { EffectsStore } from "./effects-store.js";
+import { DbStateReader, type StateReader } from "./state-reader.js";
 
 const QUERY_ARGS_BYTES_MAX = 16 * 1024;
 
@@ -21,19 +23,36 @@ export function parseArgs(bytes: Uint8Array): unknown {
   }
 }
 
+/** Runs reads against one consistent view of the node's state. */
+export type Snapshot = <T>(read: (reader: StateReader, store: EffectsStore) => Promise<T>) => Promise<T>;
+
+/**
+ * Reads in one REPEATABLE READ transaction, so a query's answer and the height it reports come
+ * from the same committed block.
+ */
+export function dbSnapshot(db: Kysely<Database>): Snapshot {
+  return (read) =>
+    db
+      .transaction()
+      .setIsolationLevel("repeatable read")
+      .execute((trx) => read(new DbStateReader(trx), new EffectsStore(trx)));
+}
+
 /** The gRPC ExecutorQueryService: read-only contract queries, tx results and the checkpoint. */
-export function queryService(contracts: ReadonlyMap<string, Contract>, reader: StateReader, store: EffectsStore) {
+export function queryService(contracts: ReadonlyMap<string, Contract>, snapshot: Snapshot) {
   return wrapService(ExecutorQueryServiceService, {
     query: async (req: ExecutorQueryServiceQueryRequest) => {
       const prepared = prepareQuery(contracts, req.contract, req.query, parseArgs(req.args));
       if (isRejection(prepared)) throw new RpcError(status.INVALID_ARGUMENT, prepared.message, prepared.code);
-      const cp = await store.checkpoint();
-      const state = await reader.load(prepared.contract.name, prepared.keys);
-      return { result: new TextEncoder().encode(canonicalJson(runQuery(prepared, state))), height: cp?.height ?? 0n };
+      return snapshot(async (reader, store) => {
+        const cp = await store.checkpoint();
+        const state = await reader.load(prepared.contract.name, prepared.keys);
+        return { result: new TextEncoder().encode(canonicalJson(runQuery(prepared, state))), height: cp?.height ?? 0n };
+      });
     },
     getTxResult: async (req: GetTxResultRequest) => {
       if (req.txId.byteLength !== 32) throw new RpcError(status.INVALID_ARGUMENT, "tx_id must be 32 bytes", "BAD_TX_ID");
-      const r = await store.resultOf(req.txId);
+      const r = await snapshot((_reader, store) => store.resultOf(req.txId));
       if (r === undefined) return { found: false, height: 0n, result: undefined };
       return {
         found: true,
@@ -48,7 +67,7 @@ export function queryService(contracts: ReadonlyMap<string, Contract>, reader: S
       };
     },
     getCheckpoint: async () => {
-      const cp = await store.checkpoint();
+      const cp = await snapshot((_reader, store) => store.checkpoint());
       return { height: cp?.height ?? 0n, stateRoot: cp?.stateRoot ?? new Uint8Array(0), blockHash: cp?.blockHash ?? new Uint8Array(0) };
     },
   });

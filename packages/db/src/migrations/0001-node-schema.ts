@@ -50,6 +50,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("tx_index", "integer", (c) => c.notNull())
     .addColumn("tx_id", "bytea", (c) => c.notNull())
     .addColumn("committed", "boolean", (c) => c.notNull())
+    .addColumn("authenticated", "boolean", (c) => c.notNull())
     .addColumn("reason_code", "text", (c) => c.notNull())
     .addColumn("message", "text", (c) => c.notNull())
     .addColumn("signer", "text", (c) => c.notNull())

@@ -27,7 +27,7 @@ export class MemoryState implements StateReader {
         else kv.set(k, structuredClone(v));
       }
     }
-    for (const r of e.results) this.seenIds.add(toHex(r.txId));
+    for (const r of e.results) if (r.authenticated) this.seenIds.add(toHex(r.txId));
   }
 
   /** Sets one entry directly (to give a test a prior state). */
