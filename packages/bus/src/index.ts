@@ -2,6 +2,6 @@
 export { busNames, blockSeqOf, type BusNames } from "./names.js";
 export { BusError, WRONG_LAST_SEQUENCE, isWrongLastSequence } from "./errors.js";
 export { connectBus, type Bus } from "./connect.js";
-export { ensureStreams, streamConfigs, type StreamOptions } from "./setup.js";
+export { ensureStreams, ensureLeaseBucket, deleteNamespace, streamConfigs, type StreamOptions } from "./setup.js";
 export { headersWithTraceContext, contextFromHeaders } from "./trace-headers.js";
 export { BlockFollower } from "./block-follower.js";

@@ -8,11 +8,14 @@ export interface BusNames {
   readonly txsStream: string;
   readonly blocksStream: string;
   readonly receiptsStream: string;
+  readonly eventsStream: string;
   readonly leaseBucket: string;
   readonly blocksSubject: string;
   /** Subject filter that covers every institution's transactions. */
   readonly txsSubjects: string;
   readonly receiptsSubjects: string;
+  /** Subject filter for every node's live events. */
+  readonly eventsSubjects: string;
   txSubject(institutionId: string): string;
   receiptSubject(nodeId: string): string;
   eventSubject(nodeId: string, contract: string, eventType: string): string;
@@ -29,10 +32,12 @@ export function busNames(namespace = "tally"): BusNames {
     txsStream: `${streamPrefix}TXS`,
     blocksStream: `${streamPrefix}BLOCKS`,
     receiptsStream: `${streamPrefix}RECEIPTS`,
+    eventsStream: `${streamPrefix}EVENTS`,
     leaseBucket: `${namespace}-leases`,
     blocksSubject: `${namespace}.blocks`,
     txsSubjects: `${namespace}.tx.>`,
     receiptsSubjects: `${namespace}.receipts.>`,
+    eventsSubjects: `${namespace}.events.>`,
     txSubject: (i) => `${namespace}.tx.${i}`,
     receiptSubject: (n) => `${namespace}.receipts.${n}`,
     eventSubject: (n, c, t) => `${namespace}.events.${n}.${c}.${t}`,

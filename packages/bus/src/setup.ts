@@ -1,4 +1,6 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
+import { Kvm, type KV } from "@nats-io/kv";
+import type { Bus } from "./connect.js";
 import type { BusNames } from "./names.js";
 
 /** Options for the streams; defaults suit a single local server. */
@@ -11,6 +13,7 @@ export interface StreamOptions {
   readonly txMsgBytesMax?: number;
   readonly blockMsgBytesMax?: number;
   readonly receiptsMaxAgeMs?: number;
+  readonly eventsMaxAgeMs?: number;
 }
 
 const MS_TO_NS = 1_000_000;
@@ -39,6 +42,16 @@ export function streamConfigs(n: BusNames, o: StreamOptions = {}): (Partial<Stre
       discard: DiscardPolicy.New,
       num_replicas: replicas,
       max_msg_size: o.blockMsgBytesMax ?? 1000 * 1024,
+    },
+    {
+      // Live contract events, as each node's executor announces them after committing a block.
+      name: n.eventsStream,
+      subjects: [n.eventsSubjects],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      num_replicas: replicas,
+      max_age: (o.eventsMaxAgeMs ?? 7 * 24 * 3600_000) * MS_TO_NS,
     },
     {
       name: n.receiptsStream,
@@ -75,4 +88,19 @@ export async function ensureStreams(jsm: JetStreamManager, n: BusNames, o: Strea
 function isStreamNotFound(e: unknown): boolean {
   const err = e as { api_error?: { err_code?: number }; message?: string };
   return err?.api_error?.err_code === 10059 || /stream not found/i.test(err?.message ?? "");
+}
+
+/**
+ * Creates (or opens) the sequencer lease bucket. The bucket TTL is the lease TTL: on
+ * nats-server 2.9 a lapsed key simply vanishes, so backups keep their own timers.
+ */
+export async function ensureLeaseBucket(bus: Bus, n: BusNames, o: { leaseTtlMs: number; replicas?: number }): Promise<KV> {
+  return new Kvm(bus.js).create(n.leaseBucket, { ttl: o.leaseTtlMs, history: 1, replicas: o.replicas ?? 1 });
+}
+
+/** Deletes every stream and bucket of a namespace (tests clean up after themselves). */
+export async function deleteNamespace(jsm: JetStreamManager, n: BusNames): Promise<void> {
+  for (const s of [n.txsStream, n.blocksStream, n.receiptsStream, n.eventsStream, `KV_${n.leaseBucket}`]) {
+    await jsm.streams.delete(s).catch(() => false);
+  }
 }

@@ -13,8 +13,8 @@ import { BlockstoreServiceClient, type GetInclusionProofResponse } from "@tally/
 import { ExecutorQueryServiceClient, type GetCheckpointResponse } from "@tally/proto/executor";
 import { TxStatus, type TxStatusUpdate } from "@tally/proto/gateway";
 import { RegFeedServiceClient } from "@tally/proto/regfeed";
-import { Receipt, ReceiptBody, TxOutcome, type Event } from "@tally/proto/types";
-import { busNames, connectBus } from "@tally/bus";
+import { Event, Receipt, ReceiptBody, TxOutcome } from "@tally/proto/types";
+import { busNames, connectBus, deleteNamespace } from "@tally/bus";
 import { dropDatabase, openDb } from "@tally/db";
 import { bytesEqual, ed25519Verify, fromHex, fromUtf8, parseGenesis, sequencerKeysOf, toHex, type Genesis } from "@tally/ledger";
 import { unary } from "@tally/rpc";
@@ -69,8 +69,7 @@ describe("a local consortium, end to end", () => {
     bankA?.close();
     await net?.stop();
     const bus = await connectBus({ url: testNatsUrl(), name: "e2e-cleanup" });
-    const n = busNames(namespace);
-    for (const s of [n.txsStream, n.blocksStream, n.receiptsStream]) await bus.jsm.streams.delete(s).catch(() => false);
+    await deleteNamespace(bus.jsm, busNames(namespace));
     await bus.nc.close();
     for (const node of PLAN.nodes)
       await dropDatabase(testPgAdminUrl(), `${dbPrefix}_${node.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
@@ -126,6 +125,28 @@ describe("a local consortium, end to end", () => {
     const issued = events.find((e) => e.type === "CashIssued")!;
     assert.ok(bytesEqual(issued.txId, tx.id));
     assert.deepEqual(JSON.parse(fromUtf8(issued.data)), { amount: "1000000", issuer: "clearing", to: "bank-a" });
+  });
+
+  test("the regulator's node announces events on NATS subjects, kept by the EVENTS stream", async () => {
+    const bus = await connectBus({ url: testNatsUrl(), name: "e2e-events" });
+    const names = busNames(namespace);
+    try {
+      const consumer = await bus.js.consumers.get(names.eventsStream, {
+        deliver_policy: DeliverPolicy.All,
+        filter_subjects: names.eventSubject("node-regulator", "cash", "CashIssued"),
+      });
+      const m = await waitFor("a CashIssued event on EVENTS", () => consumer.next({ expires: 1000 }).then((x) => x ?? undefined));
+      const e = Event.decode(m.data);
+      assert.equal(e.contract, "cash");
+      assert.equal(e.type, "CashIssued");
+      assert.deepEqual(JSON.parse(fromUtf8(e.data)), { amount: "1000000", issuer: "clearing", to: "bank-a" });
+      // Only the regulator's node announces: the others keep their events in their databases.
+      const info = await bus.jsm.streams.info(names.eventsStream, { subjects_filter: ">" });
+      const subjects = Object.keys(info.state.subjects ?? {});
+      assert.ok(subjects.length > 0 && subjects.every((s) => s.startsWith(`${namespace}.events.node-regulator.`)), subjects.join(","));
+    } finally {
+      await bus.nc.close();
+    }
   });
 
   test("every validator node reaches the same state root, and signs it in its receipt", async () => {

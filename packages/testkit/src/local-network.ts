@@ -66,7 +66,8 @@ export class LocalNetwork {
       plans.push({
         name: `${n.id}/executor`,
         entry: serviceEntry("executor"),
-        env: { ...nodeEnv, GRPC_ADDR: `127.0.0.1:${ex}` },
+        // The regulator's node also announces events on NATS subjects.
+        env: { ...nodeEnv, GRPC_ADDR: `127.0.0.1:${ex}`, PUBLISH_EVENTS: n.regfeed === true ? "true" : "false" },
         ready: /executor listening/,
         node: n.id,
       });

@@ -13,3 +13,4 @@ export { runExecutor, type ExecutorDeps } from "./executor.js";
 export { queryService, parseArgs, dbSnapshot, type Snapshot } from "./query-service.js";
 export { ReceiptPublisher, signReceipt, type ReceiptResult } from "./receipts.js";
 export { DbStateReader, type StateReader } from "./state-reader.js";
+export { eventAnnouncer } from "./event-announcer.js";

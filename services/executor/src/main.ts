@@ -8,6 +8,7 @@ import { migrateToLatest, openDb } from "@tally/db";
 import { startServer } from "@tally/rpc";
 import { createLogger } from "@tally/telemetry";
 import { EffectsStore } from "./effects-store.js";
+import { eventAnnouncer } from "./event-announcer.js";
 import { runExecutor } from "./executor.js";
 import { dbSnapshot, queryService } from "./query-service.js";
 import { ReceiptPublisher } from "./receipts.js";
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   log.info({ grpc: server.address }, "executor listening");
   const follower = new BlockFollower(bus, names);
   const receipts = new ReceiptPublisher(bus, names, nodeId, log);
+  const announce = env.bool("PUBLISH_EVENTS", false) ? eventAnnouncer(bus, names, nodeId) : undefined;
   const shutdown = async (code: number): Promise<void> => {
     await follower.close().catch(() => undefined);
     await receipts.flush().catch(() => undefined);
@@ -58,7 +60,10 @@ async function main(): Promise<void> {
     receipts,
     nodeKey: nodeKey.key,
     log,
-    onApplied: (e) => log.debug({ height: e.height.toString(), txs: e.results.length }, "applied"),
+    onApplied: (e) => {
+      announce?.(e);
+      log.debug({ height: e.height.toString(), txs: e.results.length }, "applied");
+    },
   });
 }
 

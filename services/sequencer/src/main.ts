@@ -2,7 +2,7 @@
 // The sequencer's imperative shell: reads config, builds connections, starts.
 import { SequencerAdminServiceService, SequencerRole } from "@tally/proto/sequencer";
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { busNames, connectBus, ensureStreams } from "@tally/bus";
+import { busNames, connectBus, ensureLeaseBucket, ensureStreams } from "@tally/bus";
 import { Env, loadGenesis, loadKeyFile } from "@tally/config";
 import { startServer, wrapService } from "@tally/rpc";
 import { createLogger } from "@tally/telemetry";
@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
   const admin = env.addr("ADMIN_GRPC_ADDR", "127.0.0.1:0");
   const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `sequencer-${sequencerId}` });
-  await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
+  const replicas = env.int("STREAM_REPLICAS", 1, 1, 5);
+  await ensureStreams(bus.jsm, names, { replicas });
+  await ensureLeaseBucket(bus, names, { leaseTtlMs: env.int("LEASE_TTL_MS", 1500, 100, 60_000), replicas });
   const seq = new Sequencer(
     {
       sequencerId,
