@@ -43,6 +43,7 @@ export class HeightSignal {
 
   /** Resolves at the next notice, after pollMs, or when the signal aborts. */
   wait(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted === true) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(t);

@@ -97,7 +97,7 @@ export interface ServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly services: readonly { definition: ServiceDefinition; implementation: UntypedServiceImplementation }[];
-  /** Service names reported by grpc.health.v1, all SERVING once started. */
+  /** Fully-qualified names of the services served: reported by grpc.health.v1 and by reflection. */
   readonly healthNames: readonly string[];
   /** A FileDescriptorSet (from `buf build`) to serve reflection from. */
   readonly descriptorSetPath?: string;
@@ -117,7 +117,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   health.addToServer(server);
   if (o.descriptorSetPath !== undefined) {
     const pkg = loadFileDescriptorSetFromBuffer(readFileSync(o.descriptorSetPath));
-    new ReflectionService(pkg).addToServer(server);
+    // Reflection describes only what this server serves, not every service in the descriptor set.
+    new ReflectionService(pkg, { services: [...o.healthNames] }).addToServer(server);
   }
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${o.host}:${o.port}`, o.credentials ?? ServerCredentials.createInsecure(), (err, p) =>

@@ -124,7 +124,11 @@ describe("admit: refusals", () => {
     // Issuing cash takes the clearing role; bank-a is a bank.
     refused(tx({ action: "issue", args: { to: "bank-a", amount: "5" } }), status.PERMISSION_DENIED, "FORBIDDEN_ROLE");
     // The regulator writes nothing.
-    refused(tx({ signer: SIGNERS.reg, contract: "notary", action: "register", args: { hash: "ab".repeat(32), title: "t" } }), status.PERMISSION_DENIED, "FORBIDDEN_ROLE");
+    refused(
+      tx({ signer: SIGNERS.reg, contract: "notary", action: "register", args: { hash: "ab".repeat(32), title: "t" } }),
+      status.PERMISSION_DENIED,
+      "FORBIDDEN_ROLE",
+    );
   });
 
   test("a contract that does not exist is UNKNOWN_CONTRACT, INVALID_ARGUMENT", () => {

@@ -12,7 +12,7 @@ import {
 import type { ExecutorQueryServiceClient, ExecutorQueryServiceQueryResponse } from "@tally/proto/executor";
 import { TxOutcome } from "@tally/proto/types";
 import { headersWithTraceContext, type Bus, type BusNames } from "@tally/bus";
-import { LIMITS, toHex } from "@tally/ledger";
+import { decodeSignedTx, LIMITS, toHex } from "@tally/ledger";
 import { RpcError, unary, wrapService } from "@tally/rpc";
 import type { Logger } from "@tally/telemetry";
 import { admit } from "./admission.js";
@@ -88,10 +88,15 @@ export class Gateway {
     }
     this.inFlight++;
     try {
+      // A replay returns the first submission's id and status, even once its deadline has
+      // passed or its key was revoked since: look it up before judging it afresh.
+      const decoded = raw.byteLength <= LIMITS.txBytesMax ? decodeSignedTx(raw) : undefined;
+      if (decoded?.ok === true) {
+        const known = (await this.ports.statuses.statuses([decoded.tx.id])).get(decoded.tx.idHex);
+        if (known !== undefined) return update(decoded.tx.id, known, true);
+      }
       const height = await this.ports.statuses.committedHeight();
       const tx = admit(raw, this.cfg.chainId, this.ports.nowMs(), this.ports.membership.view, height);
-      const known = (await this.ports.statuses.statuses([tx.id])).get(tx.idHex);
-      if (known !== undefined) return update(tx.id, known, true);
       const signer = tx.body.signer!.institutionId;
       let ack;
       try {

@@ -23,14 +23,18 @@ export class TxStatusReader {
       const part = ids.slice(i, i + IDS_PER_QUERY_MAX);
       const [seq, res] = await Promise.all([
         this.db.selectFrom("transactions").select(["tx_id", "height"]).where("tx_id", "in", part).execute(),
-        // The first result for a tx id is its outcome; later ones are rejected replays.
+        // A tx id's outcome is its first authenticated inclusion (signatures verified); later ones,
+        // even in the same block, are rejected replays. A copy with a forged signature sequenced
+        // earlier is unauthenticated and is the outcome only while no authenticated one exists.
         this.db
           .selectFrom("tx_results")
           .select(["tx_id", "height", "tx_index", "committed", "reason_code", "message"])
           .distinctOn("tx_id")
           .where("tx_id", "in", part)
           .orderBy("tx_id")
+          .orderBy("authenticated", "desc")
           .orderBy("height")
+          .orderBy("tx_index")
           .execute(),
       ]);
       for (const r of seq) out.set(toHex(r.tx_id), { ...out.get(toHex(r.tx_id)), sequencedAt: r.height });

@@ -64,7 +64,7 @@ export function membershipStateWithRevoked(institution: string, keyId: string): 
   const state = genesisMembershipState();
   const entry = state.get(institutionKey(institution)) as { keys: { keyId: string; active: boolean }[] } & Record<string, JsonValue>;
   const keys = entry.keys.map((k) => (k.keyId === keyId ? { ...k, active: false } : k));
-  state.set(institutionKey(institution), { ...entry, keys } as JsonValue);
+  state.set(institutionKey(institution), { ...entry, keys });
   return state;
 }
 

@@ -1,0 +1,214 @@
+// A gateway wired to a real PostgreSQL database and real NATS streams of the test's own, with a
+// fake executor of the test's own behind the Query passthrough. Integration tests only.
+import { credentials, type ServerUnaryCall } from "@grpc/grpc-js";
+import { sql, type Kysely } from "kysely";
+import { pino } from "pino";
+import { ExecutorQueryServiceClient, ExecutorQueryServiceService, type ExecutorQueryServiceQueryRequest } from "@tally/proto/executor";
+import { descriptorSetPath } from "@tally/proto/descriptor";
+import { busNames, connectBus, ensureStreams, streamConfigs, type Bus, type BusNames } from "@tally/bus";
+import { HEIGHT_CHANNEL, listenHeights, migrateToLatest, openDb, type Database } from "@tally/db";
+import { sha256 } from "@tally/ledger";
+import { startServer, wrapService, type RunningServer, type UnaryHandler } from "@tally/rpc";
+import { createTestDatabase, testNatsUrl, uniqueNamespace } from "@tally/testkit";
+import { Gateway, gatewayService, type GatewayConfig } from "../gateway-service.js";
+import { MembershipCache } from "../membership-cache.js";
+import { TxStatusReader } from "../tx-status-reader.js";
+import { TxWatcher } from "../tx-watcher.js";
+import { GENESIS } from "./fixtures.js";
+
+/** The fake executor's Query handler; tests swap it. */
+export type FakeQuery = UnaryHandler<ExecutorQueryServiceQueryRequest, { result: Uint8Array; height: bigint }>;
+
+export interface GatewayHarness {
+  readonly db: Kysely<Database>;
+  readonly dbUrl: string;
+  readonly bus: Bus;
+  readonly names: BusNames;
+  readonly membership: MembershipCache;
+  readonly statuses: TxStatusReader;
+  readonly watcher: TxWatcher;
+  readonly gateway: Gateway;
+  readonly server: RunningServer;
+  readonly executorClient: ExecutorQueryServiceClient;
+  /** Every request the fake executor received. */
+  readonly executorCalls: ExecutorQueryServiceQueryRequest[];
+  /** Replaces the fake executor's answer. */
+  setQuery(q: FakeQuery): void;
+  /** Messages in the TXS stream now. */
+  txsCount(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export const GATEWAY_CONFIG: GatewayConfig = {
+  chainId: GENESIS.chainId,
+  inFlightMax: 64,
+  publishTimeoutMs: 2000,
+  waitMsDefault: 10_000,
+  waitMsMax: 20_000,
+  queryTimeoutMs: 3000,
+  recentAcceptedMax: 1000,
+};
+
+export const silentLog = pino({ level: "silent" });
+
+/** Starts everything; on failure, stops what had started. */
+export async function startGatewayHarness(opts: { withReflection?: boolean } = {}): Promise<GatewayHarness> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    cleanups.length = 0;
+  };
+  try {
+    const dbInfo = await createTestDatabase("gw_test");
+    cleanups.push(() => dbInfo.drop());
+    const db = openDb(dbInfo.url);
+    cleanups.push(() => db.destroy());
+    await migrateToLatest(db);
+
+    const names = busNames(uniqueNamespace("gw"));
+    const bus = await connectBus({ url: testNatsUrl(), name: `gateway-test-${names.namespace}` });
+    cleanups.push(() => bus.nc.close());
+    await ensureStreams(bus.jsm, names);
+    cleanups.push(async () => {
+      for (const { name } of streamConfigs(names)) await bus.jsm.streams.delete(name).catch(() => false);
+    });
+
+    const membership = new MembershipCache(db, GENESIS);
+    await membership.refresh();
+    const statuses = new TxStatusReader(db);
+    const watcher = new TxWatcher(statuses, 100, 50);
+    cleanups.push(async () => watcher.stop());
+    const listener = await listenHeights(dbInfo.url, (n) => {
+      watcher.wake();
+      if (n.source === "executor") void membership.refresh().catch(() => undefined);
+    });
+    cleanups.push(() => listener.close());
+
+    const executorCalls: ExecutorQueryServiceQueryRequest[] = [];
+    let query: FakeQuery = async () => ({ result: new TextEncoder().encode("null"), height: 0n });
+    const executorServer = await startServer({
+      host: "127.0.0.1",
+      port: 0,
+      healthNames: [],
+      services: [
+        wrapService(ExecutorQueryServiceService, {
+          query: (req: ExecutorQueryServiceQueryRequest, call: ServerUnaryCall<ExecutorQueryServiceQueryRequest, unknown>) => {
+            executorCalls.push(req);
+            return query(req, call);
+          },
+          getTxResult: async () => ({ found: false, height: 0n, result: undefined }),
+          getCheckpoint: async () => ({ height: 0n, stateRoot: new Uint8Array(0), blockHash: new Uint8Array(0) }),
+        }),
+      ],
+    });
+    cleanups.push(() => executorServer.stop(500));
+    const executorClient = new ExecutorQueryServiceClient(executorServer.address, credentials.createInsecure());
+    cleanups.push(async () => executorClient.close());
+
+    const gateway = new Gateway(GATEWAY_CONFIG, {
+      bus,
+      names,
+      membership,
+      statuses,
+      watcher,
+      executor: executorClient,
+      nowMs: () => Date.now(),
+      log: silentLog,
+    });
+    const server = await startServer({
+      host: "127.0.0.1",
+      port: 0,
+      healthNames: ["tally.v1.GatewayService"],
+      services: [gatewayService(gateway)],
+      receiveBytesMax: 256 * 1024,
+      ...(opts.withReflection ? { descriptorSetPath } : {}),
+    });
+    cleanups.push(() => server.stop(500));
+
+    return {
+      db,
+      dbUrl: dbInfo.url,
+      bus,
+      names,
+      membership,
+      statuses,
+      watcher,
+      gateway,
+      server,
+      executorClient,
+      executorCalls,
+      setQuery: (q) => (query = q),
+      txsCount: async () => (await bus.jsm.streams.info(names.txsStream)).state.messages,
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Writes a block row as the blockstore would (only the columns' shapes matter to the gateway). */
+export async function insertBlock(db: Kysely<Database>, height: bigint, txCount = 1): Promise<void> {
+  const h = sha256(new TextEncoder().encode(`block ${height}`));
+  await db
+    .insertInto("blocks")
+    .values({
+      height,
+      hash: h,
+      prev_hash: new Uint8Array(32),
+      tx_root: new Uint8Array(32),
+      tx_count: txCount,
+      first_txs_seq: height,
+      last_txs_seq: height,
+      timestamp_ms: BigInt(Date.now()),
+      sequencer_id: "seq-1",
+      epoch: 1n,
+      header: new Uint8Array([1]),
+      signature: new Uint8Array(64),
+      raw: new Uint8Array([2]),
+    })
+    .execute();
+}
+
+/** A transaction row as the blockstore writes it when it stores the block that includes the tx. */
+export async function insertSequenced(db: Kysely<Database>, txId: Uint8Array, raw: Uint8Array, height: bigint, txIndex = 0): Promise<void> {
+  await db
+    .insertInto("transactions")
+    .values({ tx_id: txId, height, tx_index: txIndex, signer: "bank-a", contract: "cash", action: "transfer", raw })
+    .execute();
+}
+
+/** A tx result row as the executor writes it when it applies the block. */
+export async function insertResult(
+  db: Kysely<Database>,
+  txId: Uint8Array,
+  height: bigint,
+  txIndex = 0,
+  outcome: { committed: boolean; reasonCode: string; message: string; authenticated?: boolean } = {
+    committed: true,
+    reasonCode: "",
+    message: "",
+  },
+): Promise<void> {
+  await db
+    .insertInto("tx_results")
+    .values({
+      height,
+      tx_index: txIndex,
+      tx_id: txId,
+      committed: outcome.committed,
+      // Signatures verified: true for every outcome but a signature failure.
+      authenticated: outcome.authenticated ?? true,
+      reason_code: outcome.reasonCode,
+      message: outcome.message,
+      signer: "bank-a",
+      contract: "cash",
+      action: "transfer",
+    })
+    .execute();
+}
+
+/** Says "source reached height" on the node's height channel, as blockstore and executor do. */
+export async function notifyHeight(db: Kysely<Database>, source: "blockstore" | "executor", height: bigint): Promise<void> {
+  await sql`select pg_notify(${HEIGHT_CHANNEL}, ${`${source}:${height}`})`.execute(db);
+}
