@@ -23,7 +23,8 @@ export class BlockFollower {
       opt_start_seq: blockSeqOf(fromHeight),
     });
     this.messages = await consumer.consume({ max_messages: bufferedMax });
-    if (this.closed) await this.messages.close();
+    // Closed while starting: close() completes only once the iterator is read, so do not await it.
+    if (this.closed) void this.messages.close();
     for await (const m of this.messages) yield decodeBlock(m.data);
   }
 

@@ -86,8 +86,9 @@ export async function ensureStreams(jsm: JetStreamManager, n: BusNames, o: Strea
 }
 
 function isStreamNotFound(e: unknown): boolean {
-  const err = e as { api_error?: { err_code?: number }; message?: string };
-  return err?.api_error?.err_code === 10059 || /stream not found/i.test(err?.message ?? "");
+  // nats.js 3.x: JetStreamApiError.code is the JetStream err_code (10059: stream not found).
+  const err = e as { code?: unknown; message?: string };
+  return err?.code === 10059 || /stream not found/i.test(err?.message ?? "");
 }
 
 /**

@@ -359,6 +359,11 @@ describe("verifyBlock refuses tampering with InvariantError", () => {
       const b = decodeBlock(sealBlock(draftAfter(B1, 1, over), seqKey).bytes);
       assertInvariant(() => verifyBlock(b, tip1, GENESIS, KEYS), "TXS_SEQ_MISMATCH");
     }
+    // More transactions than TXS sequences in its range: some message was included twice.
+    const crowded = decodeBlock(sealBlock(draftAfter(B1, 3, { firstTxsSeq: last + 1n, lastTxsSeq: last + 2n }), seqKey).bytes);
+    assertInvariant(() => verifyBlock(crowded, tip1, GENESIS, KEYS), "TXS_SEQ_MISMATCH");
+    const fits = decodeBlock(sealBlock(draftAfter(B1, 3, { firstTxsSeq: last + 1n, lastTxsSeq: last + 3n }), seqKey).bytes);
+    verifyBlock(fits, tip1, GENESIS, KEYS);
     const emptyBackwards = decodeBlock(sealBlock(draftAfter(B1, 0, { lastTxsSeq: last - 1n }), seqKey).bytes);
     assertInvariant(() => verifyBlock(emptyBackwards, tip1, GENESIS, KEYS), "TXS_SEQ_MISMATCH");
   });

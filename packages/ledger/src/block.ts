@@ -133,6 +133,9 @@ export function verifyBlock(b: SealedBlock, prev: ChainTip | undefined, genesis:
   if (h.txCount > 0) {
     if (h.firstTxsSeq <= prev.lastTxsSeq || h.lastTxsSeq < h.firstTxsSeq)
       fail("TXS_SEQ_MISMATCH", "TXS sequence range overlaps the previous block");
+    // Each TXS message is included at most once, so a block cannot hold more txs than its range.
+    if (BigInt(h.txCount) > h.lastTxsSeq - h.firstTxsSeq + 1n)
+      fail("TXS_SEQ_MISMATCH", `${h.txCount} txs do not fit TXS sequences ${h.firstTxsSeq}..${h.lastTxsSeq}`);
   } else if (h.lastTxsSeq < prev.lastTxsSeq) {
     fail("TXS_SEQ_MISMATCH", "TXS sequence goes backwards");
   }

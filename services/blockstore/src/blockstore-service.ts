@@ -16,6 +16,19 @@ function checkTxId(id: Uint8Array): void {
     throw new RpcError(status.INVALID_ARGUMENT, `tx_id must be ${TX_ID_BYTES} bytes, got ${id.byteLength}`, "BAD_TX_ID");
 }
 
+function drainedOrAborted(call: ServerWritableStream<StreamBlocksRequest, StreamBlocksResponse>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      call.off("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    call.once("drain", done);
+    signal.addEventListener("abort", done, { once: true });
+    if (signal.aborted) done();
+  });
+}
+
 /** The gRPC BlockstoreService over a BlockStore. */
 export function blockstoreService(store: BlockStore, chainId: string, waitForHeight: HeightWaiter) {
   return wrapService(BlockstoreServiceService, {
@@ -61,8 +74,10 @@ export function blockstoreService(store: BlockStore, chainId: string, waitForHei
           if (req.toHeight !== 0n && p.height > req.toHeight) return;
           const ok = call.write({ block: decodeBlock(p.raw).block });
           next = p.height + 1n;
-          // Respect the client's flow control: wait for the stream to drain.
-          if (!ok) await new Promise<void>((r) => call.once("drain", () => r()));
+          // Respect the client's flow control: wait for the stream to drain. A cancelled call
+          // never drains, so the abort ends the wait too (else the handler hangs forever).
+          if (!ok) await drainedOrAborted(call, ac.signal);
+          if (ac.signal.aborted) return;
         }
         if (req.toHeight !== 0n && next > req.toHeight) return;
         if (page.length < STREAM_PAGE_BLOCKS) await waitForHeight(next - 1n, ac.signal);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { Kysely } from "kysely";
 import { pino } from "pino";
 import { Receipt, ReceiptBody, TxOutcome } from "@tally/proto/types";
-import { BlockFollower, busNames, connectBus, ensureStreams, type Bus, type BusNames } from "@tally/bus";
+import { BlockFollower, type Bus, busNames, type BusNames, connectBus, deleteNamespace, ensureStreams } from "@tally/bus";
 import { builtinContracts } from "@tally/contracts";
 import { migrateToLatest, openDb, type Database } from "@tally/db";
 import { canonicalJson, ed25519Verify, eventsRoot, InvariantError, nextStateRoot, toHex, ZERO_HASH, type SealedBlock } from "@tally/ledger";
@@ -125,7 +125,7 @@ async function readReceipts(bus: Bus, names: BusNames): Promise<ReadReceipt[]> {
 }
 
 async function deleteStreams(bus: Bus, names: BusNames): Promise<void> {
-  for (const s of [names.txsStream, names.blocksStream, names.receiptsStream]) await bus.jsm.streams.delete(s).catch(() => false);
+  await deleteNamespace(bus.jsm, names);
 }
 
 /**

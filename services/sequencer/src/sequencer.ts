@@ -136,6 +136,12 @@ export class Sequencer {
   }
 
   private async lead(): Promise<void> {
+    // A term that ended (fenced) may leave txs in the buffer that arrived while its last
+    // publish was in flight. They come again from the new tip's last TXS sequence + 1, so
+    // drop them once any cut of that term has settled: kept, they would be included twice
+    // (and, with no wait timer armed for them, stall the buffer).
+    await this.cutChain;
+    this.buffer.take();
     this.tip = await this.readTip();
     this.master = true;
     this.failure = undefined;
@@ -146,6 +152,9 @@ export class Sequencer {
       opt_start_seq: Number(from),
     });
     this.messages = await consumer.consume({ max_messages: this.cfg.fetchTxsMax });
+    // stop() may have run while we were starting, before there was anything for it to close.
+    // Not awaited: close() settles only once the iteration below has seen it.
+    if (this.stopped) void this.messages.close();
     for await (const m of this.messages) {
       if (this.failure !== undefined) break;
       const tx = { seq: BigInt(m.seq), data: m.data };

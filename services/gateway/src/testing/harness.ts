@@ -5,7 +5,7 @@ import { sql, type Kysely } from "kysely";
 import { pino } from "pino";
 import { ExecutorQueryServiceClient, ExecutorQueryServiceService, type ExecutorQueryServiceQueryRequest } from "@tally/proto/executor";
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { busNames, connectBus, ensureStreams, streamConfigs, type Bus, type BusNames } from "@tally/bus";
+import { type Bus, busNames, type BusNames, connectBus, deleteNamespace, ensureStreams } from "@tally/bus";
 import { HEIGHT_CHANNEL, listenHeights, migrateToLatest, openDb, type Database } from "@tally/db";
 import { sha256 } from "@tally/ledger";
 import { startServer, wrapService, type RunningServer, type UnaryHandler } from "@tally/rpc";
@@ -70,7 +70,7 @@ export async function startGatewayHarness(opts: { withReflection?: boolean } = {
     cleanups.push(() => bus.nc.close());
     await ensureStreams(bus.jsm, names);
     cleanups.push(async () => {
-      for (const { name } of streamConfigs(names)) await bus.jsm.streams.delete(name).catch(() => false);
+      await deleteNamespace(bus.jsm, names);
     });
 
     const membership = new MembershipCache(db, GENESIS);
