@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tally` command.
 import { parseArgs, flag } from "./args.js";
+import { bench } from "./commands/bench.js";
 import { demo } from "./commands/demo.js";
 import { init } from "./commands/init.js";
 import { query, submit } from "./commands/submit.js";
@@ -17,6 +18,8 @@ const USAGE = `usage: tally <command>
   query --as <institution> <contract> <query> '<json args>'
   watch [--after h:t:e] [--contract name]          follow the regulator feed
   demo                                             drive a scenario through the gateways, with the feed live
+  bench [--workload transfer|notarize|query] [--rate N|max] [--duration s] [--nodes n] [--clients k] [--json]
+                                                   start a network and measure it (npm run bench)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -45,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "demo":
       return demo();
+    case "bench":
+      return bench(a);
     default:
       break;
   }

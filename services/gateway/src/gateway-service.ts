@@ -92,7 +92,7 @@ export class Gateway {
       // passed or its key was revoked since: look it up before judging it afresh.
       const decoded = raw.byteLength <= LIMITS.txBytesMax ? decodeSignedTx(raw) : undefined;
       if (decoded?.ok === true) {
-        const known = (await this.ports.statuses.statuses([decoded.tx.id])).get(decoded.tx.idHex);
+        const known = await this.ports.statuses.status(decoded.tx.id);
         if (known !== undefined) return update(decoded.tx.id, known, true);
       }
       const height = await this.ports.statuses.committedHeight();
@@ -133,7 +133,7 @@ export class Gateway {
 
   async status(txId: Uint8Array): Promise<TxStatusUpdate> {
     if (txId.byteLength !== 32) throw new RpcError(status.INVALID_ARGUMENT, "tx_id must be 32 bytes", "BAD_TX_ID");
-    const known = (await this.ports.statuses.statuses([txId])).get(toHex(txId));
+    const known = await this.ports.statuses.status(txId);
     if (known === undefined && !this.recentAccepted.has(toHex(txId)))
       throw new RpcError(status.NOT_FOUND, "unknown transaction", "NO_SUCH_TX");
     return update(txId, known);

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   const watcher = new TxWatcher(statuses, env.int("GATEWAY_WAITERS_MAX", 10_000, 1, 1_000_000));
   const listener = await listenHeights(dbUrl, (n) => {
     watcher.wake();
+    if (n.source === "executor") statuses.noteCommitted(n.height);
     if (n.source === "executor") void membership.refresh().catch((e: unknown) => log.warn({ err: e }, "membership refresh failed"));
   });
   const executor = new ExecutorQueryServiceClient(executorAddr, credentials.createInsecure());

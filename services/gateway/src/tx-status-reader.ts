@@ -14,6 +14,13 @@ const IDS_PER_QUERY_MAX = 1000;
 
 /** Reads transaction progress from the node's database: blockstore's transactions and executor's tx_results. */
 export class TxStatusReader {
+  private knownHeight: bigint | undefined;
+  private batch = new Map<
+    string,
+    { id: Uint8Array; waiters: { resolve: (s: KnownStatus | undefined) => void; reject: (e: unknown) => void }[] }
+  >();
+  private flushScheduled: NodeJS.Immediate | undefined;
+
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Status by tx id hex, for the ids the node knows; unknown ids are absent. */
@@ -50,9 +57,48 @@ export class TxStatusReader {
     return out;
   }
 
-  /** The executor's applied height (0 before genesis). */
+  /** The executor's applied height (0 before genesis): from notices once one arrived, else read once. */
   async committedHeight(): Promise<bigint> {
+    if (this.knownHeight !== undefined) return this.knownHeight;
     const r = await sql<{ height: bigint }>`select height from checkpoint where id = 1`.execute(this.db);
-    return r.rows[0]?.height ?? 0n;
+    const h = r.rows[0]?.height ?? 0n;
+    this.noteCommitted(h);
+    return h;
+  }
+
+  /** Call with each height the executor announces. */
+  noteCommitted(height: bigint): void {
+    if (this.knownHeight === undefined || height > this.knownHeight) this.knownHeight = height;
+  }
+
+  /**
+   * The status of one tx id. Lookups made in the same turn of the event loop share one
+   * query, so a gateway under load asks the database once per batch, not once per submit.
+   */
+  status(id: Uint8Array): Promise<KnownStatus | undefined> {
+    const key = toHex(id);
+    return new Promise((resolve, reject) => {
+      const waiting = this.batch.get(key);
+      if (waiting !== undefined) waiting.waiters.push({ resolve, reject });
+      else this.batch.set(key, { id, waiters: [{ resolve, reject }] });
+      if (this.batch.size >= IDS_PER_QUERY_MAX) this.flush();
+      else this.flushScheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    if (this.flushScheduled !== undefined) clearImmediate(this.flushScheduled);
+    this.flushScheduled = undefined;
+    const batch = this.batch;
+    this.batch = new Map();
+    if (batch.size === 0) return;
+    this.statuses([...batch.values()].map((b) => b.id)).then(
+      (found) => {
+        for (const [key, b] of batch) for (const w of b.waiters) w.resolve(found.get(key));
+      },
+      (e: unknown) => {
+        for (const b of batch.values()) for (const w of b.waiters) w.reject(e);
+      },
+    );
   }
 }

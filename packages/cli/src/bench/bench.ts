@@ -1,0 +1,329 @@
+import { fork } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, freemem, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { DeliverPolicy } from "@nats-io/jetstream";
+import { Receipt, ReceiptBody, TxOutcome } from "@tally/proto/types";
+import { busNames, connectBus } from "@tally/bus";
+import { dropDatabase } from "@tally/db";
+import { toHex } from "@tally/ledger";
+import { signerFromKeyFile, TallyClient } from "@tally/sdk";
+import { LocalNetwork, startNatsServer, writeConsortium, type ConsortiumPlan } from "@tally/testkit";
+import { measureCeilings, type Ceilings } from "./ceilings.js";
+import { percentilesOf, type Percentiles } from "./histogram.js";
+import type { ClientConfig, ClientRecord } from "./load-client.js";
+import { sampleProcess } from "./process-stats.js";
+
+/** Bench options (see `tally bench --help`). */
+export interface BenchOptions {
+  readonly workload: "transfer" | "notarize" | "query";
+  readonly durationSec: number;
+  /** Offered tx/s in total; 0 for the open-loop maximum. */
+  readonly rate: number;
+  readonly nodes: number;
+  readonly clients: number;
+  readonly accounts: number;
+  readonly json: boolean;
+  readonly pgAdminUrl: string;
+}
+
+/** One run's results. The JSON line carries these keys. */
+export interface BenchResult {
+  workload: string;
+  nodes: number;
+  duration_s: number;
+  offered_tps: number | "max";
+  submitted: number;
+  accepted: number;
+  refused: number;
+  refused_by_reason: Record<string, number>;
+  client_overloaded: number;
+  committed: number;
+  rejected: number;
+  lost: number;
+  accepted_tps: number;
+  committed_tps: number;
+  p50_accept_ms: number;
+  p95_accept_ms: number;
+  p99_accept_ms: number;
+  max_accept_ms: number;
+  p50_commit_ms: number;
+  p95_commit_ms: number;
+  p99_commit_ms: number;
+  max_commit_ms: number;
+  final: "not yet measured: finality is issue 8";
+  verifies_per_tx: number;
+  verify_1core_per_s: number;
+  verify_2core_per_s: number;
+  verify_ceiling_tps: number;
+  efficiency: number;
+  jetstream_publish_per_s: number;
+  pg_insert_rows_per_s: number;
+  services: Record<string, { cpu_pct: number; rss_mb: number }>;
+  machine: string;
+}
+
+const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
+
+function planFor(o: BenchOptions): ConsortiumPlan {
+  const banks = Array.from({ length: o.accounts }, (_, i) => `bank-${i + 1}`);
+  return {
+    chainId: "tally-bench",
+    institutions: [
+      { id: "clearing", name: "Clearing House", roles: ["clearing"], node: "node-1" },
+      ...banks.map((id) => ({ id, name: id, roles: ["bank"], node: "node-1" })),
+      ...Array.from({ length: o.nodes - 1 }, (_, i) => ({
+        id: `validator-${i + 2}`,
+        name: `Validator ${i + 2}`,
+        roles: ["bank"],
+        node: `node-${i + 2}`,
+      })),
+    ],
+    nodes: Array.from({ length: o.nodes }, (_, i) => ({ id: `node-${i + 1}`, institution: i === 0 ? "clearing" : `validator-${i + 1}` })),
+    sequencers: [{ id: "seq-1", institution: "clearing" }],
+  };
+}
+
+/**
+ * Runs one benchmark: measures the machine's ceilings, starts a real network (its own
+ * nats-server, PostgreSQL, every service as a process), funds the accounts, drives signed
+ * load from client processes, and follows node-1's receipts to time each commit.
+ */
+export async function runBench(o: BenchOptions, log: (s: string) => void): Promise<BenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), "tally-bench-"));
+  const plan = planFor(o);
+  const files = writeConsortium(dir, plan, Date.now());
+  const nats = await startNatsServer(join(dir, "nats"));
+  const dbPrefix = `tally_bench_${Date.now() % 1_000_000}`;
+  let net: LocalNetwork | undefined;
+  try {
+    log("measuring the machine's ceilings (Ed25519 verify, JetStream publish, PostgreSQL insert)...");
+    const ceilings = await measureCeilings({ natsUrl: nats.url, pgAdminUrl: o.pgAdminUrl, msgBytes: 300 });
+    log(`starting a network: ${o.nodes} validator node(s), 1 sequencer, ${o.accounts} accounts...`);
+    net = await LocalNetwork.start({
+      dir,
+      plan,
+      files,
+      natsUrl: nats.url,
+      pgAdminUrl: o.pgAdminUrl,
+      namespace: "tally",
+      databasePrefix: dbPrefix,
+    });
+    const gateway = net.endpoints.nodes[0]!.gateway;
+    const accounts = plan.institutions.filter((i) => i.id.startsWith("bank-")).map((i) => i.id);
+    const clearing = new TallyClient(gateway, plan.chainId, signerFromKeyFile(files.keyFiles.get("clearing")!));
+    await Promise.all(accounts.map((a) => clearing.submitAndWait(clearing.build("cash", "issue", { to: a, amount: "1000000000000" }))));
+    clearing.close();
+
+    const commits = await followCommits(nats.url, "node-1");
+    const clients = await startClients(o, gateway, plan.chainId, accounts, (id) => files.keyFiles.get(id)!);
+    const pids = new Map([...net.processes].map(([name, p]) => [name, p.pid]));
+    const before = new Map([...pids].map(([name, pid]) => [name, sampleProcess(pid)]));
+    const t0 = performance.timeOrigin + performance.now();
+    log(
+      `load: ${o.workload} at ${o.rate === 0 ? "the open-loop maximum" : `${o.rate} tx/s`} for ${o.durationSec} s from ${o.clients} client processes...`,
+    );
+    const outcome = await clients.run();
+    const t1 = performance.timeOrigin + performance.now();
+    const after = new Map([...pids].map(([name, pid]) => [name, sampleProcess(pid)]));
+
+    const accepted = outcome.records.filter((r) => r.error === "" && r.id !== "");
+    // Wait (bounded) for every accepted tx to commit before counting anything as lost.
+    if (o.workload !== "query") {
+      const drainUntil = Date.now() + 30_000;
+      while (Date.now() < drainUntil && accepted.some((r) => !commits.seen.has(r.id))) await new Promise((r) => setTimeout(r, 100));
+    }
+    await commits.close();
+
+    const commitLat: number[] = [];
+    let committed = 0;
+    let rejected = 0;
+    let lastCommitMs = t0;
+    for (const r of accepted) {
+      const c = commits.seen.get(r.id);
+      if (c === undefined) continue;
+      if (c.ok) committed++;
+      else rejected++;
+      commitLat.push(c.atMs - r.submitMs);
+      lastCommitMs = Math.max(lastCommitMs, c.atMs);
+    }
+    const ok = outcome.records.filter((r) => r.error === "");
+    const acceptP = percentilesOf(ok.map((r) => r.acceptMs - r.submitMs));
+    const commitP: Percentiles = percentilesOf(commitLat);
+    const spanS = (lastCommitMs - outcome.startMs) / 1000;
+    const verifiesPerTx = o.workload === "query" ? 0 : 1 + o.nodes;
+    const verifyCeiling = verifiesPerTx === 0 ? 0 : ceilings.verify2CoresPerSec / verifiesPerTx;
+    const committedTps = o.workload === "query" ? ok.length / ((t1 - t0) / 1000) : (committed + rejected) / Math.max(spanS, 0.001);
+    const services: BenchResult["services"] = {};
+    for (const [name] of pids) {
+      const b = before.get(name);
+      const a = after.get(name);
+      if (b !== undefined && a !== undefined)
+        services[name] = {
+          cpu_pct: round(((a.cpuSeconds - b.cpuSeconds) * 100) / ((t1 - t0) / 1000)),
+          rss_mb: round(a.rssBytes / 2 ** 20),
+        };
+    }
+    return result(
+      o,
+      outcome,
+      accepted.length,
+      committed,
+      rejected,
+      acceptP,
+      commitP,
+      committedTps,
+      verifiesPerTx,
+      verifyCeiling,
+      ceilings,
+      services,
+    );
+  } finally {
+    await net?.stop();
+    await nats.stop();
+    for (let i = 1; i <= o.nodes; i++) await dropDatabase(o.pgAdminUrl, `${dbPrefix}_node_${i}`).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function result(
+  o: BenchOptions,
+  outcome: ClientsOutcome,
+  acceptedCount: number,
+  committed: number,
+  rejected: number,
+  acceptP: Percentiles,
+  commitP: Percentiles,
+  committedTps: number,
+  verifiesPerTx: number,
+  verifyCeiling: number,
+  c: Ceilings,
+  services: BenchResult["services"],
+): BenchResult {
+  const refused = outcome.records.filter((r) => r.error !== "").length;
+  const refusedByReason: Record<string, number> = {};
+  for (const r of outcome.records) if (r.error !== "") refusedByReason[r.error] = (refusedByReason[r.error] ?? 0) + 1;
+  return {
+    workload: o.workload,
+    nodes: o.nodes,
+    duration_s: o.durationSec,
+    offered_tps: o.rate === 0 ? "max" : o.rate,
+    submitted: outcome.records.length + outcome.overloaded,
+    accepted: o.workload === "query" ? 0 : acceptedCount,
+    refused,
+    refused_by_reason: refusedByReason,
+    client_overloaded: outcome.overloaded,
+    committed,
+    rejected,
+    lost: o.workload === "query" ? 0 : acceptedCount - committed - rejected,
+    accepted_tps: round(acceptedCount / o.durationSec),
+    committed_tps: round(committedTps),
+    p50_accept_ms: round(acceptP.p50, 2),
+    p95_accept_ms: round(acceptP.p95, 2),
+    p99_accept_ms: round(acceptP.p99, 2),
+    max_accept_ms: round(acceptP.max, 2),
+    p50_commit_ms: round(commitP.p50, 2),
+    p95_commit_ms: round(commitP.p95, 2),
+    p99_commit_ms: round(commitP.p99, 2),
+    max_commit_ms: round(commitP.max, 2),
+    final: "not yet measured: finality is issue 8",
+    verifies_per_tx: verifiesPerTx,
+    verify_1core_per_s: Math.round(c.verify1CorePerSec),
+    verify_2core_per_s: Math.round(c.verify2CoresPerSec),
+    verify_ceiling_tps: Math.round(verifyCeiling),
+    efficiency: verifyCeiling === 0 ? 0 : round(committedTps / verifyCeiling, 3),
+    jetstream_publish_per_s: Math.round(c.jetstreamPublishPerSec),
+    pg_insert_rows_per_s: Math.round(c.pgInsertRowsPerSec),
+    services,
+    machine: `${cpus().length} cpu ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} free), node ${process.version}`,
+  };
+}
+
+/** Follows a node's receipts and records when each tx id committed, and whether it was accepted by its contract. */
+async function followCommits(
+  natsUrl: string,
+  nodeId: string,
+): Promise<{ seen: Map<string, { atMs: number; ok: boolean }>; close(): Promise<void> }> {
+  const bus = await connectBus({ url: natsUrl, name: "bench-receipts" });
+  const names = busNames("tally");
+  const seen = new Map<string, { atMs: number; ok: boolean }>();
+  const consumer = await bus.js.consumers.get(names.receiptsStream, {
+    deliver_policy: DeliverPolicy.New,
+    filter_subjects: names.receiptSubject(nodeId),
+  });
+  const messages = await consumer.consume({ max_messages: 256 });
+  const done = (async () => {
+    for await (const m of messages) {
+      const atMs = performance.timeOrigin + performance.now();
+      const body = ReceiptBody.decode(Receipt.decode(m.data).body);
+      for (const r of body.results) seen.set(toHex(r.txId), { atMs, ok: r.outcome === TxOutcome.TX_OUTCOME_COMMITTED });
+    }
+  })();
+  return {
+    seen,
+    close: async () => {
+      await messages.close();
+      await done;
+      await bus.nc.close();
+    },
+  };
+}
+
+interface ClientsOutcome {
+  readonly records: ClientRecord[];
+  readonly overloaded: number;
+  readonly startMs: number;
+}
+
+async function startClients(
+  o: BenchOptions,
+  gateway: string,
+  chainId: string,
+  accounts: readonly string[],
+  keyFile: (id: string) => string,
+): Promise<{ run(): Promise<ClientsOutcome> }> {
+  const entry = new URL("./load-client.js", import.meta.url);
+  const procs = Array.from({ length: o.clients }, (_, i) => {
+    const mine = accounts.filter((_, j) => j % o.clients === i);
+    const cfg: ClientConfig = {
+      gateway,
+      chainId,
+      keyFiles: mine.map(keyFile),
+      accounts,
+      workload: o.workload,
+      ratePerSec: o.rate / o.clients,
+      inFlightMax: o.rate === 0 ? 256 : 4096,
+      durationMs: o.durationSec * 1000,
+    };
+    return fork(entry, [], {
+      env: { ...process.env, BENCH_CLIENT_CONFIG: JSON.stringify(cfg) },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+  });
+  await Promise.all(procs.map((p) => new Promise<void>((r) => p.once("message", () => r()))));
+  return {
+    run: async () => {
+      const records: ClientRecord[] = [];
+      let overloaded = 0;
+      let startMs = Infinity;
+      await Promise.all(
+        procs.map(
+          (p) =>
+            new Promise<void>((resolve, reject) => {
+              p.on("message", (m: { type: string; records?: ClientRecord[]; overloaded?: number; startMs?: number }) => {
+                if (m.type === "records") records.push(...(m.records ?? []));
+                if (m.type === "done") {
+                  overloaded += m.overloaded ?? 0;
+                  startMs = Math.min(startMs, m.startMs ?? Infinity);
+                  resolve();
+                }
+              });
+              p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`load client exited with ${code}`))));
+              p.send({ type: "go" });
+            }),
+        ),
+      );
+      return { records, overloaded, startMs };
+    },
+  };
+}

@@ -1,0 +1,112 @@
+// One load-generating client process. It signs and submits transactions to one gateway at a
+// fixed rate (open loop) or as fast as a fixed window of in-flight calls allows (rate 0), and
+// reports each transaction's submit and ACCEPTED times to the parent over IPC.
+import { randomBytes } from "node:crypto";
+import { TallyClient, signerFromKeyFile, TallyError } from "@tally/sdk";
+import { toHex } from "@tally/ledger";
+
+/** What the parent tells a client. */
+export interface ClientConfig {
+  readonly gateway: string;
+  readonly chainId: string;
+  /** Key files of the institutions this client signs as. */
+  readonly keyFiles: readonly string[];
+  /** Every funded account, for transfer destinations. */
+  readonly accounts: readonly string[];
+  readonly workload: "transfer" | "notarize" | "query";
+  /** Offered tx/s for this client; 0 for as fast as possible. */
+  readonly ratePerSec: number;
+  readonly inFlightMax: number;
+  readonly durationMs: number;
+}
+
+/** One transaction's fate as the client saw it. Times are epoch ms (fractional). */
+export interface ClientRecord {
+  readonly id: string;
+  readonly submitMs: number;
+  readonly acceptMs: number;
+  /** "" when accepted; else the refusal reason (or gRPC code). */
+  readonly error: string;
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.env.BENCH_CLIENT_CONFIG ?? "{}") as ClientConfig;
+  const clients = cfg.keyFiles.map((f) => new TallyClient(cfg.gateway, cfg.chainId, signerFromKeyFile(f)));
+  const records: ClientRecord[] = [];
+  let inFlight = 0;
+  let overloaded = 0;
+  let sent = 0;
+
+  const one = async (): Promise<void> => {
+    const client = clients[sent % clients.length]!;
+    sent++;
+    inFlight++;
+    const submitMs = now();
+    try {
+      if (cfg.workload === "query") {
+        await client.query("cash", "balance", { account: client.institutionId });
+        records.push({ id: "", submitMs, acceptMs: now(), error: "" });
+        return;
+      }
+      const tx =
+        cfg.workload === "transfer"
+          ? client.build("cash", "transfer", { to: pickOther(cfg.accounts, client.institutionId), amount: "1" })
+          : client.build("notary", "register", { hash: randomBytes(32).toString("hex"), title: "bench document" });
+      await client.submit(tx);
+      records.push({ id: toHex(tx.id), submitMs, acceptMs: now(), error: "" });
+    } catch (e) {
+      records.push({
+        id: "",
+        submitMs,
+        acceptMs: now(),
+        error: e instanceof TallyError ? e.reason || String(e.code) : (e as Error).message,
+      });
+    } finally {
+      inFlight--;
+    }
+  };
+
+  process.send?.({ type: "ready" });
+  await new Promise<void>((resolve) => process.once("message", () => resolve()));
+  const start = now();
+  const end = start + cfg.durationMs;
+  if (cfg.ratePerSec > 0) {
+    // Open loop: the schedule does not wait for answers. Past inFlightMax the client is the
+    // bottleneck, and says so, rather than silently lowering the offered load.
+    while (now() < end) {
+      const due = Math.floor(((now() - start) * cfg.ratePerSec) / 1000);
+      while (sent + overloaded < due) {
+        if (inFlight >= cfg.inFlightMax) overloaded++;
+        else void one();
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  } else {
+    await Promise.all(
+      Array.from({ length: cfg.inFlightMax }, async () => {
+        while (now() < end) await one();
+      }),
+    );
+  }
+  while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  for (const c of clients) c.close();
+  const CHUNK = 5000;
+  for (let i = 0; i < records.length; i += CHUNK) process.send?.({ type: "records", records: records.slice(i, i + CHUNK) });
+  process.send?.({ type: "done", overloaded, startMs: start });
+  process.disconnect?.();
+}
+
+function pickOther(accounts: readonly string[], self: string): string {
+  for (;;) {
+    // A benchmark's own randomness: contracts never see it, only which account gets paid.
+    const a = accounts[Math.floor(Math.random() * accounts.length)]!;
+    if (a !== self) return a;
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`load client failed: ${(e as Error).message}`);
+  process.exit(1);
+});

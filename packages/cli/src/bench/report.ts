@@ -1,0 +1,38 @@
+import type { BenchResult } from "./bench.js";
+
+/** A human-readable table of one run. */
+export function formatReport(r: BenchResult): string {
+  const lines = [
+    "",
+    `workload ${r.workload}, ${r.nodes} validator node(s), offered ${r.offered_tps === "max" ? "open-loop maximum" : `${r.offered_tps} tx/s`}, ${r.duration_s} s`,
+    "",
+    `  submitted ${r.submitted}   accepted ${r.accepted}   refused ${r.refused}   client-overloaded ${r.client_overloaded}`,
+    ...(r.refused > 0 ? [`  refused by reason: ${JSON.stringify(r.refused_by_reason)}`] : []),
+    `  committed ${r.committed}   rejected by contract ${r.rejected}   LOST ${r.lost}`,
+    `  accepted ${r.accepted_tps} tx/s   committed ${r.committed_tps} tx/s`,
+    "",
+    "  latency (ms)        p50      p95      p99      max",
+    `  submit→ACCEPTED ${fmt(r.p50_accept_ms)} ${fmt(r.p95_accept_ms)} ${fmt(r.p99_accept_ms)} ${fmt(r.max_accept_ms)}`,
+    `  submit→COMMITTED${fmt(r.p50_commit_ms)} ${fmt(r.p95_commit_ms)} ${fmt(r.p99_commit_ms)} ${fmt(r.max_commit_ms)}`,
+    `  submit→FINAL    ${r.final}`,
+    "",
+    "  ceilings measured in this run:",
+    `    Ed25519 verify      ${r.verify_1core_per_s}/s on 1 core, ${r.verify_2core_per_s}/s on 2`,
+    `    JetStream publish   ${r.jetstream_publish_per_s}/s (R1, 300 B, 256 in flight)`,
+    `    PostgreSQL insert   ${r.pg_insert_rows_per_s} rows/s (500 per statement)`,
+    `  verify ceiling for this topology (${r.verifies_per_tx} verifies per tx): ${r.verify_ceiling_tps} tx/s`,
+    `  efficiency = committed / verify ceiling = ${r.efficiency}`,
+    "",
+    "  per service          CPU %    RSS MB",
+    ...Object.entries(r.services).map(
+      ([name, s]) => `    ${name.padEnd(20)} ${String(s.cpu_pct).padStart(6)} ${String(s.rss_mb).padStart(9)}`,
+    ),
+    "",
+    `  machine: ${r.machine}`,
+  ];
+  return lines.join("\n");
+}
+
+function fmt(ms: number): string {
+  return ms.toFixed(1).padStart(8);
+}
