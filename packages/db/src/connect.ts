@@ -7,8 +7,14 @@ import type { Database } from "./schema.js";
 pg.types.setTypeParser(20, (v: string) => BigInt(v));
 
 /** Opens a pooled kysely connection to one node's database. */
-export function openDb(url: string, opts: { poolMax?: number } = {}): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolMax ?? 8, connectionTimeoutMillis: 5000 });
+export function openDb(url: string, opts: { poolMax?: number; asyncCommit?: boolean } = {}): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolMax ?? 8,
+    connectionTimeoutMillis: 5000,
+    // See asyncCommit in the blockstore's and executor's main.ts for why this is safe there.
+    ...(opts.asyncCommit === true ? { options: "-c synchronous_commit=off" } : {}),
+  });
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on("error", () => undefined);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -9,4 +9,4 @@ export type {
   ContractStateTable,
 } from "./schema.js";
 export { openDb, migrateToLatest, createDatabaseIfMissing, dropDatabase, databaseUrl } from "./connect.js";
-export { HEIGHT_CHANNEL, listenHeights, HeightSignal, type HeightNotice } from "./notify.js";
+export { HEIGHT_CHANNEL, listenHeights, HeightSignal, heightNoticePayload, type HeightNotice } from "./notify.js";

@@ -7,6 +7,13 @@ export const HEIGHT_CHANNEL = "tally_height";
 export interface HeightNotice {
   readonly source: "blockstore" | "executor";
   readonly height: bigint;
+  /** The block changed membership (keys or roles): caches of it must reload. */
+  readonly membershipChanged: boolean;
+}
+
+/** The payload a service sends on HEIGHT_CHANNEL. */
+export function heightNoticePayload(n: HeightNotice): string {
+  return `${n.source}:${n.height}${n.membershipChanged ? ":membership" : ""}`;
 }
 
 /**
@@ -18,8 +25,10 @@ export async function listenHeights(url: string, onNotice: (n: HeightNotice) => 
   c.on("error", () => undefined);
   await c.connect();
   c.on("notification", (msg) => {
-    const [source, h] = (msg.payload ?? "").split(":");
-    if ((source === "blockstore" || source === "executor") && h !== undefined && /^\d+$/.test(h)) onNotice({ source, height: BigInt(h) });
+    const [source, h, flag] = (msg.payload ?? "").split(":");
+    if ((source === "blockstore" || source === "executor") && h !== undefined && /^\d+$/.test(h)) {
+      onNotice({ source, height: BigInt(h), membershipChanged: flag === "membership" });
+    }
   });
   await c.query(`listen ${HEIGHT_CHANNEL}`);
   return { close: () => c.end() };

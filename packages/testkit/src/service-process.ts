@@ -25,7 +25,9 @@ export class ServiceProcess {
     env: Record<string, string>,
     private readonly echo = false,
   ) {
-    const [command, ...args] = typeof entry === "string" ? [process.execPath, entry] : entry;
+    // TALLY_SERVICE_NODE_ARGS passes flags to every service's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const nodeArgs = (process.env.TALLY_SERVICE_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+    const [command, ...args] = typeof entry === "string" ? [process.execPath, ...nodeArgs, entry] : entry;
     if (command === undefined) throw new Error("empty command");
     this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Database } from "@tally/db";
-import { HEIGHT_CHANNEL } from "@tally/db";
+import { HEIGHT_CHANNEL, heightNoticePayload } from "@tally/db";
 import { decodeSignedTx, leafTxId, type ChainTip, type SealedBlock } from "@tally/ledger";
 
 const INSERT_ROWS_MAX = 500;
@@ -62,7 +62,7 @@ export class BlockStore {
           .onConflict((oc) => oc.column("tx_id").doNothing())
           .execute();
       }
-      await sql`select pg_notify(${HEIGHT_CHANNEL}, ${`blockstore:${h.height}`})`.execute(trx);
+      await sql`select pg_notify(${HEIGHT_CHANNEL}, ${heightNoticePayload({ source: "blockstore", height: h.height, membershipChanged: false })})`.execute(trx);
     });
   }
 

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
-import { HEIGHT_CHANNEL, type Database } from "@tally/db";
+import { HEIGHT_CHANNEL, heightNoticePayload, type Database } from "@tally/db";
+import { MEMBERSHIP_CONTRACT } from "@tally/contracts";
 import { InvariantError, toHex, type JsonValue } from "@tally/ledger";
 import type { BlockEffects } from "./block-executor.js";
 
@@ -136,7 +137,8 @@ export class EffectsStore {
           await trx.deleteFrom("contract_state").where("contract", "=", contract).where("key", "in", part).execute();
         }
       }
-      await sql`select pg_notify(${HEIGHT_CHANNEL}, ${`executor:${e.height}`})`.execute(trx);
+      const notice = heightNoticePayload({ source: "executor", height: e.height, membershipChanged: e.updates.has(MEMBERSHIP_CONTRACT) });
+      await sql`select pg_notify(${HEIGHT_CHANNEL}, ${notice})`.execute(trx);
     });
   }
 

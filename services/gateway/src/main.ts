@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const listener = await listenHeights(dbUrl, (n) => {
     watcher.wake();
     if (n.source === "executor") statuses.noteCommitted(n.height);
-    if (n.source === "executor") void membership.refresh().catch((e: unknown) => log.warn({ err: e }, "membership refresh failed"));
+    if (n.source === "executor" && n.membershipChanged) void membership.refresh().catch((e: unknown) => log.warn({ err: e }, "membership refresh failed"));
   });
   const executor = new ExecutorQueryServiceClient(executorAddr, credentials.createInsecure());
   const gw = new Gateway(

@@ -93,8 +93,10 @@ async function main(): Promise<void> {
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
   for (const c of clients) c.close();
   const CHUNK = 5000;
-  for (let i = 0; i < records.length; i += CHUNK) process.send?.({ type: "records", records: records.slice(i, i + CHUNK) });
-  process.send?.({ type: "done", overloaded, startMs: start });
+  // Wait for each message to be handed over: disconnecting with messages queued drops them.
+  const send = (m: unknown): Promise<void> => new Promise((resolve, reject) => process.send?.(m, undefined, {}, (e) => (e ? reject(e) : resolve())));
+  for (let i = 0; i < records.length; i += CHUNK) await send({ type: "records", records: records.slice(i, i + CHUNK) });
+  await send({ type: "done", overloaded, startMs: start });
   process.disconnect?.();
 }
 
