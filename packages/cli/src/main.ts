@@ -18,7 +18,8 @@ const USAGE = `usage: tally <command>
   query --as <institution> <contract> <query> '<json args>'
   watch [--after h:t:e] [--contract name]          follow the regulator feed
   demo                                             drive a scenario through the gateways, with the feed live
-  bench [--workload transfer|notarize|query] [--rate N|max] [--duration s] [--nodes n] [--clients k] [--json]
+  bench [--workload transfer|notarize|query] [--rate N|max] [--duration s] [--nodes n] [--clients k]
+        [--submit stream|unary] [--json]
                                                    start a network and measure it (npm run bench)
 `;
 

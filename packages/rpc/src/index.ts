@@ -1,4 +1,13 @@
 // The public surface of @tally/rpc, named one by one.
 export { RpcError, toServiceError } from "./rpc-error.js";
-export { wrapService, startServer, type UnaryHandler, type StreamHandler, type RunningServer, type ServerOptions } from "./server.js";
+export {
+  wrapService,
+  startServer,
+  malformedRequestReason,
+  type UnaryHandler,
+  type StreamHandler,
+  type BidiHandler,
+  type RunningServer,
+  type ServerOptions,
+} from "./server.js";
 export { insecure, deadlineIn, unary, streamOf, type UnaryInvoker } from "./client.js";

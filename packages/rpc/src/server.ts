@@ -5,6 +5,7 @@ import {
   status,
   type sendUnaryData,
   type ServerUnaryCall,
+  type ServerDuplexStream,
   type ServerWritableStream,
   type ServiceDefinition,
   type UntypedServiceImplementation,
@@ -26,6 +27,16 @@ function isMalformed(v: unknown): v is Malformed {
 export type UnaryHandler<Req, Res> = (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>;
 /** A server-streaming handler: writes to the call, resolves when done, or throws. */
 export type StreamHandler<Req, Res> = (req: Req, call: ServerWritableStream<Req, Res>) => Promise<void>;
+/**
+ * A bidirectional handler: reads requests (a request that did not decode arrives as a value
+ * for which isMalformedRequest is true) and writes responses; resolves when done, or throws.
+ */
+export type BidiHandler<Req, Res> = (call: ServerDuplexStream<Req, Res>) => Promise<void>;
+
+/** For bidi handlers: true when a streamed request did not decode; its text says why. */
+export function malformedRequestReason(v: unknown): string | undefined {
+  return isMalformed(v) ? v[MALFORMED] : undefined;
+}
 
 /**
  * Wraps a ts-proto service definition and async handlers so that:
@@ -35,7 +46,7 @@ export type StreamHandler<Req, Res> = (req: Req, call: ServerWritableStream<Req,
  */
 export function wrapService(
   definition: ServiceDefinition,
-  handlers: Record<string, UnaryHandler<any, any> | StreamHandler<any, any>>,
+  handlers: Record<string, UnaryHandler<any, any> | StreamHandler<any, any> | BidiHandler<any, any>>,
 ): { definition: ServiceDefinition; implementation: UntypedServiceImplementation } {
   const def: Record<string, ServiceDefinition[string]> = {};
   const impl: UntypedServiceImplementation = {};
@@ -52,7 +63,16 @@ export function wrapService(
         }
       },
     };
-    if (method.responseStream) {
+    if (method.requestStream && method.responseStream) {
+      impl[name] = (call: ServerDuplexStream<unknown, unknown>) => {
+        (handler as BidiHandler<unknown, unknown>)(call).then(
+          () => call.end(),
+          (e: unknown) => call.emit("error", toServiceError(e)),
+        );
+      };
+    } else if (method.requestStream) {
+      throw new Error(`${method.path}: client-streaming methods are not supported`);
+    } else if (method.responseStream) {
       impl[name] = (call: ServerWritableStream<unknown, unknown>) => {
         if (isMalformed(call.request)) {
           call.emit(

@@ -2,3 +2,4 @@
 export { TallyClient, TallyError, type TxOptions, type SignedTransaction } from "./tally-client.js";
 export { verifyInclusionProof, type InclusionProof } from "./verify-proof.js";
 export { signerFromKeyFile } from "./key-file.js";
+export { BulkSubmitter, type StreamedAck } from "./bulk-submitter.js";

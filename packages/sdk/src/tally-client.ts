@@ -9,6 +9,7 @@ import {
 } from "@tally/proto/gateway";
 import { canonicalJson, fromUtf8, signTx, type TxSigner } from "@tally/ledger";
 import { deadlineIn, unary } from "@tally/rpc";
+import { BulkSubmitter } from "./bulk-submitter.js";
 
 /** Options for building a transaction. */
 export interface TxOptions {
@@ -133,6 +134,11 @@ export class TallyClient {
     } catch (e) {
       throw toTallyError(e);
     }
+  }
+
+  /** Opens a SubmitStream for bulk submission (see BulkSubmitter). */
+  openStream(inFlightMax = 1024): BulkSubmitter {
+    return new BulkSubmitter(this.client, inFlightMax);
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import { status, type ServerWritableStream } from "@grpc/grpc-js";
+import { status, type ServerDuplexStream, type ServerWritableStream } from "@grpc/grpc-js";
 import {
   GatewayServiceService,
   TxStatus,
@@ -7,13 +7,15 @@ import {
   type SubmitAndWaitRequest,
   type SubmitAndWaitResponse,
   type SubmitRequest,
+  type SubmitStreamRequest,
+  type SubmitStreamResponse,
   type TxStatusUpdate,
 } from "@tally/proto/gateway";
 import type { ExecutorQueryServiceClient, ExecutorQueryServiceQueryResponse } from "@tally/proto/executor";
 import { TxOutcome } from "@tally/proto/types";
 import { headersWithTraceContext, type Bus, type BusNames } from "@tally/bus";
 import { decodeSignedTx, LIMITS, toHex } from "@tally/ledger";
-import { RpcError, unary, wrapService } from "@tally/rpc";
+import { malformedRequestReason, RpcError, unary, wrapService } from "@tally/rpc";
 import type { Logger } from "@tally/telemetry";
 import { admit } from "./admission.js";
 import type { MembershipCache } from "./membership-cache.js";
@@ -31,6 +33,8 @@ export interface GatewayConfig {
   readonly queryTimeoutMs: number;
   /** Recently accepted tx ids remembered for GetTxStatus before they are sequenced. */
   readonly recentAcceptedMax: number;
+  /** Unanswered transactions one SubmitStream may have; past it the server stops reading that stream. */
+  readonly streamInFlightMax: number;
 }
 
 /** The gateway's ports. */
@@ -234,7 +238,73 @@ export function gatewayService(gw: Gateway) {
         call.write({ update: { ...u, duplicate: first.duplicate } });
       });
     },
+    submitStream: (call: ServerDuplexStream<SubmitStreamRequest, SubmitStreamResponse>) => submitStream(gw, call),
     getTxStatus: async (req: GetTxStatusRequest) => ({ update: await gw.status(req.txId) }),
     query: (req: QueryRequest) => gw.query(req),
+  });
+}
+
+const NO_TX_ID = new Uint8Array(0);
+
+/**
+ * Bulk submission: every request is admitted and published like a unary Submit, and answered
+ * on the stream with its correlation id. A refusal is an answer, not the end of the stream.
+ * While streamInFlightMax of this stream's transactions are unanswered the server stops
+ * reading, so HTTP/2 flow control slows the sender down.
+ */
+function submitStream(gw: Gateway, call: ServerDuplexStream<SubmitStreamRequest, SubmitStreamResponse>): Promise<void> {
+  const max = gw.cfg.streamInFlightMax;
+  let pending = 0;
+  let ended = false;
+  return new Promise<void>((resolve) => {
+    const maybeDone = (): void => {
+      if (ended && pending === 0) resolve();
+    };
+    const refuse = (correlationId: bigint, e: unknown): SubmitStreamResponse => {
+      const r = e instanceof RpcError ? e : new RpcError(status.INTERNAL, e instanceof Error ? e.message : String(e), "INTERNAL");
+      return {
+        correlationId,
+        txId: NO_TX_ID,
+        status: TxStatus.TX_STATUS_UNSPECIFIED,
+        duplicate: false,
+        errorCode: r.code,
+        reason: r.reason,
+        message: r.message,
+      };
+    };
+    call.on("data", (req: SubmitStreamRequest) => {
+      const bad = malformedRequestReason(req);
+      if (bad !== undefined) {
+        call.write(refuse(0n, new RpcError(status.INVALID_ARGUMENT, `malformed request: ${bad}`, "MALFORMED")));
+        return;
+      }
+      pending++;
+      if (pending >= max) call.pause();
+      gw.submit(req.signedTx)
+        .then(
+          (u) =>
+            call.write({
+              correlationId: req.correlationId,
+              txId: u.txId,
+              status: u.status,
+              duplicate: u.duplicate,
+              errorCode: 0,
+              reason: "",
+              message: "",
+            }),
+          (e: unknown) => call.write(refuse(req.correlationId, e)),
+        )
+        .finally(() => {
+          pending--;
+          if (pending === max - 1) call.resume();
+          maybeDone();
+        });
+    });
+    call.on("end", () => {
+      ended = true;
+      maybeDone();
+    });
+    call.on("cancelled", () => resolve());
+    call.on("error", () => resolve());
   });
 }

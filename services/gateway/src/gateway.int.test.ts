@@ -2,7 +2,15 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Client, credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
-import { GatewayServiceClient, TxStatus, type SubmitAndWaitResponse, type SubmitResponse, type TxStatusUpdate } from "@tally/proto/gateway";
+import {
+  GatewayServiceClient,
+  SubmitStreamRequest,
+  SubmitStreamResponse,
+  TxStatus,
+  type SubmitAndWaitResponse,
+  type SubmitResponse,
+  type TxStatusUpdate,
+} from "@tally/proto/gateway";
 import { TxOutcome } from "@tally/proto/types";
 import { busNames } from "@tally/bus";
 import { admit } from "./admission.js";
@@ -504,6 +512,76 @@ describe("gateway over real NATS and PostgreSQL", () => {
       await waitFor("the waiter to be registered", () => h.watcher.size === 1, 5000);
       call.cancel();
       await waitFor("the waiter to leave the watcher", () => h.watcher.size === 0, 5000);
+    });
+  });
+
+  describe("SubmitStream (bulk)", () => {
+    test("each request is answered by its correlation id; refusals are answers and the stream goes on", async () => {
+      const before = await h.txsCount();
+      const good = buildTx({ args: { to: "bank-b", amount: "21" } });
+      const expired = buildTx({ args: { to: "bank-b", amount: "22" }, validUntilMs: Date.now() - 1000 });
+      const call = raw.submitStream(new Metadata());
+      const answers = new Map<bigint, SubmitStreamResponse>();
+      const done = new Promise<void>((resolve, reject) => {
+        call.on("data", (r: SubmitStreamResponse) => answers.set(r.correlationId, r));
+        call.on("end", () => resolve());
+        call.on("error", reject);
+      });
+      call.write({ signedTx: good.raw, correlationId: 1n });
+      call.write({ signedTx: new Uint8Array([1, 2, 3]), correlationId: 2n });
+      call.write({ signedTx: expired.raw, correlationId: 3n });
+      call.write({ signedTx: good.raw, correlationId: 4n });
+      await waitFor("four answers", () => answers.size === 4);
+      call.end();
+      await done;
+      assert.equal(answers.get(1n)?.errorCode, 0);
+      assert.equal(answers.get(1n)?.status, TxStatus.TX_STATUS_ACCEPTED);
+      assert.equal(toHex(answers.get(1n)!.txId), toHex(good.id));
+      assert.deepEqual([answers.get(2n)?.errorCode, answers.get(2n)?.reason], [status.INVALID_ARGUMENT, "MALFORMED"]);
+      assert.deepEqual([answers.get(3n)?.errorCode, answers.get(3n)?.reason], [status.FAILED_PRECONDITION, "EXPIRED"]);
+      assert.equal(answers.get(4n)?.errorCode, 0);
+      assert.equal(answers.get(4n)?.duplicate, true);
+      assert.equal(await h.txsCount(), before + 1, "one copy of the good tx, nothing of the refused ones");
+    });
+
+    test("a message that is not protobuf is answered MALFORMED, and later ones still go through", async () => {
+      const before = await h.txsCount();
+      const call = plain.makeBidiStreamRequest(
+        "/tally.v1.GatewayService/SubmitStream",
+        (b: Buffer) => b,
+        (b: Buffer) => SubmitStreamResponse.decode(b),
+        new Metadata(),
+      );
+      const answers: SubmitStreamResponse[] = [];
+      call.on("data", (r: SubmitStreamResponse) => answers.push(r));
+      const ended = new Promise<void>((resolve) => call.on("end", () => resolve()));
+      call.write(Buffer.from(NOT_PROTOBUF));
+      const ok = buildTx({ args: { to: "bank-b", amount: "23" } });
+      call.write(Buffer.from(SubmitStreamRequest.encode({ signedTx: ok.raw, correlationId: 7n }).finish()));
+      await waitFor("two answers", () => answers.length === 2);
+      call.end();
+      await ended;
+      assert.ok(answers.some((a) => a.reason === "MALFORMED" && a.correlationId === 0n));
+      assert.ok(answers.some((a) => a.correlationId === 7n && a.errorCode === 0));
+      assert.equal(await h.txsCount(), before + 1);
+    });
+
+    test("the SDK's BulkSubmitter sends many more transactions than the server's in-flight limit; every one is accepted once", async () => {
+      const before = await h.txsCount();
+      const bulk = client.openStream(32);
+      const txs = Array.from({ length: 300 }, (_, i) => client.build("cash", "transfer", { to: "bank-b", amount: String(100 + i) }));
+      const acks = await Promise.all(txs.map((t) => bulk.submit(t)));
+      await bulk.close();
+      assert.equal(acks.length, 300);
+      assert.ok(acks.every((a, i) => toHex(a.txId) === toHex(txs[i]!.id) && a.status === TxStatus.TX_STATUS_ACCEPTED && !a.duplicate));
+      assert.equal(await h.txsCount(), before + 300);
+      // A refused one rejects its own promise only.
+      const bulk2 = client.openStream(8);
+      const bad = bulk2.submit({ raw: new Uint8Array([9, 9]), id: new Uint8Array(32) });
+      const fine = bulk2.submit(client.build("cash", "transfer", { to: "bank-b", amount: "1" }));
+      await assert.rejects(bad, (e: unknown) => e instanceof TallyError && e.reason === "MALFORMED");
+      assert.equal((await fine).status, TxStatus.TX_STATUS_ACCEPTED);
+      await bulk2.close();
     });
   });
 

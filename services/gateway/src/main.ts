@@ -43,7 +43,8 @@ async function main(): Promise<void> {
   const listener = await listenHeights(dbUrl, (n) => {
     watcher.wake();
     if (n.source === "executor") statuses.noteCommitted(n.height);
-    if (n.source === "executor" && n.membershipChanged) void membership.refresh().catch((e: unknown) => log.warn({ err: e }, "membership refresh failed"));
+    if (n.source === "executor" && n.membershipChanged)
+      void membership.refresh().catch((e: unknown) => log.warn({ err: e }, "membership refresh failed"));
   });
   const executor = new ExecutorQueryServiceClient(executorAddr, credentials.createInsecure());
   const gw = new Gateway(
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
       waitMsMax: env.int("WAIT_MS_MAX", 120_000, 1, 600_000),
       queryTimeoutMs: env.int("QUERY_TIMEOUT_MS", 5000, 100, 60_000),
       recentAcceptedMax: 100_000,
+      streamInFlightMax: env.int("GATEWAY_STREAM_IN_FLIGHT_MAX", 1024, 1, 100_000),
     },
     { bus, names, membership, statuses, watcher, executor, nowMs: () => Date.now(), log },
   );

@@ -17,6 +17,7 @@ import { sampleProcess } from "./process-stats.js";
 /** Bench options (see `tally bench --help`). */
 export interface BenchOptions {
   readonly workload: "transfer" | "notarize" | "query";
+  readonly submitMode: "stream" | "unary";
   readonly durationSec: number;
   /** Offered tx/s in total; 0 for the open-loop maximum. */
   readonly rate: number;
@@ -30,6 +31,7 @@ export interface BenchOptions {
 /** One run's results. The JSON line carries these keys. */
 export interface BenchResult {
   workload: string;
+  submit_mode: string;
   nodes: number;
   duration_s: number;
   offered_tps: number | "max";
@@ -96,6 +98,17 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
   const nats = await startNatsServer(join(dir, "nats"));
   const dbPrefix = `tally_bench_${Date.now() % 1_000_000}`;
   let net: LocalNetwork | undefined;
+  // Ctrl-C or SIGTERM: stop every process this run started before leaving.
+  const onSignal = (): void => {
+    void (async () => {
+      await net?.stop();
+      await nats.stop();
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    })();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     log("measuring the machine's ceilings (Ed25519 verify, JetStream publish, PostgreSQL insert)...");
     const ceilings = await measureCeilings({ natsUrl: nats.url, pgAdminUrl: o.pgAdminUrl, msgBytes: 300 });
@@ -179,6 +192,8 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
       services,
     );
   } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await net?.stop();
     await nats.stop();
     for (let i = 1; i <= o.nodes; i++) await dropDatabase(o.pgAdminUrl, `${dbPrefix}_node_${i}`).catch(() => undefined);
@@ -205,6 +220,7 @@ function result(
   for (const r of outcome.records) if (r.error !== "") refusedByReason[r.error] = (refusedByReason[r.error] ?? 0) + 1;
   return {
     workload: o.workload,
+    submit_mode: o.workload === "query" ? "query" : o.submitMode,
     nodes: o.nodes,
     duration_s: o.durationSec,
     offered_tps: o.rate === 0 ? "max" : o.rate,
@@ -291,6 +307,7 @@ async function startClients(
       keyFiles: mine.map(keyFile),
       accounts,
       workload: o.workload,
+      submitMode: o.submitMode,
       ratePerSec: o.rate / o.clients,
       inFlightMax: o.rate === 0 ? 256 : 4096,
       durationMs: o.durationSec * 1000,

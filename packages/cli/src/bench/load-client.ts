@@ -14,6 +14,8 @@ export interface ClientConfig {
   /** Every funded account, for transfer destinations. */
   readonly accounts: readonly string[];
   readonly workload: "transfer" | "notarize" | "query";
+  /** "stream": one SubmitStream per client (bulk senders); "unary": one Submit call per tx. */
+  readonly submitMode: "stream" | "unary";
   /** Offered tx/s for this client; 0 for as fast as possible. */
   readonly ratePerSec: number;
   readonly inFlightMax: number;
@@ -34,6 +36,7 @@ const now = (): number => performance.timeOrigin + performance.now();
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env.BENCH_CLIENT_CONFIG ?? "{}") as ClientConfig;
   const clients = cfg.keyFiles.map((f) => new TallyClient(cfg.gateway, cfg.chainId, signerFromKeyFile(f)));
+  const stream = cfg.submitMode === "stream" && cfg.workload !== "query" ? clients[0]!.openStream(cfg.inFlightMax) : undefined;
   const records: ClientRecord[] = [];
   let inFlight = 0;
   let overloaded = 0;
@@ -54,7 +57,8 @@ async function main(): Promise<void> {
         cfg.workload === "transfer"
           ? client.build("cash", "transfer", { to: pickOther(cfg.accounts, client.institutionId), amount: "1" })
           : client.build("notary", "register", { hash: randomBytes(32).toString("hex"), title: "bench document" });
-      await client.submit(tx);
+      if (stream !== undefined) await stream.submit(tx);
+      else await client.submit(tx);
       records.push({ id: toHex(tx.id), submitMs, acceptMs: now(), error: "" });
     } catch (e) {
       records.push({
@@ -91,10 +95,12 @@ async function main(): Promise<void> {
     );
   }
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  await stream?.close();
   for (const c of clients) c.close();
   const CHUNK = 5000;
   // Wait for each message to be handed over: disconnecting with messages queued drops them.
-  const send = (m: unknown): Promise<void> => new Promise((resolve, reject) => process.send?.(m, undefined, {}, (e) => (e ? reject(e) : resolve())));
+  const send = (m: unknown): Promise<void> =>
+    new Promise((resolve, reject) => process.send?.(m, undefined, {}, (e) => (e ? reject(e) : resolve())));
   for (let i = 0; i < records.length; i += CHUNK) await send({ type: "records", records: records.slice(i, i + CHUNK) });
   await send({ type: "done", overloaded, startMs: start });
   process.disconnect?.();

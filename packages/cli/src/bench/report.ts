@@ -4,7 +4,7 @@ import type { BenchResult } from "./bench.js";
 export function formatReport(r: BenchResult): string {
   const lines = [
     "",
-    `workload ${r.workload}, ${r.nodes} validator node(s), offered ${r.offered_tps === "max" ? "open-loop maximum" : `${r.offered_tps} tx/s`}, ${r.duration_s} s`,
+    `workload ${r.workload} (${r.submit_mode}), ${r.nodes} validator node(s), offered ${r.offered_tps === "max" ? "open-loop maximum" : `${r.offered_tps} tx/s`}, ${r.duration_s} s`,
     "",
     `  submitted ${r.submitted}   accepted ${r.accepted}   refused ${r.refused}   client-overloaded ${r.client_overloaded}`,
     ...(r.refused > 0 ? [`  refused by reason: ${JSON.stringify(r.refused_by_reason)}`] : []),

@@ -20,8 +20,11 @@ export async function bench(a: Args): Promise<number> {
     throw new Error(`workload ${workload} needs the finance contracts (issue 4); available: ${WORKLOADS.join(", ")}`);
   if (!(WORKLOADS as readonly string[]).includes(workload)) throw new Error(`--workload must be one of ${WORKLOADS.join(", ")}`);
   const rateFlag = flag(a, "rate", "max")!;
+  const submitMode = flag(a, "submit", "stream")!;
+  if (submitMode !== "stream" && submitMode !== "unary") throw new Error("--submit must be stream or unary");
   const o: BenchOptions = {
     workload: workload as BenchOptions["workload"],
+    submitMode,
     durationSec: int(a, "duration", 20, 1, 3600),
     rate: rateFlag === "max" ? 0 : int(a, "rate", 0, 1, 1_000_000),
     nodes: int(a, "nodes", 1, 1, 8),

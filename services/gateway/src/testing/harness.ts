@@ -46,6 +46,7 @@ export const GATEWAY_CONFIG: GatewayConfig = {
   waitMsDefault: 10_000,
   waitMsMax: 20_000,
   queryTimeoutMs: 3000,
+  streamInFlightMax: 64,
   recentAcceptedMax: 1000,
 };
 

@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -94,6 +96,24 @@ export interface SubmitResponse {
   status: TxStatus;
   /** True when this transaction had been submitted before. */
   duplicate: boolean;
+}
+
+export interface SubmitStreamRequest {
+  signedTx: Uint8Array;
+  /** Chosen by the client; echoed in the response. */
+  correlationId: bigint;
+}
+
+export interface SubmitStreamResponse {
+  correlationId: bigint;
+  txId: Uint8Array;
+  /** ACCEPTED (or the known status of a duplicate) when error_code is 0. */
+  status: TxStatus;
+  duplicate: boolean;
+  /** A gRPC status code (0 = OK) with Tally's reason code and a message, for a refused transaction. */
+  errorCode: number;
+  reason: string;
+  message: string;
 }
 
 export interface SubmitAndWaitRequest {
@@ -311,6 +331,294 @@ export const SubmitResponse: MessageFns<SubmitResponse> = {
     message.txId = object.txId ?? new Uint8Array(0);
     message.status = object.status ?? 0;
     message.duplicate = object.duplicate ?? false;
+    return message;
+  },
+};
+
+function createBaseSubmitStreamRequest(): SubmitStreamRequest {
+  return { signedTx: new Uint8Array(0), correlationId: 0n };
+}
+
+export const SubmitStreamRequest: MessageFns<SubmitStreamRequest> = {
+  encode(message: SubmitStreamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signedTx.length !== 0) {
+      writer.uint32(10).bytes(message.signedTx);
+    }
+    if (message.correlationId !== 0n) {
+      if (BigInt.asUintN(64, message.correlationId) !== message.correlationId) {
+        throw new globalThis.Error("value provided for field message.correlationId of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.correlationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitStreamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitStreamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signedTx = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.correlationId = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitStreamRequest {
+    return {
+      signedTx: isSet(object.signedTx)
+        ? bytesFromBase64(object.signedTx)
+        : isSet(object.signed_tx)
+        ? bytesFromBase64(object.signed_tx)
+        : new Uint8Array(0),
+      correlationId: isSet(object.correlationId)
+        ? BigInt(object.correlationId)
+        : isSet(object.correlation_id)
+        ? BigInt(object.correlation_id)
+        : 0n,
+    };
+  },
+
+  toJSON(message: SubmitStreamRequest): unknown {
+    const obj: any = {};
+    if (message.signedTx.length !== 0) {
+      obj.signedTx = base64FromBytes(message.signedTx);
+    }
+    if (message.correlationId !== 0n) {
+      obj.correlationId = message.correlationId.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubmitStreamRequest>, I>>(base?: I): SubmitStreamRequest {
+    return SubmitStreamRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubmitStreamRequest>, I>>(object: I): SubmitStreamRequest {
+    const message = createBaseSubmitStreamRequest();
+    message.signedTx = object.signedTx ?? new Uint8Array(0);
+    message.correlationId = (object.correlationId !== undefined && object.correlationId !== null)
+      ? BigInt(object.correlationId)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseSubmitStreamResponse(): SubmitStreamResponse {
+  return {
+    correlationId: 0n,
+    txId: new Uint8Array(0),
+    status: 0,
+    duplicate: false,
+    errorCode: 0,
+    reason: "",
+    message: "",
+  };
+}
+
+export const SubmitStreamResponse: MessageFns<SubmitStreamResponse> = {
+  encode(message: SubmitStreamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.correlationId !== 0n) {
+      if (BigInt.asUintN(64, message.correlationId) !== message.correlationId) {
+        throw new globalThis.Error("value provided for field message.correlationId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.correlationId);
+    }
+    if (message.txId.length !== 0) {
+      writer.uint32(18).bytes(message.txId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(24).int32(message.status);
+    }
+    if (message.duplicate !== false) {
+      writer.uint32(32).bool(message.duplicate);
+    }
+    if (message.errorCode !== 0) {
+      writer.uint32(40).uint32(message.errorCode);
+    }
+    if (message.reason !== "") {
+      writer.uint32(50).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(58).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitStreamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitStreamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.correlationId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.txId = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.duplicate = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.errorCode = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitStreamResponse {
+    return {
+      correlationId: isSet(object.correlationId)
+        ? BigInt(object.correlationId)
+        : isSet(object.correlation_id)
+        ? BigInt(object.correlation_id)
+        : 0n,
+      txId: isSet(object.txId)
+        ? bytesFromBase64(object.txId)
+        : isSet(object.tx_id)
+        ? bytesFromBase64(object.tx_id)
+        : new Uint8Array(0),
+      status: isSet(object.status) ? txStatusFromJSON(object.status) : 0,
+      duplicate: isSet(object.duplicate) ? globalThis.Boolean(object.duplicate) : false,
+      errorCode: isSet(object.errorCode)
+        ? globalThis.Number(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.Number(object.error_code)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: SubmitStreamResponse): unknown {
+    const obj: any = {};
+    if (message.correlationId !== 0n) {
+      obj.correlationId = message.correlationId.toString();
+    }
+    if (message.txId.length !== 0) {
+      obj.txId = base64FromBytes(message.txId);
+    }
+    if (message.status !== 0) {
+      obj.status = txStatusToJSON(message.status);
+    }
+    if (message.duplicate !== false) {
+      obj.duplicate = message.duplicate;
+    }
+    if (message.errorCode !== 0) {
+      obj.errorCode = Math.round(message.errorCode);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubmitStreamResponse>, I>>(base?: I): SubmitStreamResponse {
+    return SubmitStreamResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubmitStreamResponse>, I>>(object: I): SubmitStreamResponse {
+    const message = createBaseSubmitStreamResponse();
+    message.correlationId = (object.correlationId !== undefined && object.correlationId !== null)
+      ? BigInt(object.correlationId)
+      : 0n;
+    message.txId = object.txId ?? new Uint8Array(0);
+    message.status = object.status ?? 0;
+    message.duplicate = object.duplicate ?? false;
+    message.errorCode = object.errorCode ?? 0;
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
     return message;
   },
 };
@@ -963,6 +1271,21 @@ export const GatewayServiceService = {
     responseSerialize: (value: SubmitResponse): Buffer => Buffer.from(SubmitResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SubmitResponse => SubmitResponse.decode(value),
   },
+  /**
+   * Bulk submission on one stream: each request gets one response, matched by correlation_id,
+   * in any order. A refused transaction is answered with its status and reason; the stream goes on.
+   * The server reads no further while max_in_flight of this stream's transactions are unanswered.
+   */
+  submitStream: {
+    path: "/tally.v1.GatewayService/SubmitStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: SubmitStreamRequest): Buffer => Buffer.from(SubmitStreamRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SubmitStreamRequest => SubmitStreamRequest.decode(value),
+    responseSerialize: (value: SubmitStreamResponse): Buffer =>
+      Buffer.from(SubmitStreamResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SubmitStreamResponse => SubmitStreamResponse.decode(value),
+  },
   /** Submits and streams the transaction's progress until COMMITTED (or a timeout). */
   submitAndWait: {
     path: "/tally.v1.GatewayService/SubmitAndWait" as const,
@@ -999,6 +1322,12 @@ export const GatewayServiceService = {
 export interface GatewayServiceServer extends UntypedServiceImplementation {
   /** Validates a signed transaction and answers once it is durable on the TXS stream. */
   submit: handleUnaryCall<SubmitRequest, SubmitResponse>;
+  /**
+   * Bulk submission on one stream: each request gets one response, matched by correlation_id,
+   * in any order. A refused transaction is answered with its status and reason; the stream goes on.
+   * The server reads no further while max_in_flight of this stream's transactions are unanswered.
+   */
+  submitStream: handleBidiStreamingCall<SubmitStreamRequest, SubmitStreamResponse>;
   /** Submits and streams the transaction's progress until COMMITTED (or a timeout). */
   submitAndWait: handleServerStreamingCall<SubmitAndWaitRequest, SubmitAndWaitResponse>;
   /** The current status of a transaction. */
@@ -1024,6 +1353,17 @@ export interface GatewayServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SubmitResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Bulk submission on one stream: each request gets one response, matched by correlation_id,
+   * in any order. A refused transaction is answered with its status and reason; the stream goes on.
+   * The server reads no further while max_in_flight of this stream's transactions are unanswered.
+   */
+  submitStream(): ClientDuplexStream<SubmitStreamRequest, SubmitStreamResponse>;
+  submitStream(options: Partial<CallOptions>): ClientDuplexStream<SubmitStreamRequest, SubmitStreamResponse>;
+  submitStream(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<SubmitStreamRequest, SubmitStreamResponse>;
   /** Submits and streams the transaction's progress until COMMITTED (or a timeout). */
   submitAndWait(
     request: SubmitAndWaitRequest,
