@@ -26,10 +26,14 @@ for (const workload of workloads) {
   for (const rate of workload === "transfer" ? rates : ["max"]) {
     for (let run = 1; run <= runs; run++) {
       process.stderr.write(`${workload} rate=${rate} run ${run}/${runs}... `);
-      const r = spawnSync(process.execPath, [join(root, "packages/cli/dist/main.js"), "bench", "--workload", workload, "--rate", rate, "--duration", duration, "--json"], {
-        encoding: "utf8",
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      const r = spawnSync(
+        process.execPath,
+        [join(root, "packages/cli/dist/main.js"), "bench", "--workload", workload, "--rate", rate, "--duration", duration, "--json"],
+        {
+          encoding: "utf8",
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
       const last = r.stdout.trim().split("\n").at(-1) ?? "";
       try {
         const j = JSON.parse(last);
@@ -43,7 +47,10 @@ for (const workload of workloads) {
 }
 const outDir = join(root, "docs/benchmarks");
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, "results.json"), JSON.stringify({ at: new Date().toISOString(), duration_s: Number(duration), results }, null, 2) + "\n");
+writeFileSync(
+  join(outDir, "results.json"),
+  JSON.stringify({ at: new Date().toISOString(), duration_s: Number(duration), results }, null, 2) + "\n",
+);
 
 const groups = new Map();
 for (const r of results) {
@@ -66,7 +73,9 @@ const rows = [...groups.values()].map((rs) => ({
   pg_insert: median(rs.map((r) => r.pg_insert_rows_per_s)),
   lost: rs.reduce((a, r) => a + r.lost, 0),
 }));
-console.log("| workload | offered tx/s | runs | committed tx/s | p50 accept ms | p50 commit ms | p95 commit ms | p99 commit ms | efficiency | verify 2-core /s | JetStream pub /s | PG rows /s | lost |");
+console.log(
+  "| workload | offered tx/s | runs | committed tx/s | p50 accept ms | p50 commit ms | p95 commit ms | p99 commit ms | efficiency | verify 2-core /s | JetStream pub /s | PG rows /s | lost |",
+);
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const r of rows) {
   console.log(
@@ -79,18 +88,26 @@ const t = rows.filter((r) => r.workload === "transfer");
 if (t.length > 0) writeFileSync(join(outDir, "transfer-latency.svg"), svg(t));
 
 function svg(points) {
-  const W = 640, H = 400, L = 70, R = 20, T = 40, B = 60;
+  const W = 640,
+    H = 400,
+    L = 70,
+    R = 20,
+    T = 40,
+    B = 60;
   const xs = points.map((p) => (p.offered === "max" ? p.committed_tps : p.offered));
   const xMax = Math.max(...xs, ...points.map((p) => p.committed_tps)) * 1.1;
-  const yMin = 1, yMax = Math.max(10, ...points.map((p) => p.p99_commit_ms)) * 2;
+  const yMin = 1,
+    yMax = Math.max(10, ...points.map((p) => p.p99_commit_ms)) * 2;
   const x = (v) => L + ((W - L - R) * v) / xMax;
   const y = (v) => T + (H - T - B) * (1 - Math.log10(Math.max(v, yMin) / yMin) / Math.log10(yMax / yMin));
   const ticks = [];
   for (let v = 1; v <= yMax; v *= 10) ticks.push(v);
   const line = (key, color) => {
     const pts = points.map((p, i) => [x(xs[i]), y(p[key])]);
-    return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((q) => q.join(",")).join(" ")}"/>` +
-      pts.map((q) => `<circle cx="${q[0]}" cy="${q[1]}" r="4" fill="${color}"/>`).join("");
+    return (
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((q) => q.join(",")).join(" ")}"/>` +
+      pts.map((q) => `<circle cx="${q[0]}" cy="${q[1]}" r="4" fill="${color}"/>`).join("")
+    );
   };
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">
 <rect width="${W}" height="${H}" fill="white"/>

@@ -28,6 +28,59 @@ export class BlockFollower {
     for await (const m of this.messages) yield decodeBlock(m.data);
   }
 
+  /**
+   * Yields blocks from fromHeight on in batches: each batch is whatever has arrived (at least
+   * one block, at most batchBlocksMax), so a consumer that fell behind catches up in large
+   * batches while one that keeps up still handles every block at once. Order is kept.
+   */
+  async *followBatches(fromHeight: bigint, batchBlocksMax = 64): AsyncGenerator<SealedBlock[]> {
+    const queue: SealedBlock[] = [];
+    let wake: (() => void) | undefined;
+    let room: (() => void) | undefined;
+    let done = false;
+    let stopped = false;
+    let failure: Error | undefined;
+    const pump = (async () => {
+      try {
+        for await (const b of this.follow(fromHeight, batchBlocksMax)) {
+          queue.push(b);
+          wake?.();
+          wake = undefined;
+          // Bounded: hold at most two batches in memory.
+          while (queue.length >= batchBlocksMax * 2 && !this.closed && !stopped) await new Promise<void>((r) => (room = r));
+          if (stopped) break;
+        }
+      } catch (e) {
+        failure = e instanceof Error ? e : new Error(String(e));
+      } finally {
+        done = true;
+        wake?.();
+      }
+    })();
+    try {
+      for (;;) {
+        if (queue.length === 0) {
+          if (done) {
+            if (failure !== undefined) throw failure;
+            return;
+          }
+          await new Promise<void>((r) => (wake = r));
+          continue;
+        }
+        const batch = queue.splice(0, batchBlocksMax);
+        room?.();
+        room = undefined;
+        yield batch;
+      }
+    } finally {
+      // The consumer stopped (returned, threw or broke out): stop reading too.
+      stopped = true;
+      room?.();
+      void this.messages?.close();
+      void pump;
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.messages?.close();

@@ -28,7 +28,7 @@ export interface LocalNetworkOptions {
   readonly namespace: string;
   /** Database name prefix; one database per node. */
   readonly databasePrefix: string;
-  /** How many sequencers to run (from the plan's first). */
+  /** How many sequencers to run, from the plan's first (default: all; the first to start leads). */
   readonly sequencersToRun?: number;
   readonly echoLogs?: boolean;
   readonly env?: Record<string, string>;
@@ -99,7 +99,7 @@ export class LocalNetwork {
       });
     }
     const sequencers: NetworkFile["sequencers"] = [];
-    for (const s of o.plan.sequencers.slice(0, o.sequencersToRun ?? 1)) {
+    for (const s of o.plan.sequencers.slice(0, o.sequencersToRun ?? o.plan.sequencers.length)) {
       const port = await freePort();
       sequencers.push({ id: s.id, admin: `127.0.0.1:${port}` });
       plans.push({

@@ -21,48 +21,68 @@ export class BlockStore {
   }
 
   /** Stores a verified block and its transactions in one database transaction, then notifies listeners. */
-  async append(b: SealedBlock): Promise<void> {
-    const h = b.header;
-    const rows = b.block.txs.map((raw, i) => {
-      const d = decodeSignedTx(raw);
+  append(b: SealedBlock): Promise<void> {
+    return this.appendMany([b]);
+  }
+
+  /**
+   * Stores verified consecutive blocks and their transactions in one database transaction,
+   * then notifies listeners once, with the last height.
+   */
+  async appendMany(blocks: readonly SealedBlock[]): Promise<void> {
+    const last = blocks.at(-1);
+    if (last === undefined) return;
+    const blockRows = blocks.map((b) => {
+      const h = b.header;
       return {
-        tx_id: leafTxId(raw),
         height: h.height,
-        tx_index: i,
-        signer: d.ok ? (d.tx.body.signer?.institutionId ?? "") : "",
-        contract: d.ok ? d.tx.body.contract : "",
-        action: d.ok ? d.tx.body.action : "",
-        raw,
+        hash: b.hash,
+        prev_hash: h.prevHash,
+        tx_root: h.txRoot,
+        tx_count: h.txCount,
+        first_txs_seq: h.firstTxsSeq,
+        last_txs_seq: h.lastTxsSeq,
+        timestamp_ms: h.timestampMs,
+        sequencer_id: h.sequencerId,
+        epoch: h.epoch,
+        header: b.block.header,
+        signature: b.block.signature,
+        raw: b.bytes,
       };
     });
+    const txRows = blocks.flatMap((b) =>
+      b.block.txs.map((raw, i) => {
+        const d = decodeSignedTx(raw);
+        return {
+          tx_id: leafTxId(raw),
+          height: b.header.height,
+          tx_index: i,
+          signer: d.ok ? (d.tx.body.signer?.institutionId ?? "") : "",
+          contract: d.ok ? d.tx.body.contract : "",
+          action: d.ok ? d.tx.body.action : "",
+          raw,
+        };
+      }),
+    );
+    // Keep statements under PostgreSQL's parameter limit: raw blocks can be large, so few per statement.
+    const BLOCK_ROWS_MAX = 16;
     await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto("blocks")
-        .values({
-          height: h.height,
-          hash: b.hash,
-          prev_hash: h.prevHash,
-          tx_root: h.txRoot,
-          tx_count: h.txCount,
-          first_txs_seq: h.firstTxsSeq,
-          last_txs_seq: h.lastTxsSeq,
-          timestamp_ms: h.timestampMs,
-          sequencer_id: h.sequencerId,
-          epoch: h.epoch,
-          header: b.block.header,
-          signature: b.block.signature,
-          raw: b.bytes,
-        })
-        .execute();
-      for (let i = 0; i < rows.length; i += INSERT_ROWS_MAX) {
+      for (let i = 0; i < blockRows.length; i += BLOCK_ROWS_MAX)
+        await trx
+          .insertInto("blocks")
+          .values(blockRows.slice(i, i + BLOCK_ROWS_MAX))
+          .execute();
+      for (let i = 0; i < txRows.length; i += INSERT_ROWS_MAX) {
         // A tx id seen before (a replay the executor will reject) keeps its first inclusion.
         await trx
           .insertInto("transactions")
-          .values(rows.slice(i, i + INSERT_ROWS_MAX))
+          .values(txRows.slice(i, i + INSERT_ROWS_MAX))
           .onConflict((oc) => oc.column("tx_id").doNothing())
           .execute();
       }
-      await sql`select pg_notify(${HEIGHT_CHANNEL}, ${heightNoticePayload({ source: "blockstore", height: h.height, membershipChanged: false })})`.execute(trx);
+      await sql`select pg_notify(${HEIGHT_CHANNEL}, ${heightNoticePayload({ source: "blockstore", height: last.header.height, membershipChanged: false })})`.execute(
+        trx,
+      );
     });
   }
 

@@ -233,7 +233,7 @@ describe("EffectsStore against PostgreSQL", () => {
       await assert.rejects(store.commit(e3, 1n), isRace);
       await store.commit(e3, 2n);
       await waitFor("the height 3 notice", () => notices.some((n) => n.height === 3n), 10_000);
-      assert.deepEqual(notices, [{ source: "executor", height: 3n }]);
+      assert.deepEqual(notices, [{ source: "executor", height: 3n, membershipChanged: false }]);
     } finally {
       await listener.close();
     }

@@ -54,14 +54,68 @@ export class EffectsStore {
    * transaction. The checkpoint only advances from the expected previous height, so a block
    * can never be applied twice, even by two executors racing on the same database.
    */
-  async commit(e: BlockEffects, prevHeight: bigint | undefined): Promise<void> {
+  commit(e: BlockEffects, prevHeight: bigint | undefined): Promise<void> {
+    return this.commitMany([e], prevHeight);
+  }
+
+  /**
+   * Writes consecutive blocks' effects and the checkpoint after the last of them in ONE
+   * database transaction: all of them or none. Rows of all the blocks share statements, so an
+   * executor that fell behind catches up with a few large writes instead of many small ones.
+   */
+  async commitMany(effects: readonly BlockEffects[], prevHeight: bigint | undefined): Promise<void> {
+    const last = effects.at(-1);
+    if (last === undefined) return;
+    for (let i = 1; i < effects.length; i++) {
+      if (effects[i]!.height !== effects[i - 1]!.height + 1n)
+        throw new InvariantError("commitMany needs consecutive heights", "HEIGHT_GAP");
+    }
+    const results = effects.flatMap((e) =>
+      e.results.map((r) => ({
+        height: e.height,
+        tx_index: r.txIndex,
+        tx_id: r.txId,
+        committed: r.committed,
+        authenticated: r.authenticated,
+        reason_code: r.reasonCode,
+        message: r.message,
+        signer: r.signer,
+        contract: r.contract,
+        action: r.action,
+      })),
+    );
+    const events = effects.flatMap((e) =>
+      e.events.map((ev) => ({
+        height: e.height,
+        tx_index: ev.txIndex,
+        event_index: ev.eventIndex,
+        tx_id: ev.txId,
+        contract: ev.contract,
+        type: ev.event.type,
+        asset_id: ev.event.assetId,
+        parties: [...ev.event.parties],
+        data: JSON.stringify(ev.event.data),
+        block_time_ms: e.blockTimeMs,
+        signer: ev.signer,
+      })),
+    );
+    // Later blocks' writes to a key replace earlier ones.
+    const finalState = new Map<string, Map<string, { value: JsonValue | null; height: bigint }>>();
+    for (const e of effects) {
+      for (const [contract, changes] of e.updates) {
+        let m = finalState.get(contract);
+        if (m === undefined) finalState.set(contract, (m = new Map()));
+        for (const [key, value] of changes) m.set(key, { value, height: e.height });
+      }
+    }
+    const membershipChanged = effects.some((e) => e.updates.has(MEMBERSHIP_CONTRACT));
     await this.db.transaction().execute(async (trx) => {
       const cp = {
-        height: e.height,
-        block_hash: e.blockHash,
-        state_root: e.stateRoot,
-        timestamp_ms: e.blockTimeMs,
-        last_txs_seq: e.lastTxsSeq,
+        height: last.height,
+        block_hash: last.blockHash,
+        state_root: last.stateRoot,
+        timestamp_ms: last.blockTimeMs,
+        last_txs_seq: last.lastTxsSeq,
       };
       if (prevHeight === undefined) {
         // A second first commit (two executors racing on genesis) is the same race as below,
@@ -72,57 +126,23 @@ export class EffectsStore {
           .onConflict((oc) => oc.column("id").doNothing())
           .executeTakeFirst();
         if (r.numInsertedOrUpdatedRows !== 1n)
-          throw new InvariantError(`checkpoint already exists: block ${e.height} cannot be the first applied`, "CHECKPOINT_RACE");
+          throw new InvariantError(`checkpoint already exists: block ${effects[0]!.height} cannot be the first applied`, "CHECKPOINT_RACE");
       } else {
         const r = await trx.updateTable("checkpoint").set(cp).where("id", "=", 1).where("height", "=", prevHeight).executeTakeFirst();
         if (r.numUpdatedRows !== 1n)
-          throw new InvariantError(`checkpoint is not at height ${prevHeight}: block ${e.height} applied elsewhere`, "CHECKPOINT_RACE");
+          throw new InvariantError(
+            `checkpoint is not at height ${prevHeight}: block ${effects[0]!.height} applied elsewhere`,
+            "CHECKPOINT_RACE",
+          );
       }
-      for (const part of chunks(e.results, INSERT_ROWS_MAX)) {
-        await trx
-          .insertInto("tx_results")
-          .values(
-            part.map((r) => ({
-              height: e.height,
-              tx_index: r.txIndex,
-              tx_id: r.txId,
-              committed: r.committed,
-              authenticated: r.authenticated,
-              reason_code: r.reasonCode,
-              message: r.message,
-              signer: r.signer,
-              contract: r.contract,
-              action: r.action,
-            })),
-          )
-          .execute();
-      }
-      for (const part of chunks(e.events, INSERT_ROWS_MAX)) {
-        await trx
-          .insertInto("events")
-          .values(
-            part.map((ev) => ({
-              height: e.height,
-              tx_index: ev.txIndex,
-              event_index: ev.eventIndex,
-              tx_id: ev.txId,
-              contract: ev.contract,
-              type: ev.event.type,
-              asset_id: ev.event.assetId,
-              parties: [...ev.event.parties],
-              data: JSON.stringify(ev.event.data),
-              block_time_ms: e.blockTimeMs,
-              signer: ev.signer,
-            })),
-          )
-          .execute();
-      }
-      for (const [contract, changes] of e.updates) {
+      for (const part of chunks(results, INSERT_ROWS_MAX)) await trx.insertInto("tx_results").values(part).execute();
+      for (const part of chunks(events, INSERT_ROWS_MAX)) await trx.insertInto("events").values(part).execute();
+      for (const [contract, changes] of finalState) {
         const upserts: { contract: string; key: string; value: string; height: bigint }[] = [];
         const deletes: string[] = [];
-        for (const [key, value] of changes) {
+        for (const [key, { value, height }] of changes) {
           if (value === null) deletes.push(key);
-          else upserts.push({ contract, key, value: JSON.stringify(value satisfies JsonValue), height: e.height });
+          else upserts.push({ contract, key, value: JSON.stringify(value), height });
         }
         for (const part of chunks(upserts, INSERT_ROWS_MAX)) {
           await trx
@@ -137,7 +157,7 @@ export class EffectsStore {
           await trx.deleteFrom("contract_state").where("contract", "=", contract).where("key", "in", part).execute();
         }
       }
-      const notice = heightNoticePayload({ source: "executor", height: e.height, membershipChanged: e.updates.has(MEMBERSHIP_CONTRACT) });
+      const notice = heightNoticePayload({ source: "executor", height: last.height, membershipChanged });
       await sql`select pg_notify(${HEIGHT_CHANNEL}, ${notice})`.execute(trx);
     });
   }

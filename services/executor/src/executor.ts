@@ -1,11 +1,11 @@
 import { MEMBERSHIP_CONTRACT, type Contract } from "@tally/contracts";
 import type { BlockFollower } from "@tally/bus";
-import { sequencerKeysOf, tipOf, verifyBlock, type ChainTip, type Genesis, type JsonValue, type SigningKey } from "@tally/ledger";
+import { sequencerKeysOf, tipOf, toHex, verifyBlock, type ChainTip, type Genesis, type JsonValue, type SigningKey } from "@tally/ledger";
 import type { Logger } from "@tally/telemetry";
 import { executeBlock, genesisEffects, sortedByKey, type BlockEffects } from "./block-executor.js";
 import type { EffectsStore } from "./effects-store.js";
 import { signReceipt, type ReceiptPublisher } from "./receipts.js";
-import type { StateReader } from "./state-reader.js";
+import { LayeredStateReader, type StateReader } from "./state-reader.js";
 
 /** The executor's dependencies. */
 export interface ExecutorDeps {
@@ -19,6 +19,8 @@ export interface ExecutorDeps {
   readonly nodeKey: SigningKey;
   readonly log: Logger;
   readonly onApplied?: (e: BlockEffects) => void;
+  /** Most blocks applied and committed together when the executor is behind. */
+  readonly batchBlocksMax?: number;
 }
 
 /**
@@ -45,38 +47,63 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
   }
   const from = cp === undefined ? 0n : cp.height + 1n;
   d.log.info({ fromHeight: from.toString() }, "applying blocks");
-  for await (const b of d.follower.follow(from)) {
-    verifyBlock(b, tip, d.genesis, keys);
-    let effects: BlockEffects;
-    if (cp === undefined) {
-      effects = genesisEffects(d.genesis, d.contracts, b);
-      membership = sortedByKey(
-        new Map(
-          [...(effects.updates.get(MEMBERSHIP_CONTRACT) ?? new Map<string, JsonValue | null>())].filter(
-            (e): e is [string, JsonValue] => e[1] !== null,
-          ),
-        ),
-      );
-    } else {
-      const r = await executeBlock(
-        b,
-        { stateRoot: cp.stateRoot, membership },
-        { genesis: d.genesis, contracts: d.contracts, reader: d.reader, seen: (ids) => d.store.seen(ids) },
-      );
-      effects = r.effects;
-      membership = r.membership;
-    }
-    await d.store.commit(effects, cp?.height);
-    cp = {
-      height: effects.height,
-      blockHash: effects.blockHash,
-      stateRoot: effects.stateRoot,
-      timestampMs: effects.blockTimeMs,
-      lastTxsSeq: effects.lastTxsSeq,
+  // Blocks that have already arrived are applied together and committed in one database
+  // transaction: an executor that fell behind catches up in large batches.
+  for await (const batch of d.follower.followBatches(from, d.batchBlocksMax ?? 64)) {
+    const prevHeight = cp?.height;
+    const layered = new LayeredStateReader(d.reader);
+    const seenInBatch = new Set<string>();
+    const seen = async (ids: readonly Uint8Array[]): Promise<Set<string>> => {
+      const s = await d.store.seen(ids);
+      for (const id of ids) if (seenInBatch.has(toHex(id))) s.add(toHex(id));
+      return s;
     };
-    tip = tipOf(b);
-    d.onApplied?.(effects);
-    await publishReceipt(d, effects.height, effects.blockHash, effects.stateRoot, effects.results);
+    const applied: BlockEffects[] = [];
+    let failure: Error | undefined;
+    try {
+      for (const b of batch) {
+        verifyBlock(b, tip, d.genesis, keys);
+        let effects: BlockEffects;
+        if (cp === undefined) {
+          effects = genesisEffects(d.genesis, d.contracts, b);
+          membership = sortedByKey(
+            new Map(
+              [...(effects.updates.get(MEMBERSHIP_CONTRACT) ?? new Map<string, JsonValue | null>())].filter(
+                (e): e is [string, JsonValue] => e[1] !== null,
+              ),
+            ),
+          );
+        } else {
+          const r = await executeBlock(
+            b,
+            { stateRoot: cp.stateRoot, membership },
+            { genesis: d.genesis, contracts: d.contracts, reader: layered, seen },
+          );
+          effects = r.effects;
+          membership = r.membership;
+        }
+        layered.apply(effects.updates);
+        for (const r of effects.results) if (r.authenticated) seenInBatch.add(toHex(r.txId));
+        applied.push(effects);
+        cp = {
+          height: effects.height,
+          blockHash: effects.blockHash,
+          stateRoot: effects.stateRoot,
+          timestampMs: effects.blockTimeMs,
+          lastTxsSeq: effects.lastTxsSeq,
+        };
+        tip = tipOf(b);
+      }
+    } catch (e) {
+      // A block that fails verification is never applied; the good ones before it still are.
+      failure = e instanceof Error ? e : new Error(String(e));
+    }
+    await d.store.commitMany(applied, prevHeight);
+    for (const effects of applied) {
+      d.onApplied?.(effects);
+      await publishReceipt(d, effects.height, effects.blockHash, effects.stateRoot, effects.results);
+    }
+    if (failure !== undefined) throw failure;
   }
 }
 

@@ -38,3 +38,44 @@ export class DbStateReader implements StateReader {
     return new Map(rows.map((r) => [r.key, r.value as JsonValue]));
   }
 }
+
+/**
+ * A StateReader that sees writes not yet committed (earlier blocks of the same batch) over
+ * another reader. Pending deletions hide the base's value.
+ */
+export class LayeredStateReader implements StateReader {
+  private readonly pending = new Map<string, Map<string, JsonValue | null>>();
+
+  constructor(private readonly base: StateReader) {}
+
+  /** Records a block's changes: contract → key → value (null deletes). */
+  apply(updates: ReadonlyMap<string, ReadonlyMap<string, JsonValue | null>>): void {
+    for (const [contract, changes] of updates) {
+      let m = this.pending.get(contract);
+      if (m === undefined) this.pending.set(contract, (m = new Map()));
+      for (const [k, v] of changes) m.set(k, v);
+    }
+  }
+
+  async load(contract: string, keys: readonly string[]): Promise<Map<string, JsonValue>> {
+    const mine = this.pending.get(contract);
+    const rest = mine === undefined ? keys : keys.filter((k) => !mine.has(k));
+    const out = rest.length > 0 ? await this.base.load(contract, rest) : new Map<string, JsonValue>();
+    if (mine !== undefined) {
+      for (const k of keys) {
+        const v = mine.get(k);
+        if (v !== undefined && v !== null) out.set(k, v);
+      }
+    }
+    return out;
+  }
+
+  async loadAll(contract: string): Promise<Map<string, JsonValue>> {
+    const out = await this.base.loadAll(contract);
+    for (const [k, v] of this.pending.get(contract) ?? []) {
+      if (v === null) out.delete(k);
+      else out.set(k, v);
+    }
+    return out;
+  }
+}

@@ -6,6 +6,8 @@ import { busNames, connectBus, ensureLeaseBucket, ensureStreams } from "@tally/b
 import { Env, loadGenesis, loadKeyFile } from "@tally/config";
 import { startServer, wrapService } from "@tally/rpc";
 import { createLogger } from "@tally/telemetry";
+import { performance } from "node:perf_hooks";
+import { Lease, LeaseHeldError, natsLeaseKv } from "./lease.js";
 import { Sequencer } from "./sequencer.js";
 
 const env = new Env();
@@ -22,7 +24,34 @@ async function main(): Promise<void> {
   const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `sequencer-${sequencerId}` });
   const replicas = env.int("STREAM_REPLICAS", 1, 1, 5);
   await ensureStreams(bus.jsm, names, { replicas });
-  await ensureLeaseBucket(bus, names, { leaseTtlMs: env.int("LEASE_TTL_MS", 1500, 100, 60_000), replicas });
+  const ttlMs = env.int("LEASE_TTL_MS", 1500, 100, 60_000);
+  const leaseTimes = {
+    ttlMs,
+    renewMs: env.int("LEASE_RENEW_MS", Math.floor(ttlMs / 5), 10, 60_000),
+    pollMs: env.int("LEASE_POLL_MS", Math.min(100, Math.floor(ttlMs / 10)), 5, 60_000),
+    marginMs: env.int("LEASE_MARGIN_MS", Math.floor(ttlMs / 6), 1, 60_000),
+  };
+  const kv = natsLeaseKv(
+    await ensureLeaseBucket(bus, names, { leaseTtlMs: ttlMs, replicas }),
+    env.int("LEASE_OP_TIMEOUT_MS", 500, 50, 60_000),
+  );
+  // The lease's clock is monotonic: a wall-clock jump on this machine cannot move its deadlines.
+  const now = (): number => performance.now();
+  // One live instance per id: a presence key renewed like the lease. If it exists, watch it for
+  // a TTL: renewed means another live instance (refuse to start); lapsed means a dead one.
+  const presence = new Lease(kv, { key: `member.${sequencerId}`, holder: sequencerId, campaign: false, ...leaseTimes }, now, log);
+  try {
+    await presence.claim();
+  } catch (e) {
+    if (e instanceof LeaseHeldError) {
+      log.fatal({ err: e.message }, `another sequencer with id ${sequencerId} is running: refusing to start`);
+      await bus.nc.close();
+      process.exit(2);
+    }
+    throw e;
+  }
+  presence.start();
+  const lease = new Lease(kv, { key: "master", holder: sequencerId, ...leaseTimes }, now, log);
   const seq = new Sequencer(
     {
       sequencerId,
@@ -56,18 +85,42 @@ async function main(): Promise<void> {
   });
   log.info({ admin: server.address }, "sequencer admin listening");
   let stopping = false;
-  const shutdown = async (): Promise<void> => {
+  const shutdown = async (code = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info("shutting down");
+    // Finish the block in flight, then hand the lease over at once (CAS delete).
     await seq.stop();
+    await lease.release();
+    await presence.release();
+    log.info("lease released");
     await server.stop(1000);
     await bus.nc.drain().catch(() => undefined);
-    process.exit(0);
+    process.exit(code);
   };
   process.on("SIGTERM", () => void shutdown());
   process.on("SIGINT", () => void shutdown());
-  await seq.run(1n);
+  presence.onChange((role, why) => {
+    if (role !== "backup" || stopping) return;
+    if (why === "taken") {
+      // Another instance wrote our presence key: a twin with our id. Stop leading and exit.
+      log.fatal({ why }, "another sequencer with this id took the presence key: exiting");
+      void shutdown(3);
+      return;
+    }
+    // Not renewed in time (NATS trouble): claim it again, unless a twin heartbeats it meanwhile.
+    log.warn({ why }, "presence key not renewed in time: claiming it again");
+    presence.claim().then(
+      () => log.info("presence key claimed again"),
+      (e: unknown) => {
+        log.fatal({ err: (e as Error).message }, "another sequencer with this id is running: exiting");
+        void shutdown(3);
+      },
+    );
+  });
+  lease.onChange((role, why, epoch) => log.info({ role, why, epoch: epoch.toString() }, `lease: now ${role}`));
+  lease.start();
+  await seq.run(lease);
 }
 
 main().catch((e: unknown) => {

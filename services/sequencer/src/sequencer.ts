@@ -16,6 +16,7 @@ import {
 } from "@tally/ledger";
 import type { Logger } from "@tally/telemetry";
 import { BlockBuffer, type CutLimits } from "./block-buffer.js";
+import { staticLeadership, type Leadership, type Term } from "./lease.js";
 
 /** Sequencer settings. */
 export interface SequencerConfig extends CutLimits {
@@ -42,6 +43,11 @@ export class FencedError extends Error {
   override readonly name = "FencedError";
 }
 
+/** Thrown inside a term that has ended (lease lost): whatever was being done is abandoned. */
+export class TermEndedError extends Error {
+  override readonly name = "TermEndedError";
+}
+
 /** Snapshot for the admin API and metrics. */
 export interface SequencerStatus {
   readonly master: boolean;
@@ -52,10 +58,13 @@ export interface SequencerStatus {
 }
 
 /**
- * The master sequencer: reads TXS in order, cuts blocks by count, bytes or wait, signs
+ * A sequencer leads only while it holds a term of its Leadership (the lease): it then reads TXS in order, cuts blocks by count, bytes or wait, signs
  * headers and appends to BLOCKS with an expected last sequence. That expectation is the
  * fence: a deposed master cannot append. On being fenced it re-reads the chain tip and
  * resumes from the last included TXS sequence + 1, so nothing is included twice or skipped.
+ * With a lease, being fenced also gives the lease up (stepDown): the instance becomes a backup
+ * and leads again only if it wins the lease anew. When the term ends (the lease lapsed or was
+ * taken), it stops cutting, closes its consumer, drops its buffer and waits as a backup.
  */
 export class Sequencer {
   private tip: ChainTip | undefined;
@@ -68,6 +77,8 @@ export class Sequencer {
   private timer: NodeJS.Timeout | undefined;
   private buffer: BlockBuffer;
   private failure: Error | undefined;
+  private term: Term | undefined;
+  private readonly stopSignal = new AbortController();
 
   constructor(
     private readonly cfg: SequencerConfig,
@@ -86,27 +97,60 @@ export class Sequencer {
     };
   }
 
-  /** Runs until stop(): leads, and on being fenced re-reads the tip and leads again. */
-  async run(epoch: bigint): Promise<void> {
-    this.epoch = epoch;
+  /**
+   * Runs until stop(). Given a lease, it leads only during the lease's terms, with the term's
+   * epoch in every header; given a fixed epoch, it leads at once and for good (a single
+   * sequencer), and on being fenced re-reads the tip and leads again.
+   */
+  async run(leadership: Leadership | bigint): Promise<void> {
+    const lease = typeof leadership === "bigint" ? staticLeadership(leadership) : leadership;
     while (!this.stopped) {
+      const term = await lease.nextTerm(this.stopSignal.signal);
+      if (term === undefined || this.stopped) break;
+      this.term = term;
+      this.epoch = term.epoch;
+      const onEnd = (): void => {
+        clearTimeout(this.timer);
+        void this.messages?.close();
+      };
+      term.signal.addEventListener("abort", onEnd, { once: true });
       try {
-        await this.lead();
+        await this.lead(term);
       } catch (e) {
         if (e instanceof FencedError) {
-          this.ports.log.warn({ err: e.message }, "fenced off BLOCKS: re-reading the chain tip");
+          this.ports.log.warn(
+            { err: e.message, epoch: term.epoch.toString() },
+            "fenced off BLOCKS: stepping down, re-reading the chain tip",
+          );
+          await this.cutChain;
+          await lease.stepDown(e.message);
+          continue;
+        }
+        if (term.signal.aborted || e instanceof TermEndedError) {
+          this.ports.log.warn({ err: (e as Error).message, epoch: term.epoch.toString() }, "term ended while leading");
+          continue;
+        }
+        // With a lease, a NATS failure (not a broken invariant) hands the lead to a backup.
+        if (typeof leadership !== "bigint" && !(e instanceof InvariantError)) {
+          this.ports.log.error({ err: (e as Error).message, epoch: term.epoch.toString() }, "leading failed: stepping down");
+          await this.cutChain;
+          await lease.stepDown((e as Error).message);
+          await new Promise((r) => setTimeout(r, 100));
           continue;
         }
         throw e;
       } finally {
+        term.signal.removeEventListener("abort", onEnd);
         this.master = false;
         clearTimeout(this.timer);
       }
+      if (term.signal.aborted) this.ports.log.warn({ epoch: term.epoch.toString() }, "lost the lease: now a backup");
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopSignal.abort();
     clearTimeout(this.timer);
     await this.messages?.close();
     await this.cutChain.catch(() => undefined);
@@ -135,7 +179,7 @@ export class Sequencer {
     return tipOf(b);
   }
 
-  private async lead(): Promise<void> {
+  private async lead(term: Term): Promise<void> {
     // A term that ended (fenced) may leave txs in the buffer that arrived while its last
     // publish was in flight. They come again from the new tip's last TXS sequence + 1, so
     // drop them once any cut of that term has settled: kept, they would be included twice
@@ -143,6 +187,7 @@ export class Sequencer {
     await this.cutChain;
     this.buffer.take();
     this.tip = await this.readTip();
+    if (term.signal.aborted || this.stopped) return;
     this.master = true;
     this.failure = undefined;
     const from = this.tip.lastTxsSeq + 1n;
@@ -152,9 +197,9 @@ export class Sequencer {
       opt_start_seq: Number(from),
     });
     this.messages = await consumer.consume({ max_messages: this.cfg.fetchTxsMax });
-    // stop() may have run while we were starting, before there was anything for it to close.
-    // Not awaited: close() settles only once the iteration below has seen it.
-    if (this.stopped) void this.messages.close();
+    // stop() or the end of the term may have come while we were starting, before there was
+    // anything to close. Not awaited: close() settles only once the iteration below has seen it.
+    if (this.stopped || term.signal.aborted) void this.messages.close();
     for await (const m of this.messages) {
       if (this.failure !== undefined) break;
       const tx = { seq: BigInt(m.seq), data: m.data };
@@ -176,6 +221,8 @@ export class Sequencer {
     const next = this.cutChain.then(async () => {
       const txs = this.buffer.take();
       if (txs.length === 0 || this.tip === undefined || this.failure !== undefined) return;
+      // No block outside a term: the txs come again from TXS to whoever leads next.
+      if (this.term?.signal.aborted === true) return;
       const tip = this.tip;
       const now = BigInt(this.ports.nowMs());
       const block = sealBlock(
@@ -230,6 +277,7 @@ export class Sequencer {
           throw new FencedError(`BLOCKS moved past sequence ${expectLastSeq}`, { cause: e });
         }
         if (this.stopped) throw e;
+        if (this.term?.signal.aborted === true) throw new TermEndedError("the lease term ended during a publish", { cause: e });
         this.ports.log.warn({ err: (e as Error).message, delayMs }, "publish to BLOCKS failed; retrying");
         await new Promise((r) => setTimeout(r, delayMs));
         delayMs = Math.min(delayMs * 2, 1000);

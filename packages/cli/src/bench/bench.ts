@@ -82,7 +82,11 @@ function planFor(o: BenchOptions): ConsortiumPlan {
       })),
     ],
     nodes: Array.from({ length: o.nodes }, (_, i) => ({ id: `node-${i + 1}`, institution: i === 0 ? "clearing" : `validator-${i + 1}` })),
-    sequencers: [{ id: "seq-1", institution: "clearing" }],
+    // A master and a hot backup, as in production.
+    sequencers: [
+      { id: "seq-1", institution: "clearing" },
+      { id: "seq-2", institution: "clearing" },
+    ],
   };
 }
 
@@ -112,7 +116,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
   try {
     log("measuring the machine's ceilings (Ed25519 verify, JetStream publish, PostgreSQL insert)...");
     const ceilings = await measureCeilings({ natsUrl: nats.url, pgAdminUrl: o.pgAdminUrl, msgBytes: 300 });
-    log(`starting a network: ${o.nodes} validator node(s), 1 sequencer, ${o.accounts} accounts...`);
+    log(`starting a network: ${o.nodes} validator node(s), 2 sequencers (master and backup), ${o.accounts} accounts...`);
     net = await LocalNetwork.start({
       dir,
       plan,
