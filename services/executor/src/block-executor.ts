@@ -127,6 +127,7 @@ export async function executeBlock(
   const updates = new Map<string, Map<string, JsonValue | null>>();
   const results: TxOutcomeRow[] = [];
   const events: EventRow[] = [];
+  await prefetch(block, overlay, view, deps, blockTimeMs);
 
   for (let i = 0; i < block.block.txs.length; i++) {
     const raw = block.block.txs[i]!;
@@ -240,4 +241,44 @@ export async function executeBlock(
  */
 export function sortedByKey<V>(m: ReadonlyMap<string, V>): ReadonlyMap<string, V> {
   return new Map([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Loads, in one query per contract, the state keys the block's commands will touch, into the
+ * block's overlay (absent keys as null). Only a cache: a command whose keys differ at its turn
+ * (membership changed by an earlier tx) still loads what it misses, so the outcome is the same.
+ */
+async function prefetch(
+  block: SealedBlock,
+  overlay: Map<string, Map<string, JsonValue | null>>,
+  view: MembershipView,
+  deps: { genesis: Genesis; contracts: ReadonlyMap<string, Contract>; reader: StateReader },
+  blockTimeMs: number,
+): Promise<void> {
+  const wanted = new Map<string, Set<string>>();
+  for (const raw of block.block.txs) {
+    const d = decodeSignedTx(raw);
+    if (!d.ok) continue;
+    const signer = d.tx.body.signer?.institutionId ?? "";
+    const p = prepareCommand(deps.contracts, d.tx.body.contract, d.tx.body.action, d.tx.args, {
+      chainId: deps.genesis.chainId,
+      txId: d.tx.idHex,
+      height: block.header.height,
+      blockTimeMs,
+      signer,
+      signers: [signer],
+      members: view.members,
+    });
+    if (isRejection(p)) continue;
+    let keys = wanted.get(p.contract.name);
+    if (keys === undefined) wanted.set(p.contract.name, (keys = new Set()));
+    for (const k of p.keys) keys.add(k);
+  }
+  for (const [contract, keys] of wanted) {
+    const list = [...keys];
+    const loaded = await deps.reader.load(contract, list);
+    let local = overlay.get(contract);
+    if (local === undefined) overlay.set(contract, (local = new Map()));
+    for (const k of list) local.set(k, loaded.get(k) ?? null);
+  }
 }
