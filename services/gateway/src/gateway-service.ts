@@ -1,4 +1,4 @@
-import { status, type ServerDuplexStream, type ServerWritableStream } from "@grpc/grpc-js";
+import { status, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream } from "@grpc/grpc-js";
 import {
   GatewayServiceService,
   TxStatus,
@@ -7,6 +7,7 @@ import {
   type SubmitAndWaitRequest,
   type SubmitAndWaitResponse,
   type SubmitRequest,
+  type SubmitResponse,
   type SubmitStreamRequest,
   type SubmitStreamResponse,
   type TxStatusUpdate,
@@ -28,6 +29,8 @@ export interface GatewayConfig {
   /** Submissions being validated or published at once; past it, RESOURCE_EXHAUSTED. */
   readonly inFlightMax: number;
   readonly publishTimeoutMs: number;
+  /** How long a submission keeps retrying a failing publish (bounded by the call's deadline too). */
+  readonly publishRetryMs: number;
   readonly waitMsDefault: number;
   readonly waitMsMax: number;
   readonly queryTimeoutMs: number;
@@ -84,7 +87,7 @@ export class Gateway {
    * Admits and publishes one signed transaction. Answers only after JetStream acknowledged
    * it (so it is durable), or with the original status when it was submitted before.
    */
-  async submit(raw: Uint8Array): Promise<TxStatusUpdate> {
+  async submit(raw: Uint8Array, deadline?: Date | number): Promise<TxStatusUpdate> {
     if (this.inFlight >= this.cfg.inFlightMax) {
       throw new RpcError(status.RESOURCE_EXHAUSTED, `more than ${this.cfg.inFlightMax} submissions in flight`, "GATEWAY_BUSY", {
         "retry-after-ms": "100",
@@ -102,28 +105,55 @@ export class Gateway {
       const height = await this.ports.statuses.committedHeight();
       const tx = admit(raw, this.cfg.chainId, this.ports.nowMs(), this.ports.membership.view, height);
       const signer = tx.body.signer!.institutionId;
-      let ack;
-      try {
-        ack = await this.ports.bus.js.publish(this.ports.names.txSubject(signer), raw, {
-          msgID: tx.idHex,
-          timeout: this.cfg.publishTimeoutMs,
-          headers: headersWithTraceContext({ "tally-tx-id": tx.idHex }),
-        });
-      } catch (e) {
-        this.ports.log.warn({ err: (e as Error).message, txId: tx.idHex }, "publish to TXS failed");
-        throw new RpcError(
-          status.UNAVAILABLE,
-          `the transaction was not accepted: ${(e as Error).message}; it is safe to resubmit`,
-          "BUS_UNAVAILABLE",
-          {
-            "retry-after-ms": "500",
-          },
-        );
-      }
+      const ack = await this.publishWithRetry(signer, raw, tx.idHex, deadline);
       this.remember(tx.idHex);
-      return update(tx.id, undefined, ack.duplicate);
+      return update(tx.id, undefined, ack.duplicate && !ack.retried);
     } finally {
       this.inFlight--;
+    }
+  }
+
+  /**
+   * Publishes to TXS, retrying transient failures (a stream leader being elected answers 503
+   * for seconds; a timeout may hide a publish that landed) with backoff until publishRetryMs or
+   * the caller's deadline. The msg id makes a retry of a publish that landed a duplicate ack,
+   * never a second copy. Only a JetStream ack makes the answer ACCEPTED.
+   */
+  private async publishWithRetry(
+    signer: string,
+    raw: Uint8Array,
+    idHex: string,
+    deadline?: Date | number,
+  ): Promise<{ duplicate: boolean; retried: boolean }> {
+    const callDeadline =
+      deadline instanceof Date ? deadline.getTime() : typeof deadline === "number" && Number.isFinite(deadline) ? deadline : Infinity;
+    const giveUpAt = Math.min(Date.now() + this.cfg.publishRetryMs, callDeadline - 50);
+    let delayMs = 50;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ack = await this.ports.bus.js.publish(this.ports.names.txSubject(signer), raw, {
+          msgID: idHex,
+          timeout: Math.max(100, Math.min(this.cfg.publishTimeoutMs, giveUpAt - Date.now())),
+          headers: headersWithTraceContext({ "tally-tx-id": idHex }),
+        });
+        // A duplicate ack after a retry is most likely our own earlier attempt landing.
+        return { duplicate: ack.duplicate, retried: attempt > 0 };
+      } catch (e) {
+        const message = (e as Error).message;
+        if (Date.now() + delayMs >= giveUpAt) {
+          this.ports.log.warn({ err: message, txId: idHex, attempts: attempt + 1 }, "publish to TXS failed");
+          throw new RpcError(
+            status.UNAVAILABLE,
+            `the transaction was not accepted: ${message}; it is safe to resubmit`,
+            "BUS_UNAVAILABLE",
+            {
+              "retry-after-ms": "500",
+            },
+          );
+        }
+        await new Promise((r) => setTimeout(r, delayMs));
+        delayMs = Math.min(delayMs * 2, 1000);
+      }
     }
   }
 
@@ -217,12 +247,12 @@ export class Gateway {
 /** The gRPC GatewayService over a Gateway. */
 export function gatewayService(gw: Gateway) {
   return wrapService(GatewayServiceService, {
-    submit: async (req: SubmitRequest) => {
-      const u = await gw.submit(req.signedTx);
+    submit: async (req: SubmitRequest, call: ServerUnaryCall<SubmitRequest, SubmitResponse>) => {
+      const u = await gw.submit(req.signedTx, call.getDeadline());
       return { txId: u.txId, status: u.status, duplicate: u.duplicate };
     },
     submitAndWait: async (req: SubmitAndWaitRequest, call: ServerWritableStream<SubmitAndWaitRequest, SubmitAndWaitResponse>) => {
-      const first = await gw.submit(req.signedTx);
+      const first = await gw.submit(req.signedTx, call.getDeadline());
       call.write({ update: first });
       if (first.status === TxStatus.TX_STATUS_COMMITTED) return;
       const ac = new AbortController();

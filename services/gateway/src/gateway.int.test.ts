@@ -12,7 +12,7 @@ import {
   type TxStatusUpdate,
 } from "@tally/proto/gateway";
 import { TxOutcome } from "@tally/proto/types";
-import { busNames } from "@tally/bus";
+import { busNames, deleteNamespace, ensureStreams } from "@tally/bus";
 import { admit } from "./admission.js";
 import { canonicalJson, fromUtf8, LIMITS, toHex, utf8 } from "@tally/ledger";
 import { deadlineIn, RpcError } from "@tally/rpc";
@@ -665,6 +665,41 @@ describe("gateway over real NATS and PostgreSQL", () => {
         return true;
       });
       await assert.rejects(gw.status(tx.id), (e: unknown) => e instanceof RpcError && e.code === status.NOT_FOUND);
+    });
+
+    test("while TXS is unavailable the gateway retries until it comes back, then answers ACCEPTED with one copy", async () => {
+      // TXS does not exist at first (as while a stream leader is elected: no one answers).
+      const names = busNames(uniqueNamespace("late"));
+      const gw = new Gateway(
+        { ...GATEWAY_CONFIG, publishTimeoutMs: 300, publishRetryMs: 10_000 },
+        {
+          bus: h.bus,
+          names,
+          membership: h.membership,
+          statuses: h.statuses,
+          watcher: h.watcher,
+          executor: h.executorClient,
+          nowMs: () => Date.now(),
+          log: silentLog,
+        },
+      );
+      const tx = buildTx({ args: { to: "bank-b", amount: "14" } });
+      const pending = gw.submit(tx.raw);
+      let settled = false;
+      void pending.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(settled, false, "no answer while the stream is missing: never ACCEPTED without an ack");
+      await ensureStreams(h.bus.jsm, names);
+      try {
+        const u = await pending;
+        assert.equal(u.status, TxStatus.TX_STATUS_ACCEPTED);
+        assert.equal((await h.bus.jsm.streams.info(names.txsStream)).state.messages, 1);
+      } finally {
+        await deleteNamespace(h.bus.jsm, names);
+      }
     });
 
     test("past inFlightMax: RESOURCE_EXHAUSTED / GATEWAY_BUSY, nothing published", async () => {

@@ -52,6 +52,8 @@ async function main(): Promise<void> {
       chainId: genesis.chainId,
       inFlightMax: env.int("GATEWAY_IN_FLIGHT_MAX", 4096, 1, 1_000_000),
       publishTimeoutMs: env.int("PUBLISH_TIMEOUT_MS", 5000, 100, 60_000),
+      // Longer than a JetStream stream-leader election (5–7 s measured on nats-server 2.9).
+      publishRetryMs: env.int("PUBLISH_RETRY_MS", 10_000, 0, 120_000),
       waitMsDefault: env.int("WAIT_MS_DEFAULT", 30_000, 1, 600_000),
       waitMsMax: env.int("WAIT_MS_MAX", 120_000, 1, 600_000),
       queryTimeoutMs: env.int("QUERY_TIMEOUT_MS", 5000, 100, 60_000),

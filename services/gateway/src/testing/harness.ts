@@ -47,6 +47,7 @@ export const GATEWAY_CONFIG: GatewayConfig = {
   waitMsMax: 20_000,
   queryTimeoutMs: 3000,
   streamInFlightMax: 64,
+  publishRetryMs: 300,
   recentAcceptedMax: 1000,
 };
 
