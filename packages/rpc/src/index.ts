@@ -11,3 +11,4 @@ export {
   type ServerOptions,
 } from "./server.js";
 export { insecure, deadlineIn, unary, streamOf, type UnaryInvoker } from "./client.js";
+export { drainedOrAborted } from "./flow-control.js";

@@ -2,7 +2,7 @@ import { status, type ServerWritableStream } from "@grpc/grpc-js";
 import { BlockstoreServiceService } from "@tally/proto/blockstore";
 import type { StreamBlocksRequest, StreamBlocksResponse } from "@tally/proto/blockstore";
 import { decodeBlock, inclusionProofFromLeafHashes } from "@tally/ledger";
-import { RpcError, wrapService } from "@tally/rpc";
+import { drainedOrAborted, RpcError, wrapService } from "@tally/rpc";
 import type { BlockStore } from "./block-store.js";
 
 const STREAM_PAGE_BLOCKS = 32;
@@ -14,19 +14,6 @@ export type HeightWaiter = (aboveHeight: bigint, signal: AbortSignal) => Promise
 function checkTxId(id: Uint8Array): void {
   if (id.byteLength !== TX_ID_BYTES)
     throw new RpcError(status.INVALID_ARGUMENT, `tx_id must be ${TX_ID_BYTES} bytes, got ${id.byteLength}`, "BAD_TX_ID");
-}
-
-function drainedOrAborted(call: ServerWritableStream<StreamBlocksRequest, StreamBlocksResponse>, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      call.off("drain", done);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    call.once("drain", done);
-    signal.addEventListener("abort", done, { once: true });
-    if (signal.aborted) done();
-  });
 }
 
 /** The gRPC BlockstoreService over a BlockStore. */

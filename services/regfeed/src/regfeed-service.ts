@@ -1,7 +1,7 @@
 import { status, type ServerWritableStream } from "@grpc/grpc-js";
 import { RegFeedServiceService, type EventFilter, type StreamEventsRequest, type StreamEventsResponse } from "@tally/proto/regfeed";
 import type { EventCursor } from "@tally/proto/types";
-import { RpcError, wrapService } from "@tally/rpc";
+import { drainedOrAborted, RpcError, wrapService } from "@tally/rpc";
 import { FILTER_VALUE_LENGTH_MAX, FILTER_VALUES_MAX, type EventFeed } from "./event-feed.js";
 
 const PAGE_EVENTS = 500;
@@ -33,20 +33,6 @@ function checkCursor(c: EventCursor | undefined): void {
     throw new RpcError(status.INVALID_ARGUMENT, `after.height must be at most ${HEIGHT_MAX}`, "BAD_CURSOR");
 }
 
-/** Resolves when the client has room again, or when the stream is gone: a cancelled client never drains. */
-function drainOrAbort(call: ServerWritableStream<StreamEventsRequest, StreamEventsResponse>, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      call.off("drain", done);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    call.once("drain", done);
-    signal.addEventListener("abort", done, { once: true });
-    if (signal.aborted) done();
-  });
-}
-
 /**
  * The regulator's StreamEvents: every event strictly after the cursor, in commit order,
  * then live. Events of a block become visible all at once, with the executor's commit,
@@ -67,7 +53,7 @@ export function regfeedService(feed: EventFeed, waitForCommit: CommitWaiter) {
           if (ac.signal.aborted) return;
           const ok = call.write({ event });
           cursor = event.cursor;
-          if (!ok) await drainOrAbort(call, ac.signal);
+          if (!ok) await drainedOrAborted(call, ac.signal);
         }
         // A stream cancelled while its page was read must not start a wait nothing will end early.
         if (page.length < PAGE_EVENTS && !ac.signal.aborted) await waitForCommit(ac.signal);
