@@ -16,6 +16,9 @@ export async function connectBus(opts: { url: string; name: string; apiTimeoutMs
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     timeout: 5000,
+    // nats.js otherwise builds an Error (with a stack) on every request, to decorate a possible
+    // failure; measured at ~5 % of the gateway's CPU under load. Errors keep their messages.
+    noAsyncTraces: true,
   });
   const timeout = opts.apiTimeoutMs ?? 1000;
   const js = jetstream(nc, { timeout });

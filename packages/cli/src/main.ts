@@ -2,6 +2,7 @@
 // The `tally` command.
 import { parseArgs, flag } from "./args.js";
 import { bench } from "./commands/bench.js";
+import { chaos } from "./commands/chaos.js";
 import { demo } from "./commands/demo.js";
 import { init } from "./commands/init.js";
 import { query, submit } from "./commands/submit.js";
@@ -21,6 +22,9 @@ const USAGE = `usage: tally <command>
   bench [--workload transfer|notarize|query] [--rate N|max] [--duration s] [--nodes n] [--clients k]
         [--submit stream|unary] [--json]
                                                    start a network and measure it (npm run bench)
+  chaos [--kills N] [--interval-ms ms] [--rate N] [--rows [file]] [--json]
+                                                   SIGKILL the master sequencer N times under load, then
+                                                   audit: nothing lost, nothing twice, no fork (npm run chaos)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -51,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
       return demo();
     case "bench":
       return bench(a);
+    case "chaos":
+      return chaos(a);
     default:
       break;
   }
