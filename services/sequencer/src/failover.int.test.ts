@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { blockSeqOf, type Bus, busNames, type BusNames, connectBus, deleteNamespace, ensureStreams } from "@tally/bus";
 import { loadKeyFile } from "@tally/config";
 import { decodeBlock, signTx, toHex, utf8, verifyChain, type SealedBlock, type SigningKey } from "@tally/ledger";
-import { SequencerAdminServiceClient, SequencerRole, type GetStatusResponse } from "@tally/proto/sequencer";
+import { status as grpcStatus } from "@grpc/grpc-js";
+import { SequencerAdminServiceClient, SequencerRole, type GetStatusResponse, type StepDownResponse } from "@tally/proto/sequencer";
 import { insecure, unary } from "@tally/rpc";
 import {
   freePort,
@@ -297,6 +298,48 @@ describe("Sequencer failover (two processes)", () => {
         for (const s of seqs) {
           s.admin.close();
           await s.proc.stop("SIGTERM");
+        }
+      }
+    },
+  );
+
+  test(
+    "StepDown on the master moves the lead to the backup, which keeps the chain going; garbage is refused",
+    { timeout: 120_000 },
+    async () => {
+      const names = await newChain();
+      const seqs: Seq[] = [await spawnSequencer(names, "seq-a"), await spawnSequencer(names, "seq-b")];
+      const load = startLoad(names);
+      try {
+        const { master, st } = await masterOf(seqs);
+        const other = seqs.find((x) => x !== master)!;
+        await waitNewEpochBlock(names, 0n);
+        const bad = await unary<StepDownResponse>((md, o, cb) => master.admin.stepDown({ holdOffMs: 10_000_000 }, md, o, cb), 2000).catch(
+          (e: { code?: number }) => e,
+        );
+        assert.equal((bad as { code?: number }).code, grpcStatus.INVALID_ARGUMENT);
+        assert.equal((await status(master)).role, SequencerRole.SEQUENCER_ROLE_MASTER, "a refused StepDown changes nothing");
+        const notMaster = await unary<StepDownResponse>((md, o, cb) => other.admin.stepDown({ holdOffMs: 0 }, md, o, cb), 2000);
+        assert.equal(notMaster.wasMaster, false);
+        const r = await unary<StepDownResponse>((md, o, cb) => master.admin.stepDown({ holdOffMs: 0 }, md, o, cb), 2000);
+        assert.equal(r.wasMaster, true);
+        const b = await waitNewEpochBlock(names, st.epoch);
+        assert.equal(b.header.sequencerId, other.id, "the backup, not the stepped-down master, cuts the next epoch");
+        assert.equal((await status(other)).role, SequencerRole.SEQUENCER_ROLE_MASTER);
+        await load.stop();
+        const lastAcked = load.acked.at(-1)!;
+        await waitFor(
+          "every acknowledged tx to be included",
+          async () => (await lastBlock(names))!.header.lastTxsSeq >= BigInt(lastAcked),
+          WAIT_MS,
+          10,
+        );
+        await audit(names, load.acked);
+      } finally {
+        await load.stop();
+        for (const x of seqs) {
+          x.admin.close();
+          await x.proc.stop("SIGTERM");
         }
       }
     },

@@ -203,6 +203,24 @@ describe("Lease", () => {
     assert.equal(c.lease.role, "backup");
   });
 
+  test("a StepDown with a hold-off hands the lead to the backup and does not take it back during the hold-off", async () => {
+    const b = new FakeBucket();
+    const a = instance(b, "a");
+    const c = instance(b, "c");
+    await run(b, [a.lease, c.lease], 500);
+    assert.equal(a.lease.role, "master");
+    await a.lease.stepDown("operator", 3 * TTL);
+    assert.equal(a.lease.role, "backup");
+    await run(b, [a.lease, c.lease], POLL + 20);
+    assert.equal(c.lease.role, "master", "the backup takes the freed key at its next poll");
+    // Even with the key free again, the stepped-down instance stays out until its hold-off ends.
+    await c.lease.stepDown("test");
+    await run(b, [a.lease], 2 * TTL);
+    assert.equal(a.lease.role, "backup");
+    await run(b, [a.lease], TTL + 200);
+    assert.equal(a.lease.role, "master", "after the hold-off it campaigns again");
+  });
+
   test("release deletes the key (CAS): a backup takes it at its next poll, not after a TTL", async () => {
     const b = new FakeBucket();
     const a = instance(b, "a");

@@ -123,6 +123,7 @@ export class Lease implements Leadership {
   /** Send time of a create whose outcome is unknown (transient failure): it may have landed. */
   private createdAt: number | undefined;
   private closed = false;
+  private holdOffUntil = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private waiters = new Set<() => void>();
   private readonly value: Uint8Array;
@@ -217,7 +218,13 @@ export class Lease implements Leadership {
     }
   }
 
-  async stepDown(reason: string): Promise<void> {
+  /**
+   * Ends the term now (CAS delete, so a backup takes over at its next poll). With holdOffMs,
+   * this instance does not campaign again for that long, so an operator's StepDown really
+   * moves the lead elsewhere instead of this instance re-taking the free key.
+   */
+  async stepDown(reason: string, holdOffMs = 0): Promise<void> {
+    if (holdOffMs > 0) this.holdOffUntil = this.now() + holdOffMs;
     await this.giveUp("stepdown", reason);
   }
 
@@ -329,6 +336,8 @@ export class Lease implements Leadership {
     }
     // Absent, or the revision we have been timing has outlived the TTL by our clock.
     if (cur !== null && s.seen !== undefined && now < s.seen.at + this.ttlMs) return;
+    // Told to step down and stay down for a while.
+    if (now < this.holdOffUntil) return;
     const sentAt = this.now();
     this.createdAt = sentAt;
     try {

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The sequencer's imperative shell: reads config, builds connections, starts.
-import { SequencerAdminServiceService, SequencerRole } from "@tally/proto/sequencer";
+import { status } from "@grpc/grpc-js";
+import { SequencerAdminServiceService, SequencerRole, type StepDownRequest } from "@tally/proto/sequencer";
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { busNames, connectBus, ensureLeaseBucket, ensureStreams } from "@tally/bus";
 import { Env, loadGenesis, loadKeyFile } from "@tally/config";
-import { startServer, wrapService } from "@tally/rpc";
+import { RpcError, startServer, wrapService } from "@tally/rpc";
 import { createLogger } from "@tally/telemetry";
 import { performance } from "node:perf_hooks";
 import { Lease, LeaseHeldError, natsLeaseKv } from "./lease.js";
@@ -70,6 +71,13 @@ async function main(): Promise<void> {
     descriptorSetPath,
     services: [
       wrapService(SequencerAdminServiceService, {
+        stepDown: async (req: StepDownRequest) => {
+          if (req.holdOffMs > 600_000) throw new RpcError(status.INVALID_ARGUMENT, "hold_off_ms must be at most 600000", "BAD_HOLD_OFF");
+          const wasMaster = lease.role === "master";
+          if (wasMaster) await lease.stepDown("admin StepDown", req.holdOffMs === 0 ? 2 * ttlMs : req.holdOffMs);
+          log.info({ wasMaster, holdOffMs: req.holdOffMs }, "StepDown requested");
+          return { wasMaster };
+        },
         getStatus: () => {
           const s = seq.status();
           return Promise.resolve({

@@ -74,6 +74,16 @@ export interface GetStatusResponse {
   lastTxsSeq: bigint;
 }
 
+export interface StepDownRequest {
+  /** How long not to campaign again, at most 600000; 0 means two lease TTLs. */
+  holdOffMs: number;
+}
+
+export interface StepDownResponse {
+  /** True when this instance was the master and stepped down. */
+  wasMaster: boolean;
+}
+
 function createBaseGetStatusRequest(): GetStatusRequest {
   return {};
 }
@@ -278,6 +288,152 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
   },
 };
 
+function createBaseStepDownRequest(): StepDownRequest {
+  return { holdOffMs: 0 };
+}
+
+export const StepDownRequest: MessageFns<StepDownRequest> = {
+  encode(message: StepDownRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.holdOffMs !== 0) {
+      writer.uint32(8).uint32(message.holdOffMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepDownRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepDownRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.holdOffMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepDownRequest {
+    return {
+      holdOffMs: isSet(object.holdOffMs)
+        ? globalThis.Number(object.holdOffMs)
+        : isSet(object.hold_off_ms)
+        ? globalThis.Number(object.hold_off_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: StepDownRequest): unknown {
+    const obj: any = {};
+    if (message.holdOffMs !== 0) {
+      obj.holdOffMs = Math.round(message.holdOffMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StepDownRequest>, I>>(base?: I): StepDownRequest {
+    return StepDownRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StepDownRequest>, I>>(object: I): StepDownRequest {
+    const message = createBaseStepDownRequest();
+    message.holdOffMs = object.holdOffMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseStepDownResponse(): StepDownResponse {
+  return { wasMaster: false };
+}
+
+export const StepDownResponse: MessageFns<StepDownResponse> = {
+  encode(message: StepDownResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.wasMaster !== false) {
+      writer.uint32(8).bool(message.wasMaster);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepDownResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepDownResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.wasMaster = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepDownResponse {
+    return {
+      wasMaster: isSet(object.wasMaster)
+        ? globalThis.Boolean(object.wasMaster)
+        : isSet(object.was_master)
+        ? globalThis.Boolean(object.was_master)
+        : false,
+    };
+  },
+
+  toJSON(message: StepDownResponse): unknown {
+    const obj: any = {};
+    if (message.wasMaster !== false) {
+      obj.wasMaster = message.wasMaster;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StepDownResponse>, I>>(base?: I): StepDownResponse {
+    return StepDownResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StepDownResponse>, I>>(object: I): StepDownResponse {
+    const message = createBaseStepDownResponse();
+    message.wasMaster = object.wasMaster ?? false;
+    return message;
+  },
+};
+
 /** Operator view of a sequencer instance. */
 export type SequencerAdminServiceService = typeof SequencerAdminServiceService;
 export const SequencerAdminServiceService = {
@@ -290,10 +446,28 @@ export const SequencerAdminServiceService = {
     responseSerialize: (value: GetStatusResponse): Buffer => Buffer.from(GetStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStatusResponse => GetStatusResponse.decode(value),
   },
+  /**
+   * Ends this instance's term if it is the master (a backup takes over at once) and keeps it
+   * from campaigning for hold_off_ms (default: two lease TTLs).
+   */
+  stepDown: {
+    path: "/tally.v1.SequencerAdminService/StepDown" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StepDownRequest): Buffer => Buffer.from(StepDownRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StepDownRequest => StepDownRequest.decode(value),
+    responseSerialize: (value: StepDownResponse): Buffer => Buffer.from(StepDownResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StepDownResponse => StepDownResponse.decode(value),
+  },
 } as const;
 
 export interface SequencerAdminServiceServer extends UntypedServiceImplementation {
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
+  /**
+   * Ends this instance's term if it is the master (a backup takes over at once) and keeps it
+   * from campaigning for hold_off_ms (default: two lease TTLs).
+   */
+  stepDown: handleUnaryCall<StepDownRequest, StepDownResponse>;
 }
 
 export interface SequencerAdminServiceClient extends Client {
@@ -311,6 +485,25 @@ export interface SequencerAdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Ends this instance's term if it is the master (a backup takes over at once) and keeps it
+   * from campaigning for hold_off_ms (default: two lease TTLs).
+   */
+  stepDown(
+    request: StepDownRequest,
+    callback: (error: ServiceError | null, response: StepDownResponse) => void,
+  ): ClientUnaryCall;
+  stepDown(
+    request: StepDownRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StepDownResponse) => void,
+  ): ClientUnaryCall;
+  stepDown(
+    request: StepDownRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StepDownResponse) => void,
   ): ClientUnaryCall;
 }
 
