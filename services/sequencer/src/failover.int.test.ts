@@ -149,6 +149,19 @@ function startLoad(names: BusNames): { acked: number[]; stop(): Promise<void> } 
   };
 }
 
+/** Stops the load, waits until every acknowledged tx is in a block, then audits the whole chain. */
+async function stopLoadAndAudit(names: BusNames, load: { stop(): Promise<void>; acked: number[] }): Promise<SealedBlock[]> {
+  await load.stop();
+  const lastAcked = load.acked.at(-1)!;
+  await waitFor(
+    "every acknowledged tx to be included",
+    async () => (await lastBlock(names))!.header.lastTxsSeq >= BigInt(lastAcked),
+    WAIT_MS,
+    10,
+  );
+  return audit(names, load.acked);
+}
+
 async function lastBlock(names: BusNames): Promise<SealedBlock | undefined> {
   const info = await bus.jsm.streams.info(names.blocksStream);
   if (info.state.last_seq === 0) return undefined;
@@ -242,15 +255,7 @@ describe("Sequencer failover (two processes)", () => {
           assert.equal(st.epoch, b.header.epoch);
           assert.notEqual(master.id, seqs[i].id, "the restarted instance took the lease from a live master");
         }
-        await load.stop();
-        const lastAcked = load.acked.at(-1)!;
-        await waitFor(
-          "every acknowledged tx to be included",
-          async () => (await lastBlock(names))!.header.lastTxsSeq >= BigInt(lastAcked),
-          WAIT_MS,
-          10,
-        );
-        const blocks = await audit(names, load.acked);
+        const blocks = await stopLoadAndAudit(names, load);
         const epochs = new Set(blocks.map((b) => b.header.epoch));
         assert.ok(epochs.size >= 4, `only ${epochs.size} epochs in ${blocks.length} blocks`);
         console.log(
@@ -284,15 +289,7 @@ describe("Sequencer failover (two processes)", () => {
         );
         assert.equal(await master.proc.exited, 0);
         assert.ok(master.proc.lines.some((l) => l.includes("lease released")));
-        await load.stop();
-        const lastAcked = load.acked.at(-1)!;
-        await waitFor(
-          "every acknowledged tx to be included",
-          async () => (await lastBlock(names))!.header.lastTxsSeq >= BigInt(lastAcked),
-          WAIT_MS,
-          10,
-        );
-        await audit(names, load.acked);
+        await stopLoadAndAudit(names, load);
       } finally {
         await load.stop();
         for (const s of seqs) {
@@ -326,15 +323,7 @@ describe("Sequencer failover (two processes)", () => {
         const b = await waitNewEpochBlock(names, st.epoch);
         assert.equal(b.header.sequencerId, other.id, "the backup, not the stepped-down master, cuts the next epoch");
         assert.equal((await status(other)).role, SequencerRole.SEQUENCER_ROLE_MASTER);
-        await load.stop();
-        const lastAcked = load.acked.at(-1)!;
-        await waitFor(
-          "every acknowledged tx to be included",
-          async () => (await lastBlock(names))!.header.lastTxsSeq >= BigInt(lastAcked),
-          WAIT_MS,
-          10,
-        );
-        await audit(names, load.acked);
+        await stopLoadAndAudit(names, load);
       } finally {
         await load.stop();
         for (const x of seqs) {
