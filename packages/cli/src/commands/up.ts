@@ -95,12 +95,30 @@ export async function up(dir: string): Promise<void> {
     for (const i of e.institutions) console.log(`    ${i.id.padEnd(14)} ${i.roles.join(",").padEnd(12)} via ${i.node} (${i.gateway})`);
     console.log(`\nEndpoints written to ${path}.`);
     console.log("In another terminal: `npx tally demo` drives a scenario, `npx tally watch` follows the regulator feed. Ctrl-C stops.\n");
-    // Watch the processes: if one dies, say so loudly.
-    for (const [name, p] of network.processes) {
-      void p.exited.then((code) => {
-        if (!stopping) console.error(`!! ${name} exited with code ${code}; last lines:\n${p.lines.slice(-10).join("\n")}`);
+    // Supervise, as Kubernetes would: a service that dies is said so loudly and restarted with
+    // backoff (a killed master sequencer comes back as a backup; a crash loop slows down).
+    const net = network;
+    const supervise = (name: string, backoffMs: number): void => {
+      const p = net.processes.get(name);
+      if (p === undefined) return;
+      const upSince = Date.now();
+      void p.exited.then(async (code) => {
+        if (stopping) return;
+        // A service that stayed up a minute had recovered: its backoff starts over.
+        const wait = Date.now() - upSince > 60_000 ? 1000 : backoffMs;
+        console.error(`!! ${name} exited (${code ?? "killed"}); restarting in ${wait} ms. Last lines:\n${p.lines.slice(-5).join("\n")}`);
+        await new Promise((r) => setTimeout(r, wait));
+        if (stopping) return;
+        try {
+          await net.startOne(name);
+          console.error(`!! ${name} is back`);
+        } catch (e) {
+          console.error(`!! ${name} did not come back: ${(e as Error).message.split("\n")[0]}`);
+        }
+        supervise(name, Math.min(wait * 2, 30_000));
       });
-    }
+    };
+    for (const name of network.processes.keys()) supervise(name, 1000);
     await new Promise(() => undefined);
   } catch (e) {
     console.error(`tally up failed: ${(e as Error).message}`);
