@@ -79,6 +79,19 @@ describe("tally up + tally demo on embedded defaults", () => {
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr.toString(), /BAD_ARGS/);
 
+    // A service killed with SIGKILL is reported and restarted, and the node serves again.
+    const executorPid = (net.pids as Record<string, number>)["node-bank-a/executor"]!;
+    assert.ok(executorPid > 0);
+    process.kill(executorPid, "SIGKILL");
+    await up.waitForLine(/!! node-bank-a\/executor is back/, 30_000);
+    const after = JSON.parse(readFileSync(join(home, "network.json"), "utf8")) as { pids: Record<string, number> };
+    assert.notEqual(after.pids["node-bank-a/executor"], executorPid, "network.json names the new process");
+    const q2 = spawnSync(process.execPath, [cli, "query", "--as", "enterprise-a", "cash", "balance", '{"account":"enterprise-a"}'], {
+      env: { ...clean, ...env },
+    });
+    assert.equal(q2.status, 0, q2.stderr.toString());
+    assert.equal(JSON.parse(q2.stdout.toString()).result.balance, "25000000");
+
     await up.stop("SIGINT", 20_000);
     assert.match(up.lines.join("\n"), /stopping the consortium/);
     assert.equal(await up.exited, 0);

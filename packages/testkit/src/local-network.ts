@@ -162,7 +162,9 @@ export class LocalNetwork {
 
   /** Writes network.json. Key and genesis paths are relative to the directory holding it. */
   writeNetworkFile(path = join(this.opts.dir, "network.json")): string {
-    writeFileSync(path, JSON.stringify(this.endpoints, null, 2) + "\n");
+    // The PIDs of the services as they are now (supervisors rewrite the file after a restart).
+    const pids = Object.fromEntries([...this.processes].map(([name, p]) => [name, p.pid]));
+    writeFileSync(path, JSON.stringify({ ...this.endpoints, pids }, null, 2) + "\n");
     return path;
   }
 

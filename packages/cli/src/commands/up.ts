@@ -111,6 +111,7 @@ export async function up(dir: string): Promise<void> {
         if (stopping) return;
         try {
           await net.startOne(name);
+          net.writeNetworkFile();
           console.error(`!! ${name} is back`);
         } catch (e) {
           console.error(`!! ${name} did not come back: ${(e as Error).message.split("\n")[0]}`);
