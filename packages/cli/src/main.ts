@@ -22,7 +22,7 @@ const USAGE = `usage: tally <command>
   bench [--workload transfer|notarize|query] [--rate N|max] [--duration s] [--nodes n] [--clients k]
         [--submit stream|unary] [--json]
                                                    start a network and measure it (npm run bench)
-  chaos [--kills N] [--interval-ms ms] [--rate N] [--rows [file]] [--json]
+  chaos [--kills N] [--interval-ms ms] [--rate N] [--rows [file]] [--json] [--nats-cluster [--nats-kills K]]
                                                    SIGKILL the master sequencer N times under load, then
                                                    audit: nothing lost, nothing twice, no fork (npm run chaos)
 `;

@@ -6,3 +6,4 @@ export { ServiceProcess, serviceEntry, repoRoot } from "./service-process.js";
 export { SAMPLE_CONSORTIUM, writeConsortium, consortiumFilesIn, type ConsortiumPlan, type ConsortiumFiles } from "./consortium.js";
 export { LocalNetwork, type LocalNetworkOptions, type NetworkFile } from "./local-network.js";
 export { findNatsServer, startNatsServer, NATS_INSTALL_HINT, type StartedNats } from "./nats-server.js";
+export { startNatsCluster, type StartedNatsCluster, type NatsClusterServer } from "./nats-cluster.js";

@@ -5,7 +5,7 @@ export function formatChaosReport(r: ChaosResult, rows: readonly KillRow[]): str
   const ms = (x: number | null): string => (x === null ? "—" : String(x)).padStart(8);
   return [
     "",
-    `chaos: ${r.kills} master SIGKILLs under ${r.offered_tps} tx/s offered (one nats-server), ${r.run_s} s of load`,
+    `chaos: ${r.kills} master SIGKILLs under ${r.offered_tps} tx/s offered (${r.nats}), ${r.run_s} s of load`,
     "",
     "  kill  killed  epoch → new     by      failover ms  restart ms  finding",
     ...rows.map(
@@ -14,7 +14,17 @@ export function formatChaosReport(r: ChaosResult, rows: readonly KillRow[]): str
     ),
     "",
     `  failover (kill → first new block), ms: p50 ${r.failover_ms_p50 ?? "—"}   p99 ${r.failover_ms_p99 ?? "—"}   max ${r.failover_ms_max ?? "—"}   timed out ${r.failovers_timed_out}`,
-    `  NATS kills: none. ${r.note}`,
+    ...(r.nats_kills.length === 0
+      ? [`  NATS kills: none. ${r.note}`]
+      : [
+          "",
+          "  NATS kill  after  killed server   TXS writes ms  first block ms  rejoin ms  seq epoch changed  finding",
+          ...r.nats_kills.map(
+            (n) =>
+              `  ${String(n.nats_kill).padStart(9)}  ${String(n.after_master_kill).padStart(5)}  ${n.killed_server.padEnd(14)}  ${ms(n.txs_write_ms)}       ${ms(n.recovery_ms)}  ${ms(n.rejoin_ms)}  ${String(n.sequencer_epoch_changed).padEnd(17)}  ${n.finding ?? ""}`,
+          ),
+          `  nats_kill_recovery_ms_max ${r.nats_kill_recovery_ms_max ?? "—"}. ${r.note}`,
+        ]),
     "",
     `  submitted ${r.submitted}   ACCEPTED ${r.acked}   refused ${r.submitted - r.acked}${Object.keys(r.refused_by_reason).length > 0 ? ` ${JSON.stringify(r.refused_by_reason)}` : ""}`,
     `  committed exactly once ${r.committed}   LOST ${r.lost}   acked-but-rejected ${r.rejected}   DUPLICATED ${r.duplicated}`,

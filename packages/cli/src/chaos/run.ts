@@ -1,7 +1,9 @@
 // The chaos run of issue 3 (single nats-server slice): a real network with two sequencers under
 // steady signed load; the master is SIGKILLed again and again, each time timing kill → first
 // block from the new master, and restarted as a backup. At the end every ACCEPTED tx id is held
-// to "committed exactly once" and the whole BLOCKS stream to "one chain".
+// to "committed exactly once" and the whole BLOCKS stream to "one chain". With natsCluster the
+// network runs on a 3-node JetStream cluster (R3 streams and KV), and between master kills the
+// nats-server leading TXS is SIGKILLed too, timing kill → writes and blocks resuming.
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,9 +13,17 @@ import { toHex, type SealedBlock } from "@tally/ledger";
 import { SequencerAdminServiceClient, SequencerRole, type GetStatusResponse } from "@tally/proto/sequencer";
 import { insecure, unary } from "@tally/rpc";
 import { signerFromKeyFile, TallyClient } from "@tally/sdk";
-import { LocalNetwork, startNatsServer, writeConsortium, type ConsortiumPlan } from "@tally/testkit";
+import {
+  LocalNetwork,
+  startNatsCluster,
+  startNatsServer,
+  writeConsortium,
+  type ConsortiumPlan,
+  type StartedNatsCluster,
+} from "@tally/testkit";
 import { auditChain, auditCommits, percentile, type ResultRow } from "./audit.js";
 import { startLoad } from "./load.js";
+import { natsKillSchedule } from "./nats-schedule.js";
 
 export interface ChaosOptions {
   readonly kills: number;
@@ -25,6 +35,33 @@ export interface ChaosOptions {
   readonly pgAdminUrl: string;
   /** Longest wait for a new master's first block before the kill is reported as a finding. */
   readonly failoverTimeoutMs: number;
+  /** Run on a 3-node nats-server cluster with STREAM_REPLICAS=3 (default: one nats-server). */
+  readonly natsCluster?: boolean;
+  /** With natsCluster: how many times to SIGKILL the nats-server leading TXS. */
+  readonly natsKills?: number;
+  /** Longest wait for each NATS recovery step (new leader, new block, rejoin) before it is a finding. */
+  readonly natsTimeoutMs?: number;
+}
+
+/** One SIGKILL of the nats-server leading the TXS stream. */
+export interface NatsKillRow {
+  nats_kill: number;
+  /** The master kill it followed. */
+  after_master_kill: number;
+  at: string;
+  killed_server: string;
+  killed_pid: number;
+  txs_last_seq_at_kill: number;
+  /** Kill → TXS reports a new leader (not the killed server) and a last sequence past the one at the kill. */
+  txs_write_ms: number | null;
+  new_txs_leader: string | null;
+  /** Kill → first block holding a TXS message written after the kill: nats_kill_recovery_ms. */
+  recovery_ms: number | null;
+  /** Whether a block of a higher sequencer epoch appeared while NATS recovered (a sequencer failover). */
+  sequencer_epoch_changed: boolean;
+  /** Restart of the killed server → it is a current TXS replica again. */
+  rejoin_ms: number | null;
+  finding: string | null;
 }
 
 /** One kill. */
@@ -51,7 +88,10 @@ export interface ChaosResult {
   failover_ms_p99: number | null;
   failover_ms_max: number | null;
   failovers_timed_out: number;
-  nats_kill_recovery_ms_max: null;
+  nats_kill_recovery_ms_max: number | null;
+  /** "one nats-server" or "3-node nats-server cluster (R3)". */
+  nats: string;
+  nats_kills: NatsKillRow[];
   acked: number;
   committed: number;
   lost: number;
@@ -165,7 +205,10 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
   const dir = mkdtempSync(join(tmpdir(), "tally-chaos-"));
   const plan = planFor(o.accounts);
   const files = writeConsortium(dir, plan, Date.now());
-  const nats = await startNatsServer(join(dir, "nats"));
+  const cluster = o.natsCluster === true ? await startNatsCluster(join(dir, "nats"), { size: 3, clusterName: "chaos" }) : undefined;
+  const nats = cluster !== undefined ? { url: cluster.urls, stop: () => cluster.stop() } : await startNatsServer(join(dir, "nats"));
+  const natsTimeoutMs = o.natsTimeoutMs ?? 60_000;
+  const natsSchedule = natsKillSchedule(o.kills, cluster === undefined ? 0 : (o.natsKills ?? 2));
   const dbPrefix = `tally_chaos_${Date.now() % 1_000_000}`;
   writeFileSync(o.rowsFile, "");
   let net: LocalNetwork | undefined;
@@ -182,7 +225,11 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
   process.once("SIGTERM", onSignal);
   const seqs: Seq[] = [];
   try {
-    log(`starting a network: 1 validator node, 2 sequencers, ${o.accounts} accounts, one nats-server (${nats.url})...`);
+    log(
+      `starting a network: 1 validator node, 2 sequencers, ${o.accounts} accounts, ${
+        cluster === undefined ? "one nats-server" : "a 3-node nats-server cluster, STREAM_REPLICAS=3"
+      } (${nats.url})...`,
+    );
     net = await LocalNetwork.start({
       dir,
       plan,
@@ -191,6 +238,7 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
       pgAdminUrl: o.pgAdminUrl,
       namespace: "tally",
       databasePrefix: dbPrefix,
+      ...(cluster === undefined ? {} : { env: { STREAM_REPLICAS: "3" } }),
     });
     const network = net;
     for (const s of network.endpoints.sequencers) seqs.push({ name: s.id, admin: new SequencerAdminServiceClient(s.admin, insecure()) });
@@ -213,6 +261,7 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
       `load: transfers at ${o.ratePerSec} tx/s over SubmitStreams from ${banks.length} institutions; ${o.kills} master kills, ${o.intervalMs} ms apart`,
     );
     const rows: KillRow[] = [];
+    const natsRows: NatsKillRow[] = [];
     const findings: string[] = [];
     let loadWindow: { startMs: number; stopMs: number } | undefined;
     try {
@@ -282,6 +331,20 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
             next === undefined ? "NO NEW BLOCK" : `${row.new_master} epoch ${row.new_epoch} after ${row.failover_ms} ms`
           }; restarted as backup in ${row.restart_ms ?? "?"} ms${row.finding === null ? "" : ` [${row.finding}]`}`,
         );
+        for (let n = 0; n < (natsSchedule[k - 1] ?? 0) && cluster !== undefined; n++) {
+          if (k < o.kills || n > 0) await sleep(o.intervalMs);
+          const nr = await killTxsLeader(natsRows.length + 1, k, cluster, bus, watch, natsTimeoutMs);
+          natsRows.push(nr);
+          appendFileSync(o.rowsFile, JSON.stringify(nr) + "\n");
+          if (nr.finding !== null) findings.push(`NATS kill ${nr.nats_kill}: ${nr.finding}`);
+          log(
+            `NATS kill ${nr.nats_kill}: ${nr.killed_server} (pid ${nr.killed_pid}, TXS leader) → TXS writes on ${nr.new_txs_leader ?? "?"} after ${
+              nr.txs_write_ms ?? "—"
+            } ms, first new block after ${nr.recovery_ms ?? "—"} ms${nr.sequencer_epoch_changed ? " (sequencer epoch changed)" : ""}; rejoined in ${
+              nr.rejoin_ms ?? "?"
+            } ms${nr.finding === null ? "" : ` [${nr.finding}]`}`,
+          );
+        }
         if (k < o.kills) await sleep(o.intervalMs);
       }
     } finally {
@@ -295,20 +358,30 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
     try {
       const drainUntil = Date.now() + 60_000;
       for (;;) {
-        const txsLast = BigInt((await bus.jsm.streams.info(names.txsStream)).state.last_seq);
+        const txsInfo = await streamInfo(bus, names.txsStream);
+        const txsLast = txsInfo === undefined ? undefined : BigInt(txsInfo.state.last_seq);
         const tip = watch.blocks.at(-1);
         const cp = await db.selectFrom("checkpoint").select(["height"]).executeTakeFirst();
-        if (tip !== undefined && tip.header.lastTxsSeq >= txsLast && cp !== undefined && BigInt(cp.height) >= tip.header.height) break;
+        if (
+          txsLast !== undefined &&
+          tip !== undefined &&
+          tip.header.lastTxsSeq >= txsLast &&
+          cp !== undefined &&
+          BigInt(cp.height) >= tip.header.height
+        )
+          break;
         if (Date.now() > drainUntil) {
           findings.push(
-            `drain: not complete after 60 s (TXS last ${txsLast}, BLOCKS tip TXS ${tip?.header.lastTxsSeq ?? "-"}, executed height ${cp?.height ?? "-"} of ${tip?.header.height ?? "-"})`,
+            `drain: not complete after 60 s (TXS last ${txsLast ?? "unknown: no TXS leader"}, BLOCKS tip TXS ${tip?.header.lastTxsSeq ?? "-"}, executed height ${cp?.height ?? "-"} of ${tip?.header.height ?? "-"})`,
           );
           break;
         }
         await sleep(100);
       }
       // The audit reads the stream's full length, not just what the watch saw.
-      const blocksLast = (await bus.jsm.streams.info(names.blocksStream)).state.last_seq;
+      const blocksInfo = await waitStreamInfo(bus, names.blocksStream, 10_000);
+      if (blocksInfo === undefined) findings.push("audit: BLOCKS stream info unavailable (no leader?); auditing the blocks seen");
+      const blocksLast = blocksInfo?.state.last_seq ?? watch.blocks.length;
       const caught = await watch.waitFor(() => true, Math.max(0, blocksLast - 1), 10_000);
       if (caught === undefined || watch.blocks.length < blocksLast)
         findings.push(`audit: read ${watch.blocks.length} of ${blocksLast} BLOCKS messages`);
@@ -326,6 +399,7 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
       if (commits.rejected > 0) findings.push(`acked but not committed, e.g. ${commits.examples.rejected.join(", ")}`);
       if (commits.duplicated > 0) findings.push(`committed more than once, e.g. ${commits.examples.duplicated.join(", ")}`);
 
+      const natsRecovered = natsRows.flatMap((r) => (r.recovery_ms === null ? [] : [r.recovery_ms]));
       const fo = rows.flatMap((r) => (r.failover_ms === null ? [] : [r.failover_ms]));
       const runMs = loadWindow.stopMs - loadWindow.startMs;
       let txsInWindow = 0;
@@ -338,7 +412,9 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
         failover_ms_p99: fo.length === 0 ? null : percentile(fo, 99),
         failover_ms_max: fo.length === 0 ? null : Math.max(...fo),
         failovers_timed_out: rows.filter((r) => r.failover_ms === null).length,
-        nats_kill_recovery_ms_max: null,
+        nats_kill_recovery_ms_max: natsRecovered.length === 0 ? null : Math.max(...natsRecovered),
+        nats: cluster === undefined ? "one nats-server" : "3-node nats-server cluster (R3)",
+        nats_kills: natsRows,
         acked: commits.acked,
         committed: commits.committed,
         lost: commits.lost,
@@ -356,7 +432,10 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
         run_s: Math.round(runMs / 100) / 10,
         rows_file: o.rowsFile,
         findings,
-        note: "single nats-server: no NATS kills yet (nats_kill_recovery_ms_max is null); the 3-node NATS cluster and its kills are a later slice",
+        note:
+          cluster === undefined
+            ? "single nats-server: no NATS kills (nats_kill_recovery_ms_max is null); --nats-cluster runs on a 3-node cluster and kills the TXS leader"
+            : `3-node nats-server cluster on loopback, R3 streams and KV; ${natsRows.length} SIGKILLs of the TXS stream leader, ${natsRecovered.length} recovered within ${natsTimeoutMs} ms`,
       };
     } finally {
       await db.destroy();
@@ -371,4 +450,115 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
     await dropDatabase(o.pgAdminUrl, `${dbPrefix}_node_1`).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+type StreamInfoOf = Awaited<ReturnType<Bus["jsm"]["streams"]["info"]>>;
+
+/** A stream's info, or undefined when JetStream does not answer (no leader, timeout). */
+async function streamInfo(bus: Bus, stream: string): Promise<StreamInfoOf | undefined> {
+  try {
+    return await bus.jsm.streams.info(stream);
+  } catch {
+    return undefined;
+  }
+}
+
+/** streamInfo, retried until it answers, at most timeoutMs. */
+async function waitStreamInfo(bus: Bus, stream: string, timeoutMs: number): Promise<StreamInfoOf | undefined> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const i = await streamInfo(bus, stream);
+    if (i !== undefined || Date.now() > until) return i;
+    await sleep(100);
+  }
+}
+
+/**
+ * SIGKILLs the nats-server leading TXS, then (each wait bounded by timeoutMs) times kill → a new
+ * TXS leader with a write past the kill, and kill → the first block holding such a write;
+ * restarts the server and waits until it is a current TXS replica again. Never throws for a
+ * NATS fault: a wait that runs out is a finding on the row.
+ */
+async function killTxsLeader(
+  n: number,
+  afterMasterKill: number,
+  cluster: StartedNatsCluster,
+  bus: Bus,
+  watch: BlockWatch,
+  timeoutMs: number,
+): Promise<NatsKillRow> {
+  const txs = busNames("tally").txsStream;
+  const row: NatsKillRow = {
+    nats_kill: n,
+    after_master_kill: afterMasterKill,
+    at: new Date().toISOString(),
+    killed_server: "",
+    killed_pid: -1,
+    txs_last_seq_at_kill: 0,
+    txs_write_ms: null,
+    new_txs_leader: null,
+    recovery_ms: null,
+    sequencer_epoch_changed: false,
+    rejoin_ms: null,
+    finding: null,
+  };
+  const finding = (f: string): void => {
+    row.finding = [row.finding, f].filter((x) => x !== null).join("; ");
+  };
+  const before = await waitStreamInfo(bus, txs, timeoutMs);
+  const leader = before?.cluster?.leader;
+  const i = cluster.servers.findIndex((s) => s.name === leader);
+  const server = cluster.servers[i];
+  if (before === undefined || server === undefined) {
+    finding(`no TXS stream leader known among ${cluster.servers.map((s) => s.name).join(", ")} (leader: ${leader ?? "none"}); not killed`);
+    return row;
+  }
+  const epochAtKill = watch.blocks.at(-1)?.header.epoch ?? 0n;
+  const from = watch.blocks.length;
+  row.killed_server = server.name;
+  row.killed_pid = server.process.pid;
+  row.txs_last_seq_at_kill = before.state.last_seq;
+  const killedAt = Date.now();
+  row.at = new Date(killedAt).toISOString();
+  await cluster.kill(i);
+  const writes = (async () => {
+    const until = killedAt + timeoutMs;
+    while (Date.now() < until) {
+      const inf = await streamInfo(bus, txs);
+      const l = inf?.cluster?.leader;
+      if (inf !== undefined && l !== undefined && l !== server.name && inf.state.last_seq > before.state.last_seq) {
+        row.txs_write_ms = Date.now() - killedAt;
+        row.new_txs_leader = l;
+        return;
+      }
+      await sleep(50);
+    }
+  })();
+  const block = watch.waitFor((b) => b.header.lastTxsSeq > BigInt(before.state.last_seq), from, timeoutMs);
+  const [, first] = await Promise.all([writes, block]);
+  if (first !== undefined) row.recovery_ms = first.atMs - killedAt;
+  row.sequencer_epoch_changed = watch.blocks.slice(from).some((b) => b.header.epoch > epochAtKill);
+  if (row.txs_write_ms === null) finding(`no new TXS leader taking writes within ${timeoutMs} ms of the kill (stuck election?)`);
+  if (row.recovery_ms === null) finding(`no block with a post-kill TXS message within ${timeoutMs} ms of the kill`);
+  const restartAt = Date.now();
+  try {
+    await cluster.restart(i);
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const inf = await streamInfo(bus, txs);
+      const c = inf?.cluster;
+      if (c !== undefined && (c.leader === server.name || (c.replicas ?? []).some((r) => r.name === server.name && r.current))) {
+        row.rejoin_ms = Date.now() - restartAt;
+        break;
+      }
+      if (Date.now() > until) {
+        finding(`restarted ${server.name} not a current TXS replica within ${timeoutMs} ms`);
+        break;
+      }
+      await sleep(100);
+    }
+  } catch (e) {
+    finding(`restart of ${server.name} failed: ${(e as Error).message.split("\n")[0]}`);
+  }
+  return row;
 }
