@@ -1,6 +1,6 @@
 import { DeliverPolicy, type ConsumerMessages } from "@nats-io/jetstream";
 import type { Bus } from "./connect.js";
-import { blockSeqOf, type BusNames } from "./names.js";
+import { blockSeqOf, FOLLOW_EXPIRES_MS, type BusNames } from "./names.js";
 import { decodeBlock, type SealedBlock } from "@tally/ledger";
 
 /**
@@ -22,7 +22,7 @@ export class BlockFollower {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: blockSeqOf(fromHeight),
     });
-    this.messages = await consumer.consume({ max_messages: bufferedMax });
+    this.messages = await consumer.consume({ max_messages: bufferedMax, expires: FOLLOW_EXPIRES_MS });
     // Closed while starting: close() completes only once the iterator is read, so do not await it.
     if (this.closed) void this.messages.close();
     for await (const m of this.messages) yield decodeBlock(m.data);

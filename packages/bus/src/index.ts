@@ -1,5 +1,5 @@
 // The public surface of @tally/bus, named one by one.
-export { busNames, blockSeqOf, type BusNames } from "./names.js";
+export { busNames, blockSeqOf, FOLLOW_EXPIRES_MS, type BusNames } from "./names.js";
 export { BusError, WRONG_LAST_SEQUENCE, isWrongLastSequence } from "./errors.js";
 export { connectBus, type Bus } from "./connect.js";
 export { ensureStreams, ensureLeaseBucket, deleteNamespace, streamConfigs, type StreamOptions } from "./setup.js";

@@ -48,3 +48,12 @@ export function busNames(namespace = "tally"): BusNames {
 export function blockSeqOf(height: bigint): number {
   return Number(height) + 1;
 }
+
+/**
+ * Pull expiry for the ordered consumers that follow TXS and BLOCKS. An ordered consumer lives on
+ * one server; when that server dies the client notices only after two missed heartbeats
+ * (half the expiry each) and then recreates it. nats.js's 30 s default left a sequencer idle for
+ * over a minute after a stream-leader kill; 5 s bounds that to a few seconds at the cost of one
+ * idle pull request per 5 s.
+ */
+export const FOLLOW_EXPIRES_MS = 5000;

@@ -1,5 +1,5 @@
 import { DeliverPolicy, type ConsumerMessages } from "@nats-io/jetstream";
-import { blockSeqOf, isWrongLastSequence, type Bus, type BusNames } from "@tally/bus";
+import { blockSeqOf, type Bus, type BusNames, FOLLOW_EXPIRES_MS, isWrongLastSequence } from "@tally/bus";
 import {
   bytesEqual,
   decodeBlock,
@@ -196,7 +196,7 @@ export class Sequencer {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: Number(from),
     });
-    this.messages = await consumer.consume({ max_messages: this.cfg.fetchTxsMax });
+    this.messages = await consumer.consume({ max_messages: this.cfg.fetchTxsMax, expires: FOLLOW_EXPIRES_MS });
     // stop() or the end of the term may have come while we were starting, before there was
     // anything to close. Not awaited: close() settles only once the iteration below has seen it.
     if (this.stopped || term.signal.aborted) void this.messages.close();

@@ -238,6 +238,7 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
       pgAdminUrl: o.pgAdminUrl,
       namespace: "tally",
       databasePrefix: dbPrefix,
+      echoLogs: process.env.TALLY_ECHO_LOGS === "1",
       ...(cluster === undefined ? {} : { env: { STREAM_REPLICAS: "3" } }),
     });
     const network = net;
