@@ -28,3 +28,12 @@ export function flag(a: Args, name: string, fallback?: string): string | undefin
   const v = a.flags.get(name);
   return typeof v === "string" ? v : fallback;
 }
+
+/** An integer flag within [min, max], or the fallback; a bad value throws an error naming the flag. */
+export function intFlag(a: Args, name: string, fallback: number, min: number, max: number): number {
+  const v = flag(a, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got ${v}`);
+  return n;
+}

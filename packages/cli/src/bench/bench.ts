@@ -13,6 +13,7 @@ import { measureCeilings, type Ceilings } from "./ceilings.js";
 import { percentilesOf, type Percentiles } from "./histogram.js";
 import type { ClientConfig, ClientRecord } from "./load-client.js";
 import { sampleProcess } from "./process-stats.js";
+import { onInterrupt } from "../interrupt.js";
 
 /** Bench options (see `tally bench --help`). */
 export interface BenchOptions {
@@ -103,16 +104,11 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
   const dbPrefix = `tally_bench_${Date.now() % 1_000_000}`;
   let net: LocalNetwork | undefined;
   // Ctrl-C or SIGTERM: stop every process this run started before leaving.
-  const onSignal = (): void => {
-    void (async () => {
-      await net?.stop();
-      await nats.stop();
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(130);
-    })();
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const offInterrupt = onInterrupt(async () => {
+    await net?.stop();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
   try {
     log("measuring the machine's ceilings (Ed25519 verify, JetStream publish, PostgreSQL insert)...");
     const ceilings = await measureCeilings({ natsUrl: nats.url, pgAdminUrl: o.pgAdminUrl, msgBytes: 300 });
@@ -196,8 +192,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
       services,
     );
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    offInterrupt();
     await net?.stop();
     await nats.stop();
     for (let i = 1; i <= o.nodes; i++) await dropDatabase(o.pgAdminUrl, `${dbPrefix}_node_${i}`).catch(() => undefined);

@@ -24,6 +24,7 @@ import {
 import { auditChain, auditCommits, percentile, type ResultRow } from "./audit.js";
 import { startLoad } from "./load.js";
 import { natsKillSchedule } from "./nats-schedule.js";
+import { onInterrupt } from "../interrupt.js";
 
 export interface ChaosOptions {
   readonly kills: number;
@@ -213,16 +214,12 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
   writeFileSync(o.rowsFile, "");
   let net: LocalNetwork | undefined;
   let bus: Bus | undefined;
-  const onSignal = (): void => {
-    void (async () => {
-      await net?.stop();
-      await nats.stop();
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(130);
-    })();
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // Ctrl-C or SIGTERM: stop every process this run started before leaving.
+  const offInterrupt = onInterrupt(async () => {
+    await net?.stop();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const seqs: Seq[] = [];
   try {
     log(
@@ -442,8 +439,7 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
       await db.destroy();
     }
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    offInterrupt();
     for (const s of seqs) s.admin.close();
     await bus?.nc.close();
     await net?.stop();

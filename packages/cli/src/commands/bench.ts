@@ -1,17 +1,9 @@
 import { runBench, type BenchOptions } from "../bench/bench.js";
 import { formatReport } from "../bench/report.js";
-import { flag, type Args } from "../args.js";
+import { flag, intFlag, type Args } from "../args.js";
 
 const WORKLOADS = ["transfer", "notarize", "query"] as const;
 const LATER = ["bill-lifecycle", "mixed"];
-
-function int(a: Args, name: string, fallback: number, min: number, max: number): number {
-  const v = flag(a, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got ${v}`);
-  return n;
-}
 
 /** `tally bench`: one benchmark run; the last line is JSON with --json. */
 export async function bench(a: Args): Promise<number> {
@@ -25,11 +17,11 @@ export async function bench(a: Args): Promise<number> {
   const o: BenchOptions = {
     workload: workload as BenchOptions["workload"],
     submitMode,
-    durationSec: int(a, "duration", 20, 1, 3600),
-    rate: rateFlag === "max" ? 0 : int(a, "rate", 0, 1, 1_000_000),
-    nodes: int(a, "nodes", 1, 1, 8),
-    clients: int(a, "clients", 2, 1, 16),
-    accounts: int(a, "accounts", 16, 2, 1000),
+    durationSec: intFlag(a, "duration", 20, 1, 3600),
+    rate: rateFlag === "max" ? 0 : intFlag(a, "rate", 0, 1, 1_000_000),
+    nodes: intFlag(a, "nodes", 1, 1, 8),
+    clients: intFlag(a, "clients", 2, 1, 16),
+    accounts: intFlag(a, "accounts", 16, 2, 1000),
     json: a.flags.has("json"),
     pgAdminUrl: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
   };

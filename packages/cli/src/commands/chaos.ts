@@ -2,17 +2,9 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "@tally/testkit";
-import { flag, type Args } from "../args.js";
+import { intFlag, type Args } from "../args.js";
 import { formatChaosReport } from "../chaos/report.js";
 import { runChaos, type ChaosOptions, type KillRow } from "../chaos/run.js";
-
-function int(a: Args, name: string, fallback: number, min: number, max: number): number {
-  const v = flag(a, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got ${v}`);
-  return n;
-}
 
 /**
  * `tally chaos`: SIGKILL the master sequencer again and again under load, then audit. The last
@@ -23,11 +15,11 @@ function int(a: Args, name: string, fallback: number, min: number, max: number):
 export async function chaos(a: Args): Promise<number> {
   const rowsFlag = a.flags.get("rows");
   const o: ChaosOptions = {
-    kills: int(a, "kills", 20, 1, 1000),
-    intervalMs: int(a, "interval-ms", 3000, 0, 600_000),
-    ratePerSec: int(a, "rate", 200, 1, 100_000),
-    accounts: int(a, "accounts", 8, 2, 1000),
-    failoverTimeoutMs: int(a, "failover-timeout-ms", 30_000, 1000, 600_000),
+    kills: intFlag(a, "kills", 20, 1, 1000),
+    intervalMs: intFlag(a, "interval-ms", 3000, 0, 600_000),
+    ratePerSec: intFlag(a, "rate", 200, 1, 100_000),
+    accounts: intFlag(a, "accounts", 8, 2, 1000),
+    failoverTimeoutMs: intFlag(a, "failover-timeout-ms", 30_000, 1000, 600_000),
     rowsFile:
       rowsFlag === undefined
         ? join(tmpdir(), `tally-chaos-rows-${process.pid}.jsonl`)
@@ -36,8 +28,8 @@ export async function chaos(a: Args): Promise<number> {
           : rowsFlag,
     pgAdminUrl: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
     natsCluster: a.flags.has("nats-cluster"),
-    natsKills: int(a, "nats-kills", 2, 0, 100),
-    natsTimeoutMs: int(a, "nats-timeout-ms", 60_000, 1000, 600_000),
+    natsKills: intFlag(a, "nats-kills", 2, 0, 100),
+    natsTimeoutMs: intFlag(a, "nats-timeout-ms", 60_000, 1000, 600_000),
   };
   const r = await runChaos(o, (s) => console.error(s));
   const rows = readFileSync(o.rowsFile, "utf8")
