@@ -149,6 +149,22 @@ function startLoad(names: BusNames): { acked: number[]; stop(): Promise<void> } 
   };
 }
 
+/** Two sequencer processes on a fresh chain under steady load; stops all of it afterwards. */
+async function underLoad(run: (names: BusNames, seqs: Seq[], load: ReturnType<typeof startLoad>) => Promise<void>): Promise<void> {
+  const names = await newChain();
+  const seqs: Seq[] = [await spawnSequencer(names, "seq-a"), await spawnSequencer(names, "seq-b")];
+  const load = startLoad(names);
+  try {
+    await run(names, seqs, load);
+  } finally {
+    await load.stop();
+    for (const s of seqs) {
+      s.admin.close();
+      await s.proc.stop("SIGTERM");
+    }
+  }
+}
+
 /** Stops the load, waits until every acknowledged tx is in a block, then audits the whole chain. */
 async function stopLoadAndAudit(names: BusNames, load: { stop(): Promise<void>; acked: number[] }): Promise<SealedBlock[]> {
   await load.stop();
@@ -275,10 +291,7 @@ describe("Sequencer failover (two processes)", () => {
     "SIGTERM on the master: it finishes its block, releases the lease, and the backup takes over at once",
     { timeout: 120_000 },
     async () => {
-      const names = await newChain();
-      const seqs: Seq[] = [await spawnSequencer(names, "seq-a"), await spawnSequencer(names, "seq-b")];
-      const load = startLoad(names);
-      try {
+      await underLoad(async (names, seqs, load) => {
         const { master, st } = await masterOf(seqs);
         await waitNewEpochBlock(names, 0n);
         const t0 = Date.now();
@@ -290,13 +303,7 @@ describe("Sequencer failover (two processes)", () => {
         assert.equal(await master.proc.exited, 0);
         assert.ok(master.proc.lines.some((l) => l.includes("lease released")));
         await stopLoadAndAudit(names, load);
-      } finally {
-        await load.stop();
-        for (const s of seqs) {
-          s.admin.close();
-          await s.proc.stop("SIGTERM");
-        }
-      }
+      });
     },
   );
 
@@ -304,10 +311,7 @@ describe("Sequencer failover (two processes)", () => {
     "StepDown on the master moves the lead to the backup, which keeps the chain going; garbage is refused",
     { timeout: 120_000 },
     async () => {
-      const names = await newChain();
-      const seqs: Seq[] = [await spawnSequencer(names, "seq-a"), await spawnSequencer(names, "seq-b")];
-      const load = startLoad(names);
-      try {
+      await underLoad(async (names, seqs, load) => {
         const { master, st } = await masterOf(seqs);
         const other = seqs.find((x) => x !== master)!;
         await waitNewEpochBlock(names, 0n);
@@ -324,13 +328,7 @@ describe("Sequencer failover (two processes)", () => {
         assert.equal(b.header.sequencerId, other.id, "the backup, not the stepped-down master, cuts the next epoch");
         assert.equal((await status(other)).role, SequencerRole.SEQUENCER_ROLE_MASTER);
         await stopLoadAndAudit(names, load);
-      } finally {
-        await load.stop();
-        for (const x of seqs) {
-          x.admin.close();
-          await x.proc.stop("SIGTERM");
-        }
-      }
+      });
     },
   );
 
