@@ -19,6 +19,12 @@ export function isRejection(v: unknown): v is Rejection {
 
 /** An event a contract emits. Data is JSON: amounts are decimal strings. */
 export interface ContractEvent {
+  /**
+   * The contract whose state the event changes, when it is not the contract that ran: a cash leg
+   * of a delivery-versus-payment, say. It is folded with that contract's evolve, and its history
+   * is that contract's. Absent means the contract that ran.
+   */
+  readonly contract?: string;
   readonly type: string;
   /** The asset the event is about (account, document, bill...): the key of its life history. */
   readonly assetId: string;
@@ -62,6 +68,11 @@ export interface ActionSpec<C> {
 export interface QuerySpec<Q> {
   readonly parse: (args: Readonly<Record<string, unknown>>) => Q | Rejection;
   readonly keys: (q: Q) => readonly string[];
+  /**
+   * Entries to load besides keys: the first `limit` own keys, in key order, that start with
+   * `prefix` (an index such as `held/<holder>/`). The state slice holds them with the keys.
+   */
+  readonly scan?: (q: Q) => { readonly prefix: string; readonly limit: number };
   readonly run: (q: Q, state: StateSlice) => JsonValue;
 }
 
@@ -71,6 +82,12 @@ export interface QuerySpec<Q> {
  */
 export interface Contract<C = unknown> {
   readonly name: string;
+  /**
+   * Other contracts whose state this one reads and changes in the same transaction (atomic
+   * settlement on the cash ledger, say): their keys are named `<contract>:<key>` (see foreignKey)
+   * and their changes are events naming that contract, folded by its own evolve. Only these.
+   */
+  readonly uses?: readonly string[];
   readonly actions: { readonly [action: string]: ActionSpec<C> };
   /** State keys the command reads or writes. */
   readonly keys: (cmd: C, ctx: TxContext) => readonly string[];
@@ -78,4 +95,22 @@ export interface Contract<C = unknown> {
   /** Folds one event into the slice; returns the changed entries (null deletes). */
   readonly evolve: (state: StateSlice, event: ContractEvent) => ReadonlyMap<string, JsonValue | null>;
   readonly queries: { readonly [query: string]: QuerySpec<unknown> };
+}
+
+/** The key of another contract's state entry, as a contract that uses it names it: `<contract>:<key>`. */
+export function foreignKey(contract: string, key: string): string {
+  return `${contract}:${key}`;
+}
+
+/**
+ * Where a key a contract named lives: [contract, key]. A key `<name>:<rest>` whose name is one
+ * of the contract's uses is that contract's `<rest>`; any other key is the contract's own.
+ */
+export function resolveKey(contract: Contract, key: string): readonly [string, string] {
+  const colon = key.indexOf(":");
+  if (colon > 0 && contract.uses !== undefined) {
+    const owner = key.slice(0, colon);
+    if (contract.uses.includes(owner)) return [owner, key.slice(colon + 1)];
+  }
+  return [contract.name, key];
 }

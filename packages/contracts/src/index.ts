@@ -1,5 +1,7 @@
 // The public surface of @tally/contracts, named one by one.
 export {
+  foreignKey,
+  resolveKey,
   rejection,
   isRejection,
   type Rejection,
@@ -19,6 +21,8 @@ export {
   foldEvents,
   prepareQuery,
   runQuery,
+  usedContracts,
+  QUERY_SCAN_LIMIT_MAX,
   type PreparedCommand,
   type CommandOutcome,
   type PreparedQuery,
@@ -34,5 +38,5 @@ export {
   type InstitutionEntry,
   type KeyEntry,
 } from "./membership/institution-entry.js";
-export { CASH_CONTRACT, accountKey } from "./cash/cash.js";
+export { CASH_CONTRACT, accountKey, cashAccountKey, cashBalanceIn, cashLegs, type CashLeg } from "./cash/cash.js";
 export { NOTARY_CONTRACT, documentKey } from "./notary/notary.js";

@@ -97,3 +97,68 @@ export function parseArgs<S extends { readonly [name: string]: Field<unknown> }>
   }
   return out as { readonly [K in keyof S]: FieldValue<S[K]> };
 }
+
+function checkInteger(v: unknown, name: string, min: number, max: number): number | Rejection {
+  if (typeof v !== "number" || !Number.isSafeInteger(v)) return badArgs(name, "must be an integer");
+  if (v < min || v > max) return badArgs(name, `must be between ${min} and ${max}`);
+  return v;
+}
+
+/** A required integer in [min, max] (a JSON number; Unix milliseconds, basis points, counts). */
+export function integer(min: number, max: number): Field<number> {
+  return (args, name) => {
+    const v = own(args, name);
+    if (v === undefined) return badArgs(name, "is required");
+    return checkInteger(v, name, min, max);
+  };
+}
+
+/** An optional integer in [min, max]: absent gives undefined. */
+export function optionalInteger(min: number, max: number): Field<number | undefined> {
+  return (args, name) => {
+    const v = own(args, name);
+    if (v === undefined) return undefined;
+    return checkInteger(v, name, min, max);
+  };
+}
+
+/** An optional Tally identifier: absent gives undefined. */
+export const optionalIdentifier: Field<string | undefined> = (args, name) => (own(args, name) === undefined ? undefined : identifier(args, name));
+
+/** An optional positive amount: absent gives undefined. */
+export const optionalAmount: Field<bigint | undefined> = (args, name) => (own(args, name) === undefined ? undefined : positiveAmount(args, name));
+
+/** A Unix time in milliseconds, as a block timestamp is: an integer from 0 to year 9999. */
+export const timeMs: Field<number> = integer(0, 253_402_300_799_999);
+
+/**
+ * A required array of at least 1 and at most maxItems elements, each checked by item (named
+ * `name[i]` in rejections).
+ */
+export function arrayOf<T>(item: Field<T>, maxItems: number): Field<T[]> {
+  return (args, name) => {
+    const v = own(args, name);
+    if (v === undefined) return badArgs(name, "is required");
+    if (!Array.isArray(v)) return badArgs(name, "must be an array");
+    if (v.length === 0) return badArgs(name, "must not be empty");
+    if (v.length > maxItems) return badArgs(name, `must have at most ${maxItems} elements`);
+    const out: T[] = [];
+    for (let i = 0; i < v.length; i++) {
+      const r = item({ [`${name}[${i}]`]: v[i] as unknown }, `${name}[${i}]`);
+      if (isRejection(r)) return r;
+      out.push(r);
+    }
+    return out;
+  };
+}
+
+/** A required JSON object whose fields are checked against a shape (nested args). */
+export function objectOf<S extends { readonly [name: string]: Field<unknown> }>(shape: S): Field<{ readonly [K in keyof S]: FieldValue<S[K]> }> {
+  return (args, name) => {
+    const v = own(args, name);
+    if (v === undefined) return badArgs(name, "is required");
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return badArgs(name, "must be an object");
+    const r = parseArgs(v as Args, shape);
+    return isRejection(r) ? rejection("BAD_ARGS", `${name}: ${r.message}`) : r;
+  };
+}

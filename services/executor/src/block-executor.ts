@@ -6,6 +6,7 @@ import {
   prepareCommand,
   runCommand,
   foldEvents,
+  resolveKey,
   type Contract,
   type ContractEvent,
   type MembershipView,
@@ -180,30 +181,38 @@ export async function executeBlock(
       continue;
     }
     const contractName = prepared.contract.name;
-    let local = overlay.get(contractName);
-    if (local === undefined) overlay.set(contractName, (local = new Map()));
-    const missing = prepared.keys.filter((k) => !local.has(k));
-    const loaded = missing.length > 0 ? await deps.reader.load(contractName, missing) : new Map<string, JsonValue>();
+    // Keys as the contract named them (another contract's as `<contract>:<key>`), resolved to where they live.
+    const located = prepared.keys.map((k) => [k, ...resolveKey(prepared.contract, k)] as const);
+    const missing = new Map<string, string[]>();
+    for (const [, owner, key] of located) {
+      if (!overlayOf(overlay, owner).has(key)) missing.set(owner, [...(missing.get(owner) ?? []), key]);
+    }
+    for (const [owner, keys] of missing) {
+      const loaded = await deps.reader.load(owner, keys);
+      const local = overlayOf(overlay, owner);
+      for (const k of keys) local.set(k, loaded.get(k) ?? null);
+    }
     const slice = new Map<string, JsonValue>();
-    for (const k of prepared.keys) {
-      const v = local.has(k) ? local.get(k) : loaded.get(k);
-      if (v !== undefined && v !== null) slice.set(k, v);
-      if (!local.has(k)) local.set(k, v ?? null);
+    for (const [named, owner, key] of located) {
+      const v = overlayOf(overlay, owner).get(key);
+      if (v !== undefined && v !== null) slice.set(named, v);
     }
     const outcome = runCommand(prepared, slice, ctx);
     if (isRejection(outcome)) {
       reject(outcome.code, outcome.message, meta, true);
       continue;
     }
-    for (const [k, v] of outcome.updates) local.set(k, v);
     // Only keys that changed are written; the overlay also caches reads (and absent keys, as null).
-    let changed = updates.get(contractName);
-    if (changed === undefined) updates.set(contractName, (changed = new Map()));
-    for (const [k, v] of outcome.updates) changed.set(k, v);
+    for (const [named, v] of outcome.updates) {
+      const [owner, key] = resolveKey(prepared.contract, named);
+      overlayOf(overlay, owner).set(key, v);
+      overlayOf(updates, owner).set(key, v);
+    }
     outcome.events.forEach((event, eventIndex) =>
-      events.push({ txIndex: i, eventIndex, txId, contract: contractName, event, signer: meta.signer }),
+      events.push({ txIndex: i, eventIndex, txId, contract: event.contract ?? contractName, event, signer: meta.signer }),
     );
     results.push({ txIndex: i, txId, committed: true, authenticated: true, reasonCode: "", message: "", ...meta });
+    // Only the membership contract changes membership: no contract may use it (see registry test).
     if (contractName === MEMBERSHIP_CONTRACT && outcome.updates.size > 0) {
       const next = new Map(membership);
       for (const [k, v] of outcome.updates) {
@@ -270,15 +279,24 @@ async function prefetch(
       members: view.members,
     });
     if (isRejection(p)) continue;
-    let keys = wanted.get(p.contract.name);
-    if (keys === undefined) wanted.set(p.contract.name, (keys = new Set()));
-    for (const k of p.keys) keys.add(k);
+    for (const named of p.keys) {
+      const [owner, key] = resolveKey(p.contract, named);
+      let keys = wanted.get(owner);
+      if (keys === undefined) wanted.set(owner, (keys = new Set()));
+      keys.add(key);
+    }
   }
   for (const [contract, keys] of wanted) {
     const list = [...keys];
     const loaded = await deps.reader.load(contract, list);
-    let local = overlay.get(contract);
-    if (local === undefined) overlay.set(contract, (local = new Map()));
+    const local = overlayOf(overlay, contract);
     for (const k of list) local.set(k, loaded.get(k) ?? null);
   }
+}
+
+/** The per-contract map of a contract → key → value map, made on first use. */
+function overlayOf(m: Map<string, Map<string, JsonValue | null>>, contract: string): Map<string, JsonValue | null> {
+  let local = m.get(contract);
+  if (local === undefined) m.set(contract, (local = new Map()));
+  return local;
 }

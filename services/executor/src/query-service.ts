@@ -47,6 +47,9 @@ export function queryService(contracts: ReadonlyMap<string, Contract>, snapshot:
       return snapshot(async (reader, store) => {
         const cp = await store.checkpoint();
         const state = await reader.load(prepared.contract.name, prepared.keys);
+        if (prepared.scan !== undefined) {
+          for (const [k, v] of await reader.scan(prepared.contract.name, prepared.scan.prefix, prepared.scan.limit)) state.set(k, v);
+        }
         return { result: new TextEncoder().encode(canonicalJson(runQuery(prepared, state))), height: cp?.height ?? 0n };
       });
     },

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database } from "@tally/db";
 import type { JsonValue } from "@tally/ledger";
 
@@ -6,6 +6,8 @@ import type { JsonValue } from "@tally/ledger";
 export interface StateReader {
   load(contract: string, keys: readonly string[]): Promise<Map<string, JsonValue>>;
   loadAll(contract: string): Promise<Map<string, JsonValue>>;
+  /** The first `limit` entries, in key order, whose keys start with prefix. */
+  scan(contract: string, prefix: string, limit: number): Promise<Map<string, JsonValue>>;
 }
 
 const KEYS_PER_QUERY_MAX = 1000;
@@ -26,6 +28,19 @@ export class DbStateReader implements StateReader {
       for (const r of rows) out.set(r.key, r.value as JsonValue);
     }
     return out;
+  }
+
+  async scan(contract: string, prefix: string, limit: number): Promise<Map<string, JsonValue>> {
+    // Key order is byte order (COLLATE "C"), as contracts and JavaScript compare ASCII keys.
+    const rows = await this.db
+      .selectFrom("contract_state")
+      .select(["key", "value"])
+      .where("contract", "=", contract)
+      .where(sql<boolean>`starts_with(key, ${prefix})`)
+      .orderBy(sql`key COLLATE "C"`)
+      .limit(limit)
+      .execute();
+    return new Map(rows.map((r) => [r.key, r.value as JsonValue]));
   }
 
   async loadAll(contract: string): Promise<Map<string, JsonValue>> {
@@ -68,6 +83,17 @@ export class LayeredStateReader implements StateReader {
       }
     }
     return out;
+  }
+
+  async scan(contract: string, prefix: string, limit: number): Promise<Map<string, JsonValue>> {
+    // Pending entries under the prefix are merged over the base's, then cut back to the limit.
+    const out = await this.base.scan(contract, prefix, limit + (this.pending.get(contract)?.size ?? 0));
+    for (const [k, v] of this.pending.get(contract) ?? []) {
+      if (!k.startsWith(prefix)) continue;
+      if (v === null) out.delete(k);
+      else out.set(k, v);
+    }
+    return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit));
   }
 
   async loadAll(contract: string): Promise<Map<string, JsonValue>> {

@@ -1,7 +1,16 @@
 // The cash ledger (SCENARIOS.md §7): clearing banks issue tokenized deposits to members, and
 // members move them. A transfer needs a balance; there is no overdraft. Redemption is not here yet.
 import { InvariantError, type JsonValue } from "@tally/ledger";
-import { isRejection, rejection, type Contract, type ContractEvent, type Rejection, type StateSlice, type TxContext } from "../contract.js";
+import {
+  foreignKey,
+  isRejection,
+  rejection,
+  type Contract,
+  type ContractEvent,
+  type Rejection,
+  type StateSlice,
+  type TxContext,
+} from "../contract.js";
 import { eraseContract, eraseQuery } from "../erase-contract.js";
 import { WRITER_ROLES } from "../roles.js";
 import { AMOUNT_DIGITS_MAX, identifier, optionalString, parseArgs, positiveAmount, type Args } from "../schema.js";
@@ -109,6 +118,58 @@ function evolve(state: StateSlice, event: ContractEvent): ReadonlyMap<string, Js
     default:
       throw new InvariantError(`cash cannot fold event ${event.type}`, "CONTRACT_STATE");
   }
+}
+
+/** An institution's cash account as a contract that uses cash names it (see Contract.uses). */
+export function cashAccountKey(institution: string): string {
+  return foreignKey(CASH_CONTRACT, accountKey(institution));
+}
+
+/** An institution's cash balance as seen in the slice of a contract that uses cash. */
+export function cashBalanceIn(state: StateSlice, institution: string): bigint {
+  const v = state.get(cashAccountKey(institution));
+  return v === undefined ? 0n : readDecimal(readObject(v, `cash account ${institution}`), "balance", `cash account ${institution}`);
+}
+
+/** One payment inside another contract's act: a cash leg of a settlement. */
+export interface CashLeg {
+  readonly from: string;
+  readonly to: string;
+  readonly amount: bigint;
+  readonly memo?: string;
+}
+
+/**
+ * The cash events for settlement legs that a contract using cash emits with its own events, so
+ * that the asset and the cash move in one transaction or not at all. Checks every leg as cash's
+ * own transfer does (INSUFFICIENT_FUNDS, UNKNOWN_ACCOUNT, BALANCE_LIMIT), in order, each leg
+ * seeing the balances the earlier ones left. Zero-amount legs are skipped; a leg from an account
+ * to itself moves nothing and is skipped too. The contract must name cashAccountKey of every
+ * party in its keys.
+ */
+export function cashLegs(state: StateSlice, ctx: TxContext, legs: readonly CashLeg[]): ContractEvent[] | Rejection {
+  const balances = new Map<string, bigint>();
+  const balance = (who: string): bigint => balances.get(who) ?? cashBalanceIn(state, who);
+  const events: ContractEvent[] = [];
+  for (const leg of legs) {
+    if (leg.amount === 0n || leg.from === leg.to) continue;
+    if (leg.amount < 0n) throw new InvariantError(`negative cash leg ${leg.amount}`, "CONTRACT_STATE");
+    if (!ctx.members.has(leg.to)) return unknownAccount(leg.to);
+    const have = balance(leg.from);
+    if (have < leg.amount) return rejection("INSUFFICIENT_FUNDS", `${leg.from} holds ${have}, less than ${leg.amount}`);
+    const after = balance(leg.to) + leg.amount;
+    if (after > BALANCE_MAX) return overLimit(leg.to, after);
+    balances.set(leg.from, have - leg.amount);
+    balances.set(leg.to, after);
+    events.push({
+      contract: CASH_CONTRACT,
+      type: "CashTransferred",
+      assetId: accountKey(leg.from),
+      parties: [leg.from, leg.to],
+      data: { from: leg.from, to: leg.to, amount: leg.amount.toString(), memo: leg.memo ?? null },
+    });
+  }
+  return events;
 }
 
 /** The cash contract. State: `acct/<institution>` → {balance: "<decimal minor units>"}; absent means 0. */

@@ -3,7 +3,7 @@
 import type { JsonValue } from "@tally/ledger";
 import { isRejection, type Contract, type ContractEvent, type Rejection, type TxContext } from "../contract.js";
 import { builtinContracts } from "../registry.js";
-import { foldEvents, prepareCommand, prepareQuery, runCommand, runQuery, type CommandOutcome } from "../run.js";
+import { foldEvents, prepareCommand, prepareQuery, runCommand, runQuery, usedContracts, type CommandOutcome } from "../run.js";
 import { TEST_MEMBERS } from "./test-genesis.js";
 
 /** A command as a test states it: who signs, what, and any context to override. */
@@ -59,7 +59,10 @@ function sliceOf(state: ReadonlyMap<string, JsonValue>, keys: readonly string[])
   return slice;
 }
 
-/** Folds the given events with the named contract's evolve into its starting state. */
+/**
+ * Folds the given events with the named contract's evolve into its starting state. Events naming
+ * a contract it uses (cash, say) fold into that contract's entries, keyed `<contract>:<key>`.
+ */
 export function given(
   contractName: string,
   events: readonly ContractEvent[] = [],
@@ -67,7 +70,7 @@ export function given(
 ): Given {
   const contract = contracts.get(contractName);
   if (contract === undefined) throw new Error(`given: no contract ${contractName}`);
-  const state = apply(new Map(), foldEvents(contract, new Map(), events));
+  const state = apply(new Map(), foldEvents(contract, new Map(), events, usedContracts(contracts, contract)));
   return {
     state,
     when(command) {
@@ -81,7 +84,13 @@ export function given(
     query(name, args) {
       const prepared = prepareQuery(contracts, contractName, name, args);
       if (isRejection(prepared)) return prepared;
-      return runQuery(prepared, sliceOf(state, prepared.keys));
+      const slice = sliceOf(state, prepared.keys);
+      if (prepared.scan !== undefined) {
+        const { prefix, limit } = prepared.scan;
+        const own = [...state.keys()].filter((k) => k.startsWith(prefix) && !k.includes(":")).sort();
+        for (const k of own.slice(0, limit)) slice.set(k, state.get(k)!);
+      }
+      return runQuery(prepared, slice);
     },
   };
 }

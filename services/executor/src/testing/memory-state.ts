@@ -57,6 +57,11 @@ export class MemoryState implements StateReader {
     return Promise.resolve(new Map(keys.map((k) => [k, structuredClone(kv.get(k) as JsonValue)])));
   }
 
+  async scan(contract: string, prefix: string, limit: number): Promise<Map<string, JsonValue>> {
+    const all = await this.loadAll(contract);
+    return new Map([...all].filter(([k]) => k.startsWith(prefix)).slice(0, limit));
+  }
+
   /** The SeenTxIds port over the results applied so far. */
   readonly seen = (ids: readonly Uint8Array[]): Promise<Set<string>> =>
     Promise.resolve(new Set(ids.map(toHex).filter((h) => this.seenIds.has(h))));
