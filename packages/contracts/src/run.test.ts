@@ -1,10 +1,10 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { InvariantError, isValidId, type JsonValue } from "@tally/ledger";
-import { isRejection, rejection, type Contract, type ContractEvent } from "./contract.js";
+import { foreignKey, isRejection, rejection, resolveKey, type Contract, type ContractEvent } from "./contract.js";
 import { eraseContract, eraseQuery } from "./erase-contract.js";
 import { builtinContracts } from "./registry.js";
-import { foldEvents, prepareCommand, prepareQuery, runCommand, runQuery, type PreparedCommand } from "./run.js";
+import { foldEvents, prepareCommand, prepareQuery, runCommand, runQuery, usedContracts, type PreparedCommand } from "./run.js";
 import { testContext } from "./testing/given-when-then.js";
 
 // A counter whose "bump" emits `times` Bumped events: each evolve must see the previous one's result.
@@ -151,4 +151,43 @@ test("the builtin contracts are membership, cash and notary, and every name is a
     assert.equal(c.name, name);
     for (const n of [name, ...Object.keys(c.actions), ...Object.keys(c.queries)]) assert.ok(isValidId(n), `${name}: ${n}`);
   }
+});
+
+describe("contracts that use another contract's state", () => {
+  const cashIssued = (to: string, amount: string): ContractEvent => ({
+    contract: "cash",
+    type: "CashIssued",
+    assetId: `acct/${to}`,
+    parties: [to],
+    data: { issuer: "clear-a", to, amount },
+  });
+
+  test("an event naming a used contract folds with that contract's evolve into <contract>:<key> entries", () => {
+    const user: Contract = { ...counter, name: "user", uses: ["cash"] };
+    const foreign = usedContracts(builtinContracts, user);
+    const updates = foldEvents(user, new Map([["cash:acct/bank-a", { balance: "5" }]]), [cashIssued("bank-a", "7")], foreign);
+    assert.deepEqual([...updates], [["cash:acct/bank-a", { balance: "12" }]]);
+  });
+
+  test("an event naming a contract not in uses is an invariant violation, not a silent write", () => {
+    assert.throws(() => foldEvents(counter, new Map(), [cashIssued("bank-a", "1")]), InvariantError);
+  });
+
+  test("resolveKey maps only the prefixes of used contracts; foreignKey builds them", () => {
+    const user: Contract = { ...counter, name: "user", uses: ["cash"] };
+    assert.deepEqual(resolveKey(user, foreignKey("cash", "acct/bank-a")), ["cash", "acct/bank-a"]);
+    assert.deepEqual(resolveKey(user, "notary:doc/x"), ["user", "notary:doc/x"]);
+    assert.deepEqual(resolveKey(user, "n"), ["user", "n"]);
+    assert.deepEqual(resolveKey(counter, "cash:acct/bank-a"), ["counter", "cash:acct/bank-a"]);
+  });
+
+  test("a registry where a contract uses a missing contract, or itself, is refused", () => {
+    assert.throws(() => usedContracts(builtinContracts, { ...counter, uses: ["loans"] }), InvariantError);
+    assert.throws(() => usedContracts(new Map([["counter", counter]]), { ...counter, uses: ["counter"] }), InvariantError);
+  });
+
+  test("no registered contract uses membership: only the membership contract changes who is a member", () => {
+    for (const c of builtinContracts.values()) assert.ok(!(c.uses ?? []).includes("membership"), c.name);
+    for (const c of builtinContracts.values()) assert.doesNotThrow(() => usedContracts(builtinContracts, c), c.name);
+  });
 });

@@ -116,7 +116,10 @@ export function foldEvents(
     }
     const owner = foreign.get(event.contract);
     if (owner === undefined) {
-      throw new InvariantError(`${contract.name} emitted a ${event.type} event for ${event.contract}, which it does not use`, "UNDECLARED_KEY");
+      throw new InvariantError(
+        `${contract.name} emitted a ${event.type} event for ${event.contract}, which it does not use`,
+        "UNDECLARED_KEY",
+      );
     }
     const prefix = foreignKey(owner.name, "");
     const view = new Map<string, JsonValue>();
@@ -159,7 +162,10 @@ export function prepareQuery(
   if (isRejection(query)) return query;
   const scan = spec.scan?.(query);
   if (scan !== undefined && (scan.limit < 1 || scan.limit > QUERY_SCAN_LIMIT_MAX || !Number.isSafeInteger(scan.limit))) {
-    throw new InvariantError(`${contractName}.${queryName} scans ${scan.limit} entries; the bound is 1 to ${QUERY_SCAN_LIMIT_MAX}`, "CONTRACT_QUERY");
+    throw new InvariantError(
+      `${contractName}.${queryName} scans ${scan.limit} entries; the bound is 1 to ${QUERY_SCAN_LIMIT_MAX}`,
+      "CONTRACT_QUERY",
+    );
   }
   return { contract, name: queryName, spec, query, keys: [...new Set(spec.keys(query))], scan };
 }

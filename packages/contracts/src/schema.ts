@@ -123,10 +123,12 @@ export function optionalInteger(min: number, max: number): Field<number | undefi
 }
 
 /** An optional Tally identifier: absent gives undefined. */
-export const optionalIdentifier: Field<string | undefined> = (args, name) => (own(args, name) === undefined ? undefined : identifier(args, name));
+export const optionalIdentifier: Field<string | undefined> = (args, name) =>
+  own(args, name) === undefined ? undefined : identifier(args, name);
 
 /** An optional positive amount: absent gives undefined. */
-export const optionalAmount: Field<bigint | undefined> = (args, name) => (own(args, name) === undefined ? undefined : positiveAmount(args, name));
+export const optionalAmount: Field<bigint | undefined> = (args, name) =>
+  own(args, name) === undefined ? undefined : positiveAmount(args, name);
 
 /** A Unix time in milliseconds, as a block timestamp is: an integer from 0 to year 9999. */
 export const timeMs: Field<number> = integer(0, 253_402_300_799_999);
@@ -153,7 +155,9 @@ export function arrayOf<T>(item: Field<T>, maxItems: number): Field<T[]> {
 }
 
 /** A required JSON object whose fields are checked against a shape (nested args). */
-export function objectOf<S extends { readonly [name: string]: Field<unknown> }>(shape: S): Field<{ readonly [K in keyof S]: FieldValue<S[K]> }> {
+export function objectOf<S extends { readonly [name: string]: Field<unknown> }>(
+  shape: S,
+): Field<{ readonly [K in keyof S]: FieldValue<S[K]> }> {
   return (args, name) => {
     const v = own(args, name);
     if (v === undefined) return badArgs(name, "is required");

@@ -2,12 +2,14 @@ import { credentials, Metadata, type ChannelCredentials, type ServiceError } fro
 import {
   GatewayServiceClient,
   TxStatus,
+  type GetHistoryResponse,
   type GetTxStatusResponse,
   type QueryResponse,
   type SubmitResponse,
   type TxStatusUpdate,
 } from "@tally/proto/gateway";
-import { canonicalJson, fromUtf8, signTx, type TxSigner } from "@tally/ledger";
+import type { EventCursor } from "@tally/proto/types";
+import { canonicalJson, fromUtf8, signTx, toHex, type JsonValue, type TxSigner } from "@tally/ledger";
 import { deadlineIn, unary } from "@tally/rpc";
 import { BulkSubmitter } from "./bulk-submitter.js";
 
@@ -50,6 +52,20 @@ function toTallyError(e: unknown): unknown {
  * An institution's client of its gateway: builds and signs transactions, submits them,
  * follows them to COMMITTED, and runs queries.
  */
+/** One event of an asset's history, as TallyClient.history returns it. */
+export interface AssetHistoryEntry {
+  readonly height: bigint;
+  readonly txId: string;
+  readonly type: string;
+  readonly assetId: string;
+  readonly contract: string;
+  readonly parties: readonly string[];
+  readonly data: JsonValue;
+  readonly blockTimeMs: number;
+  /** Every institution that signed the transaction, the body's signer first. */
+  readonly signers: readonly string[];
+}
+
 export class TallyClient {
   private readonly client: GatewayServiceClient;
   private nonceCounter = 0n;
@@ -133,6 +149,43 @@ export class TallyClient {
       return { result: JSON.parse(fromUtf8(r.result)) as T, height: r.height };
     } catch (e) {
       throw toTallyError(e);
+    }
+  }
+
+  /**
+   * Everything that ever happened to one asset, in commit order: every event with its height,
+   * tx id and signers. Pages through the gateway's GetHistory until done, at most `max` entries.
+   */
+  async history(contract: string, assetId: string, max = 10_000): Promise<AssetHistoryEntry[]> {
+    const out: AssetHistoryEntry[] = [];
+    let after: EventCursor | undefined;
+    for (;;) {
+      let r: GetHistoryResponse;
+      try {
+        r = await unary<GetHistoryResponse>(
+          (md, o, cb) => this.client.getHistory({ contract, assetId, after, limit: 500 }, md, o, cb),
+          10_000,
+        );
+      } catch (e) {
+        throw toTallyError(e);
+      }
+      for (const entry of r.entries) {
+        const ev = entry.event;
+        if (ev === undefined || ev.cursor === undefined) continue;
+        out.push({
+          height: ev.cursor.height,
+          txId: toHex(ev.txId),
+          type: ev.type,
+          assetId: ev.assetId,
+          contract: ev.contract,
+          parties: ev.parties,
+          data: JSON.parse(fromUtf8(ev.data)) as JsonValue,
+          blockTimeMs: Number(ev.blockTimeMs),
+          signers: entry.signers,
+        });
+        after = ev.cursor;
+      }
+      if (!r.more || out.length >= max || r.entries.length === 0) return out.slice(0, max);
     }
   }
 

@@ -1,6 +1,17 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { builtinContracts, institutionKey, MEMBERSHIP_CONTRACT, MEMBERSHIP_INDEX_KEY, parseInstitutionEntry } from "@tally/contracts";
+import {
+  builtinContracts,
+  cashAccountKey,
+  cashLegs,
+  institutionKey,
+  isRejection,
+  MEMBERSHIP_CONTRACT,
+  MEMBERSHIP_INDEX_KEY,
+  parseInstitutionEntry,
+  rejection,
+  type Contract,
+} from "@tally/contracts";
 import {
   bytesEqual,
   ed25519Sign,
@@ -430,6 +441,92 @@ describe("determinism", () => {
     const b = await dryRun(node, block, node.state.clone(), { ...node.exec, stateRoot: new Uint8Array(32).fill(7) });
     assert.deepEqual(a.effects.results, b.effects.results);
     assert.notEqual(toHex(a.effects.stateRoot), toHex(b.effects.stateRoot));
+  });
+});
+
+// A contract that settles on the cash ledger: "pay" records a note under its own key and moves
+// cash from the signer to `to` in the same transaction, or does neither.
+const payNotes: Contract = {
+  name: "pay-notes",
+  uses: ["cash"],
+  actions: {
+    pay: {
+      roles: ["bank", "clearing"],
+      parse: (a) =>
+        typeof a.to === "string" && typeof a.amount === "string" && typeof a.note === "string"
+          ? a
+          : rejection("BAD_ARGS", "to, amount, note"),
+    },
+  },
+  keys: (cmd, ctx) => {
+    const c = cmd as { to: string; note: string };
+    return [`note/${c.note}`, cashAccountKey(ctx.signer), cashAccountKey(c.to)];
+  },
+  decide: (cmd, state, ctx) => {
+    const c = cmd as { to: string; amount: string; note: string };
+    if (state.has(`note/${c.note}`)) return rejection("NOTE_EXISTS", c.note);
+    const legs = cashLegs(state, ctx, [{ from: ctx.signer, to: c.to, amount: BigInt(c.amount) }]);
+    if (isRejection(legs)) return legs;
+    return [
+      { type: "NotePaid", assetId: `note/${c.note}`, parties: [ctx.signer, c.to], data: { note: c.note, amount: c.amount } },
+      ...legs,
+    ];
+  },
+  evolve: (_state, event) => new Map([[`note/${event.data.note as string}`, { amount: event.data.amount ?? null }]]),
+  queries: {},
+};
+
+describe("a contract that settles on the cash ledger", () => {
+  const contracts = new Map([...builtinContracts, [payNotes.name, payNotes]]);
+  const pay = (from: typeof BANK_A, to: string, amount: string, note: string) =>
+    makeTx({ signer: from, contract: "pay-notes", action: "pay", args: { to, amount, note } });
+
+  test("its own entry and the cash legs commit together, each under its own contract", async () => {
+    const node = await fundedNode();
+    const r = await executeBlock(
+      node.chain.next([pay(BANK_A, "bank-b", "40", "n1").raw, pay(BANK_A, "bank-b", "61", "n2").raw]),
+      node.exec,
+      {
+        genesis: GENESIS,
+        contracts,
+        reader: node.state,
+        seen: node.state.seen,
+      },
+    );
+    // The second sees the first's cash leg: 60 left, 61 is short, and its note is not written either.
+    assert.deepEqual(outcomes(r.effects), ["OK", "INSUFFICIENT_FUNDS"]);
+    assert.deepEqual(r.effects.updates.get("pay-notes"), new Map([["note/n1", { amount: "40" }]]));
+    assert.deepEqual(
+      r.effects.updates.get("cash"),
+      new Map([
+        ["acct/bank-a", { balance: "60" }],
+        ["acct/bank-b", { balance: "40" }],
+      ]),
+    );
+    // The cash leg is cash's event: an account's history shows payments made through other contracts.
+    assert.deepEqual(
+      r.effects.events.map((e) => [e.contract, e.event.type, e.event.assetId]),
+      [
+        ["pay-notes", "NotePaid", "note/n1"],
+        ["cash", "CashTransferred", "acct/bank-a"],
+      ],
+    );
+  });
+
+  test("a cash balance changed earlier in the block by cash itself is what the next settlement sees", async () => {
+    const node = await fundedNode();
+    const r = await executeBlock(
+      node.chain.next([transfer(BANK_A, "bank-b", "90").raw, pay(BANK_A, "bank-b", "11", "n3").raw]),
+      node.exec,
+      {
+        genesis: GENESIS,
+        contracts,
+        reader: node.state,
+        seen: node.state.seen,
+      },
+    );
+    assert.deepEqual(outcomes(r.effects), ["OK", "INSUFFICIENT_FUNDS"]);
+    assert.equal(r.effects.updates.get("pay-notes"), undefined);
   });
 });
 

@@ -2,7 +2,9 @@ import { sql, type Kysely } from "kysely";
 import { HEIGHT_CHANNEL, heightNoticePayload, type Database } from "@tally/db";
 import { MEMBERSHIP_CONTRACT } from "@tally/contracts";
 import { InvariantError, toHex, type JsonValue } from "@tally/ledger";
+import type { EventCursor } from "@tally/proto/types";
 import type { BlockEffects } from "./block-executor.js";
+import { readHistory, type HistoryPage } from "./history.js";
 
 const INSERT_ROWS_MAX = 500;
 const TX_IDS_PER_QUERY_MAX = 1000;
@@ -172,6 +174,11 @@ export class EffectsStore {
       .where("height", "=", height)
       .orderBy("tx_index")
       .execute();
+  }
+
+  /** One page of an asset's history after the cursor (see readHistory). */
+  history(contract: string, assetId: string, after: EventCursor | undefined, limit: number): Promise<HistoryPage> {
+    return readHistory(this.db, contract, assetId, after, limit);
   }
 
   async resultOf(

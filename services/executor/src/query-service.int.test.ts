@@ -4,6 +4,8 @@ import { status, type ServiceError } from "@grpc/grpc-js";
 import type { Kysely } from "kysely";
 import {
   ExecutorQueryServiceClient,
+  type ExecutorQueryServiceGetHistoryRequest,
+  type ExecutorQueryServiceGetHistoryResponse,
   type ExecutorQueryServiceQueryResponse,
   type GetCheckpointResponse,
   type GetTxResultResponse,
@@ -174,6 +176,58 @@ describe("the executor's gRPC query service over a database with state", () => {
       ),
       "MALFORMED",
     );
+  });
+
+  function history(req: Partial<ExecutorQueryServiceGetHistoryRequest>): Promise<ExecutorQueryServiceGetHistoryResponse> {
+    return unary<ExecutorQueryServiceGetHistoryResponse>(
+      (md, o, cb) => client.getHistory({ contract: "cash", assetId: "", after: undefined, limit: 0, ...req }, md, o, cb),
+      CALL_MS,
+    );
+  }
+
+  test("GetHistory returns every event of an asset in commit order, with height, tx id and signers", async () => {
+    const r = await history({ assetId: "acct/bank-a" });
+    assert.equal(r.height, 1n);
+    assert.equal(r.more, false);
+    // bank-a was issued 100 (an event on its account), then sent 30 (an event on its account);
+    // the rejected transfer by bank-b left no event, and bank-b's account history is its own.
+    assert.deepEqual(
+      r.entries.map((e) => [
+        e.event?.type,
+        e.event?.cursor?.height,
+        e.event?.cursor?.txIndex,
+        toHex(e.event?.txId ?? new Uint8Array()),
+        e.signers,
+      ]),
+      [
+        ["CashIssued", 1n, 0, toHex(issued.id), ["clearing"]],
+        ["CashTransferred", 1n, 1, r.entries[1] === undefined ? "" : toHex(r.entries[1].event!.txId), ["bank-a"]],
+      ],
+    );
+    assert.deepEqual(JSON.parse(fromUtf8(r.entries[1]!.event!.data)), { from: "bank-a", to: "bank-b", amount: "30", memo: null });
+    assert.deepEqual((await history({ assetId: "acct/bank-b" })).entries, []);
+    assert.deepEqual((await history({ contract: "notary", assetId: "acct/bank-a" })).entries, [], "the asset id is per contract");
+  });
+
+  test("GetHistory pages with limit and the cursor of the last entry", async () => {
+    const first = await history({ assetId: "acct/bank-a", limit: 1 });
+    assert.equal(first.entries.length, 1);
+    assert.equal(first.more, true);
+    const second = await history({ assetId: "acct/bank-a", limit: 1, after: first.entries[0]!.event!.cursor });
+    assert.deepEqual(
+      second.entries.map((e) => e.event?.type),
+      ["CashTransferred"],
+    );
+    assert.equal(second.more, false);
+  });
+
+  test("GetHistory refuses an empty or oversized contract or asset id, and a page above 500", async () => {
+    await invalid(history({ assetId: "" }), "BAD_ARGS");
+    await invalid(history({ contract: "", assetId: "acct/bank-a" }), "BAD_ARGS");
+    await invalid(history({ contract: "c".repeat(65), assetId: "acct/bank-a" }), "BAD_ARGS");
+    await invalid(history({ assetId: "a".repeat(257) }), "BAD_ARGS");
+    await invalid(history({ assetId: "acct/bank-a", limit: 501 }), "BAD_ARGS");
+    assert.equal((await history({ assetId: "acct/bank-a", limit: 500 })).entries.length, 2);
   });
 
   test("the server keeps answering after every refusal", async () => {

@@ -1,5 +1,10 @@
 import { status } from "@grpc/grpc-js";
-import { ExecutorQueryServiceService, type ExecutorQueryServiceQueryRequest, type GetTxResultRequest } from "@tally/proto/executor";
+import {
+  ExecutorQueryServiceService,
+  type ExecutorQueryServiceGetHistoryRequest,
+  type ExecutorQueryServiceQueryRequest,
+  type GetTxResultRequest,
+} from "@tally/proto/executor";
 import { TxOutcome } from "@tally/proto/types";
 import { isRejection, prepareQuery, runQuery, type Contract } from "@tally/contracts";
 import { canonicalJson, fromUtf8 } from "@tally/ledger";
@@ -7,6 +12,7 @@ import { RpcError, wrapService } from "@tally/rpc";
 import type { Kysely } from "kysely";
 import type { Database } from "@tally/db";
 import { EffectsStore } from "./effects-store.js";
+import { HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX } from "./history.js";
 import { DbStateReader, type StateReader } from "./state-reader.js";
 
 const QUERY_ARGS_BYTES_MAX = 16 * 1024;
@@ -21,6 +27,19 @@ export function parseArgs(bytes: Uint8Array): unknown {
   } catch {
     throw new RpcError(status.INVALID_ARGUMENT, "args are not UTF-8 JSON", "BAD_ARGS");
   }
+}
+
+const NAME_LENGTH_MAX = 64;
+const ASSET_ID_LENGTH_MAX = 256;
+
+/** Checks a history request; throws INVALID_ARGUMENT naming the field. Returns the page size. */
+export function checkHistoryRequest(req: ExecutorQueryServiceGetHistoryRequest): number {
+  if (req.contract.length === 0 || req.contract.length > NAME_LENGTH_MAX)
+    throw new RpcError(status.INVALID_ARGUMENT, `contract must be 1 to ${NAME_LENGTH_MAX} characters`, "BAD_ARGS");
+  if (req.assetId.length === 0 || req.assetId.length > ASSET_ID_LENGTH_MAX)
+    throw new RpcError(status.INVALID_ARGUMENT, `asset_id must be 1 to ${ASSET_ID_LENGTH_MAX} characters`, "BAD_ARGS");
+  if (req.limit > HISTORY_PAGE_MAX) throw new RpcError(status.INVALID_ARGUMENT, `limit must be at most ${HISTORY_PAGE_MAX}`, "BAD_ARGS");
+  return req.limit === 0 ? HISTORY_PAGE_DEFAULT : req.limit;
 }
 
 /** Runs reads against one consistent view of the node's state. */
@@ -68,6 +87,14 @@ export function queryService(contracts: ReadonlyMap<string, Contract>, snapshot:
           message: r.message,
         },
       };
+    },
+    getHistory: async (req: ExecutorQueryServiceGetHistoryRequest) => {
+      const limit = checkHistoryRequest(req);
+      return snapshot(async (_reader, store) => {
+        const cp = await store.checkpoint();
+        const page = await store.history(req.contract, req.assetId, req.after, limit);
+        return { entries: page.entries, more: page.more, height: cp?.height ?? 0n };
+      });
     },
     getCheckpoint: async () => {
       const cp = await snapshot((_reader, store) => store.checkpoint());

@@ -4,6 +4,8 @@ import {
   TxStatus,
   type GetTxStatusRequest,
   type QueryRequest,
+  type GetHistoryRequest,
+  type GetHistoryResponse,
   type SubmitAndWaitRequest,
   type SubmitAndWaitResponse,
   type SubmitRequest,
@@ -12,7 +14,11 @@ import {
   type SubmitStreamResponse,
   type TxStatusUpdate,
 } from "@tally/proto/gateway";
-import type { ExecutorQueryServiceClient, ExecutorQueryServiceQueryResponse } from "@tally/proto/executor";
+import type {
+  ExecutorQueryServiceClient,
+  ExecutorQueryServiceGetHistoryResponse,
+  ExecutorQueryServiceQueryResponse,
+} from "@tally/proto/executor";
 import { TxOutcome } from "@tally/proto/types";
 import { headersWithTraceContext, type Bus, type BusNames } from "@tally/bus";
 import { decodeSignedTx, LIMITS, toHex } from "@tally/ledger";
@@ -226,12 +232,21 @@ export class Gateway {
 
   async query(req: QueryRequest): Promise<{ result: Uint8Array; height: bigint }> {
     if (req.args.byteLength > LIMITS.txBytesMax) throw new RpcError(status.INVALID_ARGUMENT, "query args too large", "TOO_LARGE");
+    const r = await this.forward<ExecutorQueryServiceQueryResponse>((md, o, cb) =>
+      this.ports.executor.query({ contract: req.contract, query: req.query, args: req.args }, md, o, cb),
+    );
+    return { result: r.result, height: r.height };
+  }
+
+  /** An asset's history, a page at a time, from this node's executor (which checks the request). */
+  history(req: GetHistoryRequest): Promise<GetHistoryResponse> {
+    return this.forward<ExecutorQueryServiceGetHistoryResponse>((md, o, cb) => this.ports.executor.getHistory(req, md, o, cb));
+  }
+
+  // Calls the executor within the query timeout; its errors keep their code and reason.
+  private async forward<T>(invoke: Parameters<typeof unary<T>>[0]): Promise<T> {
     try {
-      const r = await unary<ExecutorQueryServiceQueryResponse>(
-        (md, o, cb) => this.ports.executor.query({ contract: req.contract, query: req.query, args: req.args }, md, o, cb),
-        this.cfg.queryTimeoutMs,
-      );
-      return { result: r.result, height: r.height };
+      return await unary<T>(invoke, this.cfg.queryTimeoutMs);
     } catch (e) {
       const err = e as { code?: number; details?: string; metadata?: { get(k: string): unknown[] } };
       if (typeof err.code === "number") {
@@ -271,6 +286,7 @@ export function gatewayService(gw: Gateway) {
     submitStream: (call: ServerDuplexStream<SubmitStreamRequest, SubmitStreamResponse>) => submitStream(gw, call),
     getTxStatus: async (req: GetTxStatusRequest) => ({ update: await gw.status(req.txId) }),
     query: (req: QueryRequest) => gw.query(req),
+    getHistory: (req: GetHistoryRequest) => gw.history(req),
   });
 }
 

@@ -56,4 +56,16 @@ export function stateReaderContract(reader: () => StateReader): void {
     assert.deepEqual(got.get("acct/bank-b"), { balance: "7" });
     assert.equal((await reader().loadAll("membership")).size, 0);
   });
+
+  test("scan returns the entries under a prefix, in key order, up to the limit, of one contract", async () => {
+    assert.deepEqual([...(await reader().scan("cash", "acct/", 10)).keys()], ["acct/bank-a", "acct/bank-b", "acct/clearing"]);
+    assert.deepEqual([...(await reader().scan("cash", "acct/bank-", 10)).keys()], ["acct/bank-a", "acct/bank-b"]);
+    assert.deepEqual([...(await reader().scan("cash", "acct/", 2)).keys()], ["acct/bank-a", "acct/bank-b"]);
+    assert.deepEqual((await reader().scan("cash", "acct/bank-b", 5)).get("acct/bank-b"), { balance: "7" });
+    assert.equal((await reader().scan("cash", "bcct/", 10)).size, 0);
+    assert.equal((await reader().scan("notary", "acct/bank-b", 10)).size, 0);
+    // A prefix is text, not a pattern: % and _ match only themselves.
+    assert.equal((await reader().scan("cash", "acct/%", 10)).size, 0);
+    assert.equal((await reader().scan("cash", "acct_", 10)).size, 0);
+  });
 }

@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { TxResult } from "./types.js";
+import { EventCursor, HistoryEntry, TxResult } from "./types.js";
 
 export const protobufPackage = "tally.v1";
 
@@ -52,6 +52,19 @@ export interface GetCheckpointResponse {
   height: bigint;
   stateRoot: Uint8Array;
   blockHash: Uint8Array;
+}
+
+export interface ExecutorQueryServiceGetHistoryRequest {
+  contract: string;
+  assetId: string;
+  after: EventCursor | undefined;
+  limit: number;
+}
+
+export interface ExecutorQueryServiceGetHistoryResponse {
+  entries: HistoryEntry[];
+  more: boolean;
+  height: bigint;
 }
 
 function createBaseExecutorQueryServiceQueryRequest(): ExecutorQueryServiceQueryRequest {
@@ -594,6 +607,243 @@ export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
   },
 };
 
+function createBaseExecutorQueryServiceGetHistoryRequest(): ExecutorQueryServiceGetHistoryRequest {
+  return { contract: "", assetId: "", after: undefined, limit: 0 };
+}
+
+export const ExecutorQueryServiceGetHistoryRequest: MessageFns<ExecutorQueryServiceGetHistoryRequest> = {
+  encode(message: ExecutorQueryServiceGetHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.contract !== "") {
+      writer.uint32(10).string(message.contract);
+    }
+    if (message.assetId !== "") {
+      writer.uint32(18).string(message.assetId);
+    }
+    if (message.after !== undefined) {
+      EventCursor.encode(message.after, writer.uint32(26).fork()).join();
+    }
+    if (message.limit !== 0) {
+      writer.uint32(32).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecutorQueryServiceGetHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecutorQueryServiceGetHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contract = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.assetId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.after = EventCursor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecutorQueryServiceGetHistoryRequest {
+    return {
+      contract: isSet(object.contract) ? globalThis.String(object.contract) : "",
+      assetId: isSet(object.assetId)
+        ? globalThis.String(object.assetId)
+        : isSet(object.asset_id)
+        ? globalThis.String(object.asset_id)
+        : "",
+      after: isSet(object.after) ? EventCursor.fromJSON(object.after) : undefined,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ExecutorQueryServiceGetHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.contract !== "") {
+      obj.contract = message.contract;
+    }
+    if (message.assetId !== "") {
+      obj.assetId = message.assetId;
+    }
+    if (message.after !== undefined) {
+      obj.after = EventCursor.toJSON(message.after);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExecutorQueryServiceGetHistoryRequest>, I>>(
+    base?: I,
+  ): ExecutorQueryServiceGetHistoryRequest {
+    return ExecutorQueryServiceGetHistoryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExecutorQueryServiceGetHistoryRequest>, I>>(
+    object: I,
+  ): ExecutorQueryServiceGetHistoryRequest {
+    const message = createBaseExecutorQueryServiceGetHistoryRequest();
+    message.contract = object.contract ?? "";
+    message.assetId = object.assetId ?? "";
+    message.after = (object.after !== undefined && object.after !== null)
+      ? EventCursor.fromPartial(object.after)
+      : undefined;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseExecutorQueryServiceGetHistoryResponse(): ExecutorQueryServiceGetHistoryResponse {
+  return { entries: [], more: false, height: 0n };
+}
+
+export const ExecutorQueryServiceGetHistoryResponse: MessageFns<ExecutorQueryServiceGetHistoryResponse> = {
+  encode(message: ExecutorQueryServiceGetHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      HistoryEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.more !== false) {
+      writer.uint32(16).bool(message.more);
+    }
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.height);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecutorQueryServiceGetHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecutorQueryServiceGetHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(HistoryEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.more = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecutorQueryServiceGetHistoryResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => HistoryEntry.fromJSON(e))
+        : [],
+      more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+    };
+  },
+
+  toJSON(message: ExecutorQueryServiceGetHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => HistoryEntry.toJSON(e));
+    }
+    if (message.more !== false) {
+      obj.more = message.more;
+    }
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExecutorQueryServiceGetHistoryResponse>, I>>(
+    base?: I,
+  ): ExecutorQueryServiceGetHistoryResponse {
+    return ExecutorQueryServiceGetHistoryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExecutorQueryServiceGetHistoryResponse>, I>>(
+    object: I,
+  ): ExecutorQueryServiceGetHistoryResponse {
+    const message = createBaseExecutorQueryServiceGetHistoryResponse();
+    message.entries = object.entries?.map((e) => HistoryEntry.fromPartial(e)) || [];
+    message.more = object.more ?? false;
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    return message;
+  },
+};
+
 /** Read access to a node's executed state. */
 export type ExecutorQueryServiceService = typeof ExecutorQueryServiceService;
 export const ExecutorQueryServiceService = {
@@ -629,12 +879,28 @@ export const ExecutorQueryServiceService = {
       Buffer.from(GetCheckpointResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetCheckpointResponse => GetCheckpointResponse.decode(value),
   },
+  /** Everything that ever happened to one asset, in commit order, a page at a time. */
+  getHistory: {
+    path: "/tally.v1.ExecutorQueryService/GetHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExecutorQueryServiceGetHistoryRequest): Buffer =>
+      Buffer.from(ExecutorQueryServiceGetHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExecutorQueryServiceGetHistoryRequest =>
+      ExecutorQueryServiceGetHistoryRequest.decode(value),
+    responseSerialize: (value: ExecutorQueryServiceGetHistoryResponse): Buffer =>
+      Buffer.from(ExecutorQueryServiceGetHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExecutorQueryServiceGetHistoryResponse =>
+      ExecutorQueryServiceGetHistoryResponse.decode(value),
+  },
 } as const;
 
 export interface ExecutorQueryServiceServer extends UntypedServiceImplementation {
   query: handleUnaryCall<ExecutorQueryServiceQueryRequest, ExecutorQueryServiceQueryResponse>;
   getTxResult: handleUnaryCall<GetTxResultRequest, GetTxResultResponse>;
   getCheckpoint: handleUnaryCall<GetCheckpointRequest, GetCheckpointResponse>;
+  /** Everything that ever happened to one asset, in commit order, a page at a time. */
+  getHistory: handleUnaryCall<ExecutorQueryServiceGetHistoryRequest, ExecutorQueryServiceGetHistoryResponse>;
 }
 
 export interface ExecutorQueryServiceClient extends Client {
@@ -682,6 +948,22 @@ export interface ExecutorQueryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetCheckpointResponse) => void,
+  ): ClientUnaryCall;
+  /** Everything that ever happened to one asset, in commit order, a page at a time. */
+  getHistory(
+    request: ExecutorQueryServiceGetHistoryRequest,
+    callback: (error: ServiceError | null, response: ExecutorQueryServiceGetHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getHistory(
+    request: ExecutorQueryServiceGetHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExecutorQueryServiceGetHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getHistory(
+    request: ExecutorQueryServiceGetHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExecutorQueryServiceGetHistoryResponse) => void,
   ): ClientUnaryCall;
 }
 
