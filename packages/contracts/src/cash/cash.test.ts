@@ -5,8 +5,9 @@ import type { ContractEvent } from "../contract.js";
 import { builtinContracts } from "../registry.js";
 import { foldEvents } from "../run.js";
 import { WRITER_ROLES } from "../roles.js";
-import { expectAccepted, expectEvents, expectRejection, given } from "../testing/given-when-then.js";
-import { BALANCE_MAX, MEMO_LENGTH_MAX } from "./cash.js";
+import { expectAccepted, expectEvents, expectRejection, given, testContext } from "../testing/given-when-then.js";
+import { isRejection } from "../contract.js";
+import { BALANCE_MAX, MEMO_LENGTH_MAX, cashLegs } from "./cash.js";
 
 function issued(to: string, amount: string, issuer = "clear-a"): ContractEvent {
   return { type: "CashIssued", assetId: `acct/${to}`, parties: issuer === to ? [issuer] : [issuer, to], data: { issuer, to, amount } };
@@ -230,4 +231,92 @@ test("cash is deterministic: the same inputs give deep-equal outputs and the sam
   const b = expectAccepted(run());
   assert.deepEqual(a, b);
   assert.equal(canonicalJson([a.events, [...a.updates]]), canonicalJson([b.events, [...b.updates]]));
+});
+
+describe("cash redeem", () => {
+  const redeem = (amount: string, signers = ["bank-a", "clear-a"], bank = "clear-a") =>
+    given("cash", funded).when({ signer: "bank-a", action: "redeem", args: { bank, amount }, ctx: { signers } });
+
+  test("a member redeems deposits with a clearing bank, both signing: the balance falls", () => {
+    const then = expectAccepted(redeem("40"));
+    assert.deepEqual(then.events, [
+      {
+        type: "CashRedeemed",
+        assetId: "acct/bank-a",
+        parties: ["bank-a", "clear-a"],
+        data: { holder: "bank-a", bank: "clear-a", amount: "40" },
+      },
+    ]);
+    assert.deepEqual(then.state.get("acct/bank-a"), { balance: "60" });
+  });
+
+  test("MISSING_SIGNATURE without the clearing bank's signature", () => {
+    assert.equal(expectRejection(redeem("40", ["bank-a"])).code, "MISSING_SIGNATURE");
+  });
+
+  test("NOT_CLEARING_BANK when the named bank is not a clearing bank", () => {
+    assert.equal(expectRejection(redeem("40", ["bank-a", "bank-b"], "bank-b")).code, "NOT_CLEARING_BANK");
+    assert.equal(expectRejection(redeem("40", ["bank-a", "nobody"], "nobody")).code, "NOT_CLEARING_BANK");
+  });
+
+  test("INSUFFICIENT_FUNDS past the balance; the whole balance may be redeemed", () => {
+    assert.equal(expectRejection(redeem("101")).code, "INSUFFICIENT_FUNDS");
+    assert.deepEqual(expectAccepted(redeem("100")).state.get("acct/bank-a"), { balance: "0" });
+  });
+
+  test("FORBIDDEN_ROLE for the regulator, BAD_ARGS for garbage", () => {
+    const r = given("cash", funded).when({ signer: "reg", action: "redeem", args: { bank: "clear-a", amount: "1" } });
+    assert.equal(expectRejection(r).code, "FORBIDDEN_ROLE");
+    for (const args of [
+      { bank: "clear-a" },
+      { bank: "clear-a", amount: "-1" },
+      { bank: 5, amount: "1" },
+      { bank: "clear-a", amount: "1", x: 1 },
+    ]) {
+      assert.equal(expectRejection(given("cash", funded).when({ signer: "bank-a", action: "redeem", args })).code, "BAD_ARGS");
+    }
+  });
+});
+
+describe("cash legs of other contracts' settlements", () => {
+  const state = new Map([
+    ["cash:acct/bank-a", { balance: "100" }],
+    ["cash:acct/bank-b", { balance: "5" }],
+  ]);
+  const ctx = testContext("bank-a");
+
+  test("each leg sees the balances the earlier legs left, and the events are cash's", () => {
+    const legs = cashLegs(state, ctx, [
+      { from: "bank-a", to: "bank-b", amount: 60n },
+      { from: "bank-b", to: "ent-a", amount: 65n },
+    ]);
+    assert.ok(!isRejection(legs));
+    assert.deepEqual(
+      legs.map((e) => [e.contract, e.type, e.data.from, e.data.to, e.data.amount]),
+      [
+        ["cash", "CashTransferred", "bank-a", "bank-b", "60"],
+        ["cash", "CashTransferred", "bank-b", "ent-a", "65"],
+      ],
+    );
+  });
+
+  test("a leg short of funds, or to a non-member, refuses the whole settlement", () => {
+    const short = cashLegs(state, ctx, [
+      { from: "bank-a", to: "bank-b", amount: 60n },
+      { from: "bank-a", to: "bank-b", amount: 41n },
+    ]);
+    assert.equal(isRejection(short) && short.code, "INSUFFICIENT_FUNDS");
+    const stranger = cashLegs(state, ctx, [{ from: "bank-a", to: "nobody", amount: 1n }]);
+    assert.equal(isRejection(stranger) && stranger.code, "UNKNOWN_ACCOUNT");
+  });
+
+  test("zero and self legs move nothing and emit nothing", () => {
+    assert.deepEqual(
+      cashLegs(state, ctx, [
+        { from: "bank-a", to: "bank-b", amount: 0n },
+        { from: "bank-a", to: "bank-a", amount: 5n },
+      ]),
+      [],
+    );
+  });
 });

@@ -1,5 +1,6 @@
 // The cash ledger (SCENARIOS.md §7): clearing banks issue tokenized deposits to members, and
-// members move them. A transfer needs a balance; there is no overdraft. Redemption is not here yet.
+// members move them, and a member redeems deposits with the clearing bank that pays them out
+// off-chain. A transfer needs a balance; there is no overdraft.
 import { InvariantError, type JsonValue } from "@tally/ledger";
 import {
   foreignKey,
@@ -32,7 +33,8 @@ export function accountKey(institution: string): string {
 
 type CashCommand =
   | { readonly action: "issue"; readonly to: string; readonly amount: bigint }
-  | { readonly action: "transfer"; readonly to: string; readonly amount: bigint; readonly memo: string | undefined };
+  | { readonly action: "transfer"; readonly to: string; readonly amount: bigint; readonly memo: string | undefined }
+  | { readonly action: "redeem"; readonly bank: string; readonly amount: bigint };
 
 function parseIssue(args: Args): CashCommand | Rejection {
   const a = parseArgs(args, { to: identifier, amount: positiveAmount });
@@ -42,6 +44,11 @@ function parseIssue(args: Args): CashCommand | Rejection {
 function parseTransfer(args: Args): CashCommand | Rejection {
   const a = parseArgs(args, { to: identifier, amount: positiveAmount, memo: optionalString(MEMO_LENGTH_MAX) });
   return isRejection(a) ? a : { action: "transfer", to: a.to, amount: a.amount, memo: a.memo };
+}
+
+function parseRedeem(args: Args): CashCommand | Rejection {
+  const a = parseArgs(args, { bank: identifier, amount: positiveAmount });
+  return isRejection(a) ? a : { action: "redeem", bank: a.bank, amount: a.amount };
 }
 
 function balanceOf(state: StateSlice, institution: string): bigint {
@@ -88,6 +95,20 @@ function decide(cmd: CashCommand, state: StateSlice, ctx: TxContext): readonly C
         },
       ];
     }
+    case "redeem": {
+      // The holder and the clearing bank both sign: the bank takes the deposits back and pays out.
+      const holder = ctx.signer;
+      if (!(ctx.members.get(cmd.bank)?.roles ?? []).includes("clearing"))
+        return rejection("NOT_CLEARING_BANK", `${cmd.bank} is not a clearing bank and cannot redeem deposits`);
+      if (!ctx.signers.includes(cmd.bank))
+        return rejection("MISSING_SIGNATURE", `redeeming with ${cmd.bank} needs ${cmd.bank}'s signature in the same transaction`);
+      const balance = balanceOf(state, holder);
+      if (balance < cmd.amount) return rejection("INSUFFICIENT_FUNDS", `${holder} holds ${balance}, less than ${cmd.amount}`);
+      const parties = holder === cmd.bank ? [holder] : [holder, cmd.bank];
+      return [
+        { type: "CashRedeemed", assetId: accountKey(holder), parties, data: { holder, bank: cmd.bank, amount: cmd.amount.toString() } },
+      ];
+    }
     default: {
       const never: never = cmd;
       throw new InvariantError(`unknown cash command ${(never as { action: string }).action}`, "CONTRACT_STATE");
@@ -114,6 +135,12 @@ function evolve(state: StateSlice, event: ContractEvent): ReadonlyMap<string, Js
         [accountKey(from), account(left)],
         [accountKey(to), account(balanceOf(state, to) + amount)],
       ]);
+    }
+    case "CashRedeemed": {
+      const holder = readString(data, "holder", what);
+      const left = balanceOf(state, holder) - amount;
+      if (left < 0n) throw new InvariantError(`CashRedeemed overdraws ${holder}`, "CONTRACT_STATE");
+      return new Map([[accountKey(holder), account(left)]]);
     }
     default:
       throw new InvariantError(`cash cannot fold event ${event.type}`, "CONTRACT_STATE");
@@ -178,6 +205,7 @@ export const cash: Contract = eraseContract<CashCommand>({
   actions: {
     issue: { roles: ["clearing"], parse: parseIssue },
     transfer: { roles: WRITER_ROLES, parse: parseTransfer },
+    redeem: { roles: WRITER_ROLES, parse: parseRedeem },
   },
   keys: (cmd, ctx) => {
     switch (cmd.action) {
@@ -185,6 +213,8 @@ export const cash: Contract = eraseContract<CashCommand>({
         return [accountKey(cmd.to)];
       case "transfer":
         return cmd.to === ctx.signer ? [accountKey(ctx.signer)] : [accountKey(ctx.signer), accountKey(cmd.to)];
+      case "redeem":
+        return [accountKey(ctx.signer)];
       default: {
         const never: never = cmd;
         throw new InvariantError(`unknown cash command ${(never as { action: string }).action}`, "CONTRACT_STATE");
