@@ -14,8 +14,8 @@ export interface ExecutorDeps {
   readonly contracts: ReadonlyMap<string, Contract>;
   readonly store: EffectsStore;
   readonly reader: StateReader;
-  readonly follower: BlockFollower;
-  readonly receipts: ReceiptPublisher;
+  readonly follower: Pick<BlockFollower, "followBatches">;
+  readonly receipts: Pick<ReceiptPublisher, "publish">;
   readonly nodeKey: SigningKey;
   readonly log: Logger;
   readonly onApplied?: (e: BlockEffects) => void;
