@@ -40,3 +40,6 @@ export {
 } from "./membership/institution-entry.js";
 export { CASH_CONTRACT, accountKey, cashAccountKey, cashBalanceIn, cashLegs, type CashLeg } from "./cash/cash.js";
 export { NOTARY_CONTRACT, documentKey } from "./notary/notary.js";
+export { BILL_CONTRACT } from "./bill/bill-state.js";
+export { orderHits } from "./trade/trade-hits.js";
+export type { Hit as TradeHit } from "./trade/trade-commands.js";

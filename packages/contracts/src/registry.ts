@@ -1,7 +1,15 @@
+import { bill } from "./bill/bill.js";
+import { bond } from "./bond/bond.js";
 import { cash } from "./cash/cash.js";
 import type { Contract } from "./contract.js";
 import { membership } from "./membership/membership.js";
 import { notary } from "./notary/notary.js";
+import { receivable } from "./receivable/receivable.js";
+import { logistics } from "./supply/logistics.js";
+import { warehouse } from "./supply/warehouse.js";
+import { trade } from "./trade/trade.js";
 
 /** The contracts every node runs, by name. */
-export const builtinContracts: ReadonlyMap<string, Contract> = new Map([membership, cash, notary].map((c) => [c.name, c]));
+export const builtinContracts: ReadonlyMap<string, Contract> = new Map(
+  [membership, cash, notary, bill, receivable, warehouse, logistics, bond, trade].map((c) => [c.name, c]),
+);

@@ -48,10 +48,6 @@ function toTallyError(e: unknown): unknown {
   return new TallyError(se.code, reason, `${reason || se.code}: ${se.details ?? se.message ?? ""}`);
 }
 
-/**
- * An institution's client of its gateway: builds and signs transactions, submits them,
- * follows them to COMMITTED, and runs queries.
- */
 /** One event of an asset's history, as TallyClient.history returns it. */
 export interface AssetHistoryEntry {
   readonly height: bigint;
@@ -66,6 +62,10 @@ export interface AssetHistoryEntry {
   readonly signers: readonly string[];
 }
 
+/**
+ * An institution's client of its gateway: builds and signs transactions, submits them,
+ * follows them to COMMITTED, and runs queries.
+ */
 export class TallyClient {
   private readonly client: GatewayServiceClient;
   private nonceCounter = 0n;
