@@ -29,6 +29,18 @@ export interface Genesis {
   readonly validators: readonly { readonly nodeId: string; readonly institutionId: string; readonly publicKey: string }[];
   /** Finality: a block is final when more than quorumNumerator/quorumDenominator of validators agree. */
   readonly finality: { readonly quorumNumerator: number; readonly quorumDenominator: number };
+  /**
+   * Governance: a membership or chain-config proposal applies once at least
+   * thresholdNumerator/thresholdDenominator of the voting members voted yes. Optional; absent
+   * means 2/3 (the membership contract records the default in its chain-config state).
+   */
+  readonly governance?: GenesisGovernance;
+}
+
+/** The governance threshold in genesis: a fraction above one half and at most one (unanimity). */
+export interface GenesisGovernance {
+  readonly thresholdNumerator: number;
+  readonly thresholdDenominator: number;
 }
 
 /** The roles Tally knows. */
@@ -111,6 +123,21 @@ export function parseGenesis(v: unknown): Genesis {
     !((f.quorumNumerator as number) > 0 && (f.quorumNumerator as number) < (f.quorumDenominator as number))
   ) {
     fail("finality must be {quorumNumerator, quorumDenominator} with 0 < numerator < denominator");
+  }
+  // Above one half, so two proposals voted by disjoint sets of members can never both pass; at
+  // most one, since a threshold above every member could never be met.
+  const gov = g.governance;
+  if (
+    gov !== undefined &&
+    (!isRecord(gov) ||
+      !Number.isSafeInteger(gov.thresholdNumerator) ||
+      !Number.isSafeInteger(gov.thresholdDenominator) ||
+      !(
+        (gov.thresholdNumerator as number) <= (gov.thresholdDenominator as number) &&
+        2 * (gov.thresholdNumerator as number) > (gov.thresholdDenominator as number)
+      ))
+  ) {
+    fail("governance must be {thresholdNumerator, thresholdDenominator} with denominator/2 < numerator <= denominator");
   }
   // Any other field must survive canonical JSON too, or the genesis hash could not be computed.
   try {

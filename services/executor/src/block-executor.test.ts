@@ -108,7 +108,7 @@ describe("genesis", () => {
     assert.equal(g.height, 0n);
     assert.deepEqual(
       g.events.map((e) => [e.event.type, e.event.assetId]),
-      GENESIS.institutions.map((i) => ["InstitutionAdmitted", institutionKey(i.id)]),
+      [...GENESIS.institutions.map((i) => ["InstitutionAdmitted", institutionKey(i.id)]), ["ChainConfigInitialised", "chain-config"]],
     );
     const m = g.updates.get(MEMBERSHIP_CONTRACT);
     assert.ok(m);

@@ -72,10 +72,11 @@ describe("EffectsStore against PostgreSQL", () => {
     assert.ok(bytesEqual(cp.stateRoot, g.stateRoot));
     assert.ok(bytesEqual(cp.blockHash, chain.tip.hash));
     assert.equal(cp.timestampMs, BigInt(GENESIS.genesisTimeMs));
-    assert.deepEqual([...membership.keys()], ["index", "inst/bank-a", "inst/bank-b", "inst/clearing", "inst/regulator"]);
+    assert.deepEqual([...membership.keys()], ["chain-config", "index", "inst/bank-a", "inst/bank-b", "inst/clearing", "inst/regulator"]);
     assert.deepEqual(membership.get(MEMBERSHIP_INDEX_KEY), ["bank-a", "bank-b", "clearing", "regulator"]);
     const s = await snapshot(db);
-    assert.equal(s.events.length, 4);
+    // One admission per institution, and the chain config.
+    assert.equal(s.events.length, 5);
     assert.equal(s.results.length, 0);
   });
 

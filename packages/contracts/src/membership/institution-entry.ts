@@ -1,4 +1,4 @@
-import type { JsonValue } from "@tally/ledger";
+import { InvariantError, type JsonValue } from "@tally/ledger";
 import { readArray, readBoolean, readObject, readString, readStringArray } from "../state-read.js";
 
 /** The membership contract's name in transactions and the registry. */
@@ -29,13 +29,27 @@ export interface InstitutionEntry {
   readonly name: string;
   readonly roles: readonly string[];
   readonly keys: readonly KeyEntry[];
+  /**
+   * True while suspended by a governance vote: the institution keeps its entry, roles and keys
+   * (reinstating restores them) but is no member to a TxContext and its keys sign nothing.
+   * Absent in state, and undefined here, when not suspended.
+   */
+  readonly suspended?: boolean;
 }
+
+/**
+ * The field that marks membership state values other than institution entries (the chain config,
+ * proposals); institution entries never carry it.
+ */
+export const RECORD_FIELD = "record";
 
 /** Reads an institution entry from state; throws InvariantError when it is malformed. */
 export function parseInstitutionEntry(v: JsonValue | undefined): InstitutionEntry {
   const o = readObject(v, "membership institution");
   const id = readString(o, "id", "membership institution");
   const what = `membership institution ${id}`;
+  if (o.suspended !== undefined && o.suspended !== true)
+    throw new InvariantError(`${what}: suspended is present but not true`, "CONTRACT_STATE");
   return {
     id,
     name: readString(o, "name", what),
@@ -48,6 +62,7 @@ export function parseInstitutionEntry(v: JsonValue | undefined): InstitutionEntr
         active: readBoolean(ko, "active", `${what} key`),
       };
     }),
+    ...(o.suspended === true ? { suspended: true } : {}),
   };
 }
 
@@ -58,5 +73,7 @@ export function institutionEntryJson(e: InstitutionEntry): JsonValue {
     name: e.name,
     roles: [...e.roles],
     keys: e.keys.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey, active: k.active })),
+    // Written only when true, so the entries of institutions never suspended keep their old bytes.
+    ...(e.suspended === true ? { suspended: true } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { InvariantError, fromHex } from "@tally/ledger";
 import { expectAccepted, given } from "../testing/given-when-then.js";
 import { TEST_GENESIS, fixtureKey } from "../testing/test-genesis.js";
 import { membershipGenesisEvents } from "./genesis-events.js";
+import { DAY_MS, NOW_MS, governanceChain } from "./governance-testing.js";
 import { keyLookupFromMembership, membersFromMembership, membershipView } from "./membership-view.js";
 
 const state = given("membership", membershipGenesisEvents(TEST_GENESIS)).state;
@@ -39,4 +40,27 @@ test("a malformed institution entry is an invariant violation", () => {
   assert.throws(() => membershipView([{ id: "x", name: "X", roles: ["bank"] }]), InvariantError);
   assert.throws(() => membershipView([{ id: "x", name: "X", roles: "bank", keys: [] }]), InvariantError);
   assert.throws(() => membershipView(["inst/x"]), InvariantError);
+});
+
+test("the chain config and proposals are skipped; an unknown record is an invariant violation", () => {
+  const c = governanceChain();
+  expectAccepted(
+    c.act("bank-a", "propose", {
+      id: "p-1",
+      expiresAtMs: NOW_MS + DAY_MS,
+      change: { kind: "set-finality", quorumNumerator: 1, quorumDenominator: 2 },
+    }),
+  );
+  assert.ok(c.state.has("chain-config") && c.state.has("proposal/p-1"));
+  assert.equal(membershipView(c.state.values()).members.size, TEST_GENESIS.institutions.length);
+  assert.throws(() => membershipView([{ record: "mystery", id: "x" }]), InvariantError);
+});
+
+test("a suspended entry is no member and its keys are inactive; suspended must be true when present", () => {
+  const entry = { id: "x", name: "X", roles: ["bank"], keys: [{ keyId: "k1", publicKey: fixtureKey(0x01), active: true }] };
+  const view = membershipView([{ ...entry, suspended: true }]);
+  assert.equal(view.members.has("x"), false);
+  assert.deepEqual(view.keyLookup("x", "k1"), { publicKey: fromHex(fixtureKey(0x01)), active: false });
+  assert.equal(membershipView([entry]).keyLookup("x", "k1")?.active, true);
+  assert.throws(() => membershipView([{ ...entry, suspended: false }]), InvariantError);
 });

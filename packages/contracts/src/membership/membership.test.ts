@@ -24,11 +24,11 @@ function added(institution: string, keyId: string, publicKey: string): ContractE
 }
 
 describe("membership genesis", () => {
-  test("admits each genesis institution with one event, in genesis order", () => {
-    assert.equal(genesis.length, TEST_GENESIS.institutions.length);
+  test("admits each genesis institution with one event, in genesis order, then records the chain config", () => {
+    assert.equal(genesis.length, TEST_GENESIS.institutions.length + 1);
     assert.deepEqual(
       genesis.map((e) => e.assetId),
-      TEST_GENESIS.institutions.map((i) => `inst/${i.id}`),
+      [...TEST_GENESIS.institutions.map((i) => `inst/${i.id}`), "chain-config"],
     );
     assert.deepEqual(genesis[1], {
       type: "InstitutionAdmitted",
@@ -55,7 +55,8 @@ describe("membership genesis", () => {
       roles: ["clearing", "bank"],
       keys: [{ keyId: "k1", publicKey: fixtureKey(0x11), active: true }],
     });
-    assert.equal(state.size, TEST_GENESIS.institutions.length + 1);
+    // The entries, the index and the chain config.
+    assert.equal(state.size, TEST_GENESIS.institutions.length + 2);
   });
 
   test("writes public keys in lowercase whatever case genesis used", () => {
@@ -65,6 +66,9 @@ describe("membership genesis", () => {
     };
     const [event] = membershipGenesisEvents(upper);
     assert.deepEqual(event?.data.keys, [{ keyId: "k1", publicKey: "ab".repeat(32) }]);
+    const upperSequencer = { ...TEST_GENESIS, sequencers: [{ id: "seq-x", publicKey: "CD".repeat(32) }] };
+    const config = membershipGenesisEvents(upperSequencer).at(-1);
+    assert.deepEqual(config?.data.sequencers, [{ id: "seq-x", publicKey: "cd".repeat(32) }]);
   });
 
   test("admitting an institution twice is an invariant violation", () => {
@@ -230,6 +234,56 @@ describe("membership evolve", () => {
 
   test("a member without a membership entry is an invariant violation, not a rejection", () => {
     assert.throws(() => given("membership").when({ signer: "bank-a", action: "revoke-key", args: { keyId: "k1" } }), InvariantError);
+  });
+
+  test("malformed governance events are invariant violations", () => {
+    const state = given("membership", genesis).state;
+    const ev = (type: string, assetId: string, data: ContractEvent["data"]): ContractEvent => ({ type, assetId, parties: [], data });
+    const bad: ContractEvent[] = [
+      ev("VoteCast", "proposal/p-9", { proposal: "p-9", voter: "bank-a", vote: "yes" }),
+      ev("ProposalApplied", "proposal/p-9", { proposal: "p-9", closedAtMs: 1 }),
+      ev("ChainConfigInitialised", "chain-config", genesis.at(-1)!.data),
+      ev("SequencerAdded", "chain-config", { sequencerId: "seq-1", publicKey: NEW_KEY }),
+      ev("SequencerRemoved", "chain-config", { sequencerId: "seq-9" }),
+      ev("InstitutionReinstated", "inst/bank-a", { institution: "bank-a" }),
+      ev("RolesChanged", "inst/nobody", { institution: "nobody", roles: ["bank"] }),
+      ev("FinalityChanged", "chain-config", { quorumNumerator: "2", quorumDenominator: 3 }),
+      ev("SupervisionChanged", "chain-config", { supervision: "none" }),
+    ];
+    for (const e of bad) assert.throws(() => foldEvents(contract, state, [e]), InvariantError, e.type);
+    // Before genesis there is no chain config to change.
+    assert.throws(
+      () => foldEvents(contract, new Map(), [ev("FinalityChanged", "chain-config", { quorumNumerator: 1, quorumDenominator: 2 })]),
+      InvariantError,
+    );
+    const created = ev("ProposalCreated", "proposal/p-1", {
+      id: "p-1",
+      proposer: "bank-a",
+      change: { kind: "suspend-institution", institution: "ent-a" },
+      institution: "ent-a",
+      createdAtMs: 1,
+      expiresAtMs: 2,
+    });
+    const open = [...genesis, created];
+    const withProposal = given("membership", open).state;
+    assert.throws(() => foldEvents(contract, withProposal, [created]), InvariantError);
+    assert.throws(
+      () => foldEvents(contract, withProposal, [ev("VoteCast", "proposal/p-1", { proposal: "p-1", voter: "bank-a", vote: "yes" })]),
+      InvariantError,
+    );
+    assert.throws(
+      () => foldEvents(contract, withProposal, [ev("VoteCast", "proposal/p-1", { proposal: "p-1", voter: "bank-b", vote: "maybe" })]),
+      InvariantError,
+    );
+    const closed = given("membership", [...open, ev("ProposalRejected", "proposal/p-1", { proposal: "p-1", closedAtMs: 2 })]).state;
+    assert.throws(
+      () => foldEvents(contract, closed, [ev("ProposalApplied", "proposal/p-1", { proposal: "p-1", closedAtMs: 2 })]),
+      InvariantError,
+    );
+    assert.throws(
+      () => foldEvents(contract, state, [{ ...created, data: { ...created.data, change: { kind: "suspend-institution" } } }]),
+      InvariantError,
+    );
   });
 
   test("an unknown event type is an invariant violation", () => {

@@ -1,28 +1,31 @@
-// The membership system contract. Today an institution manages its own keys with a single
-// signature; admitting institutions, changing roles and governed key rotation take votes with the
-// threshold in chain config, and arrive in a later issue (SCENARIOS.md §12).
-import { InvariantError, type JsonValue } from "@tally/ledger";
-import { isRejection, rejection, type Contract, type ContractEvent, type Rejection, type StateSlice, type TxContext } from "../contract.js";
+// The membership system contract (SCENARIOS.md §12). An institution manages its own keys with a
+// single signature (add-key, revoke-key). Everything else takes votes: admitting an institution,
+// changing roles, rotating or revoking another institution's key, suspending and reinstating, and
+// the chain config (sequencer set, finality quorum, governance threshold, supervision rules). A
+// voting member proposes, voting members vote, and the deciding vote applies the change in its
+// own transaction (see governance.ts).
+import { InvariantError } from "@tally/ledger";
+import { isRejection, type Contract, type ContractEvent, type Rejection, type StateSlice, type TxContext } from "../contract.js";
 import { eraseContract, eraseQuery } from "../erase-contract.js";
-import { ANY_ROLE } from "../roles.js";
-import { hex32, identifier, parseArgs, type Args } from "../schema.js";
-import { readArray, readObject, readString, readStringArray } from "../state-read.js";
-import {
-  MEMBERSHIP_CONTRACT,
-  MEMBERSHIP_INDEX_KEY,
-  institutionEntryJson,
-  institutionKey,
-  parseInstitutionEntry,
-  type InstitutionEntry,
-  type KeyEntry,
-} from "./institution-entry.js";
+import { QUERY_SCAN_LIMIT_MAX } from "../run.js";
+import { ANY_ROLE, WRITER_ROLES } from "../roles.js";
+import { hex32, identifier, optionalIdentifier, parseArgs, timeMs, type Args } from "../schema.js";
+import { CHAIN_CONFIG_KEY } from "./chain-config.js";
+import { decidePropose, decideVote, type ProposeCommand, type VoteCommand } from "./governance.js";
+import { oneOf } from "./governance-fields.js";
+import { MEMBERSHIP_CONTRACT, MEMBERSHIP_INDEX_KEY, institutionKey, parseInstitutionEntry } from "./institution-entry.js";
+import { addKeyRejection, revokeKeyRejection } from "./key-rules.js";
+import { evolveMembership } from "./membership-evolve.js";
+import { changeField, changeInstitution } from "./proposal-change.js";
+import { PROPOSAL_KEY_PREFIX, proposalKey } from "./proposal-record.js";
 
-/** Most keys an institution may hold, revoked ones included (their ids are never reused). */
-export const KEYS_PER_INSTITUTION_MAX = 64;
+export { KEYS_PER_INSTITUTION_MAX } from "./key-rules.js";
 
 type MembershipCommand =
   | { readonly action: "revoke-key"; readonly keyId: string }
-  | { readonly action: "add-key"; readonly keyId: string; readonly publicKey: string };
+  | { readonly action: "add-key"; readonly keyId: string; readonly publicKey: string }
+  | ProposeCommand
+  | VoteCommand;
 
 function parseRevokeKey(args: Args): MembershipCommand | Rejection {
   const a = parseArgs(args, { keyId: identifier });
@@ -34,38 +37,41 @@ function parseAddKey(args: Args): MembershipCommand | Rejection {
   return isRejection(a) ? a : { action: "add-key", keyId: a.keyId, publicKey: a.publicKey };
 }
 
-function entryOf(state: StateSlice, id: string): InstitutionEntry | undefined {
-  const v = state.get(institutionKey(id));
-  return v === undefined ? undefined : parseInstitutionEntry(v);
+function parsePropose(args: Args): MembershipCommand | Rejection {
+  const a = parseArgs(args, { id: identifier, expiresAtMs: timeMs, change: changeField });
+  return isRejection(a) ? a : { action: "propose", id: a.id, expiresAtMs: a.expiresAtMs, change: a.change };
 }
 
-function keyEvent(type: string, institution: string, data: { readonly [k: string]: JsonValue }): ContractEvent {
+function parseVote(args: Args): MembershipCommand | Rejection {
+  const a = parseArgs(args, { proposal: identifier, vote: oneOf(["yes", "no"]), institution: optionalIdentifier });
+  return isRejection(a) ? a : { action: "vote", proposal: a.proposal, vote: a.vote, institution: a.institution };
+}
+
+function ownEntry(state: StateSlice, self: string, during: string) {
+  const v = state.get(institutionKey(self));
+  // The signer passed the role check, so it is a member, and members come from this state.
+  if (v === undefined) throw new InvariantError(`${during} for unknown institution ${self}`, "CONTRACT_STATE");
+  return parseInstitutionEntry(v);
+}
+
+function keyEvent(type: string, institution: string, data: { readonly [k: string]: string }): ContractEvent {
   return { type, assetId: institutionKey(institution), parties: [institution], data: { institution, ...data } };
 }
 
 function decide(cmd: MembershipCommand, state: StateSlice, ctx: TxContext): readonly ContractEvent[] | Rejection {
-  const self = ctx.signer;
-  // The signer passed the role check, so it is a member, and members come from this state.
-  const keys = mustEntry(state, self, cmd.action).keys;
   switch (cmd.action) {
     case "revoke-key": {
-      const key = keys.find((k) => k.keyId === cmd.keyId);
-      if (key === undefined) return rejection("KEY_NOT_FOUND", `institution ${self} has no key ${cmd.keyId}`);
-      if (!key.active) return rejection("KEY_ALREADY_REVOKED", `key ${self}/${cmd.keyId} is already revoked`);
-      if (keys.filter((k) => k.active).length === 1) {
-        return rejection("LAST_ACTIVE_KEY", `key ${self}/${cmd.keyId} is the institution's last active key; add another first`);
-      }
-      return [keyEvent("KeyRevoked", self, { keyId: cmd.keyId })];
+      const no = revokeKeyRejection(ownEntry(state, ctx.signer, cmd.action), cmd.keyId);
+      return no ?? [keyEvent("KeyRevoked", ctx.signer, { keyId: cmd.keyId })];
     }
     case "add-key": {
-      if (keys.some((k) => k.keyId === cmd.keyId)) return rejection("KEY_EXISTS", `institution ${self} already has a key ${cmd.keyId}`);
-      const same = keys.find((k) => k.publicKey === cmd.publicKey);
-      if (same !== undefined) return rejection("KEY_EXISTS", `public key is already registered as ${self}/${same.keyId}`);
-      if (keys.length >= KEYS_PER_INSTITUTION_MAX) {
-        return rejection("TOO_MANY_KEYS", `institution ${self} already holds ${KEYS_PER_INSTITUTION_MAX} keys, revoked ones included`);
-      }
-      return [keyEvent("KeyAdded", self, { keyId: cmd.keyId, publicKey: cmd.publicKey })];
+      const no = addKeyRejection(ownEntry(state, ctx.signer, cmd.action), cmd.keyId, cmd.publicKey);
+      return no ?? [keyEvent("KeyAdded", ctx.signer, { keyId: cmd.keyId, publicKey: cmd.publicKey })];
     }
+    case "propose":
+      return decidePropose(cmd, state, ctx);
+    case "vote":
+      return decideVote(cmd, state, ctx);
     default: {
       const never: never = cmd;
       throw new InvariantError(`unknown membership command ${(never as { action: string }).action}`, "CONTRACT_STATE");
@@ -73,61 +79,35 @@ function decide(cmd: MembershipCommand, state: StateSlice, ctx: TxContext): read
   }
 }
 
-function withKeys(entry: InstitutionEntry, keys: readonly KeyEntry[]): Map<string, JsonValue | null> {
-  return new Map([[institutionKey(entry.id), institutionEntryJson({ ...entry, keys })]]);
+// A proposal or vote reads the proposal, the chain config (threshold, sequencers) and the index
+// (admissions), and the entry of the institution it changes, which a vote restates for this.
+function governanceKeys(proposal: string, institution: string | null | undefined): string[] {
+  const keys = [proposalKey(proposal), CHAIN_CONFIG_KEY, MEMBERSHIP_INDEX_KEY];
+  return institution === null || institution === undefined ? keys : [...keys, institutionKey(institution)];
 }
 
-function mustEntry(state: StateSlice, id: string, during: string): InstitutionEntry {
-  const entry = entryOf(state, id);
-  if (entry === undefined) throw new InvariantError(`${during} for unknown institution ${id}`, "CONTRACT_STATE");
-  return entry;
-}
-
-function evolve(state: StateSlice, event: ContractEvent): ReadonlyMap<string, JsonValue | null> {
-  const what = `membership ${event.type}`;
-  const data = readObject(event.data, what);
-  switch (event.type) {
-    case "InstitutionAdmitted": {
-      const id = readString(data, "id", what);
-      if (state.has(institutionKey(id))) throw new InvariantError(`institution ${id} admitted twice`, "CONTRACT_STATE");
-      const keys = readArray(data, "keys", what).map((k) => {
-        const ko = readObject(k, what);
-        return { keyId: readString(ko, "keyId", what), publicKey: readString(ko, "publicKey", what), active: true };
-      });
-      const entry: InstitutionEntry = { id, name: readString(data, "name", what), roles: readStringArray(data.roles, what), keys };
-      const index = readStringArray(state.get(MEMBERSHIP_INDEX_KEY) ?? [], "membership index");
-      // Sorted by code unit, like canonical JSON keys, so every node holds the same array.
-      const nextIndex = [...index, id].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      return new Map<string, JsonValue | null>([
-        [institutionKey(id), institutionEntryJson(entry)],
-        [MEMBERSHIP_INDEX_KEY, nextIndex],
-      ]);
+function keys(cmd: MembershipCommand, ctx: TxContext): readonly string[] {
+  switch (cmd.action) {
+    case "revoke-key":
+    case "add-key":
+      return [institutionKey(ctx.signer)];
+    case "propose":
+      return governanceKeys(cmd.id, changeInstitution(cmd.change));
+    case "vote":
+      return governanceKeys(cmd.proposal, cmd.institution);
+    default: {
+      const never: never = cmd;
+      throw new InvariantError(`unknown membership command ${(never as { action: string }).action}`, "CONTRACT_STATE");
     }
-    case "KeyRevoked": {
-      const entry = mustEntry(state, readString(data, "institution", what), event.type);
-      const keyId = readString(data, "keyId", what);
-      if (!entry.keys.some((k) => k.keyId === keyId && k.active))
-        throw new InvariantError(`KeyRevoked for no active key ${entry.id}/${keyId}`, "CONTRACT_STATE");
-      return withKeys(
-        entry,
-        entry.keys.map((k) => (k.keyId === keyId ? { ...k, active: false } : k)),
-      );
-    }
-    case "KeyAdded": {
-      const entry = mustEntry(state, readString(data, "institution", what), event.type);
-      return withKeys(entry, [
-        ...entry.keys,
-        { keyId: readString(data, "keyId", what), publicKey: readString(data, "publicKey", what), active: true },
-      ]);
-    }
-    default:
-      throw new InvariantError(`membership cannot fold event ${event.type}`, "CONTRACT_STATE");
   }
 }
 
 /**
- * The membership contract. State: `inst/<id>` → {id, name, roles, keys: [{keyId, publicKey, active}]},
- * `index` → the sorted member ids.
+ * The membership contract. State: `inst/<id>` → {id, name, roles, keys: [{keyId, publicKey,
+ * active}], suspended?: true}; `index` → the sorted ids of every institution entry, suspended ones
+ * included; `chain-config` → {record: "chain-config", sequencers, finality, governance,
+ * supervision}; `proposal/<id>` → {record: "proposal", id, proposer, change, institution,
+ * createdAtMs, expiresAtMs, status, yes, no, closedAtMs, parties}.
  */
 export const membership: Contract = eraseContract<MembershipCommand>({
   name: MEMBERSHIP_CONTRACT,
@@ -135,10 +115,13 @@ export const membership: Contract = eraseContract<MembershipCommand>({
     // Any member manages its own keys; ANY_ROLE admits every member holding a role.
     "revoke-key": { roles: ANY_ROLE, parse: parseRevokeKey },
     "add-key": { roles: ANY_ROLE, parse: parseAddKey },
+    // Voting members govern; the regulator supervises and does not vote.
+    propose: { roles: WRITER_ROLES, parse: parsePropose },
+    vote: { roles: WRITER_ROLES, parse: parseVote },
   },
-  keys: (_cmd, ctx) => [institutionKey(ctx.signer)],
+  keys,
   decide,
-  evolve,
+  evolve: evolveMembership,
   queries: {
     institution: eraseQuery<{ readonly id: string }>({
       parse: (args) => parseArgs(args, { id: identifier }),
@@ -151,6 +134,27 @@ export const membership: Contract = eraseContract<MembershipCommand>({
       parse: (args) => parseArgs(args, {}),
       keys: () => [MEMBERSHIP_INDEX_KEY],
       run: (_q, state) => state.get(MEMBERSHIP_INDEX_KEY) ?? [],
+    }),
+    "chain-config": eraseQuery<Record<string, never>>({
+      parse: (args) => parseArgs(args, {}),
+      keys: () => [CHAIN_CONFIG_KEY],
+      run: (_q, state) => state.get(CHAIN_CONFIG_KEY) ?? null,
+    }),
+    proposal: eraseQuery<{ readonly id: string }>({
+      parse: (args) => parseArgs(args, { id: identifier }),
+      keys: (q) => [proposalKey(q.id)],
+      run: (q, state) => state.get(proposalKey(q.id)) ?? null,
+    }),
+    // The first QUERY_SCAN_LIMIT_MAX proposals in id order, open or closed.
+    proposals: eraseQuery<Record<string, never>>({
+      parse: (args) => parseArgs(args, {}),
+      keys: () => [],
+      scan: () => ({ prefix: PROPOSAL_KEY_PREFIX, limit: QUERY_SCAN_LIMIT_MAX }),
+      run: (_q, state) =>
+        [...state]
+          .filter(([k]) => k.startsWith(PROPOSAL_KEY_PREFIX))
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([, v]) => v),
     }),
   },
 });

@@ -1,0 +1,126 @@
+// The chain-level configuration membership keeps under one state key: the sequencer set, the
+// finality quorum, the governance threshold and the supervision rules. Genesis writes it (see
+// genesis-events.ts) and only governance proposals change it. Consumers (blockstore, finality)
+// read it from state; this file only records it.
+import { InvariantError, type Genesis, type JsonValue } from "@tally/ledger";
+import type { MemberView } from "../contract.js";
+import { WRITER_ROLES } from "../roles.js";
+import { readArray, readObject, readString, type JsonObject } from "../state-read.js";
+
+/** The membership state key of the chain config. */
+export const CHAIN_CONFIG_KEY = "chain-config";
+
+/** The `record` marker of the chain-config value, which tells it from institution entries. */
+export const CHAIN_CONFIG_RECORD = "chain-config";
+
+/** The governance threshold when genesis names none: two thirds of the voting members, at least. */
+export const DEFAULT_GOVERNANCE: GovernanceThreshold = { thresholdNumerator: 2, thresholdDenominator: 3 };
+
+/** Most sequencers the chain config may list. */
+export const SEQUENCERS_MAX = 16;
+
+/** A sequencer allowed to sign blocks: its id and raw Ed25519 public key, 64 lowercase hex characters. */
+export interface SequencerEntry {
+  readonly id: string;
+  readonly publicKey: string;
+}
+
+/** Finality: a block is final when more than quorumNumerator/quorumDenominator of validators agree. */
+export interface FinalityQuorum {
+  readonly quorumNumerator: number;
+  readonly quorumDenominator: number;
+}
+
+/** A proposal applies once at least thresholdNumerator/thresholdDenominator of the voting members voted yes. */
+export interface GovernanceThreshold {
+  readonly thresholdNumerator: number;
+  readonly thresholdDenominator: number;
+}
+
+/** The chain config as membership state holds it under `chain-config`. */
+export interface ChainConfig {
+  readonly sequencers: readonly SequencerEntry[];
+  readonly finality: FinalityQuorum;
+  readonly governance: GovernanceThreshold;
+  /** The supervision rules ({largeTradeAmount, alertRules}, see proposal-change.ts), or null before any are set. */
+  readonly supervision: JsonValue;
+}
+
+function broken(message: string): never {
+  throw new InvariantError(`membership chain-config: ${message}`, "CONTRACT_STATE");
+}
+
+function readInt(o: JsonObject, field: string): number {
+  const v = o[field];
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) broken(`${field} is not a positive integer`);
+  return v;
+}
+
+/** The chain config from genesis, the default governance threshold filling in when genesis names none. */
+export function chainConfigFromGenesis(g: Genesis): ChainConfig {
+  return {
+    // parseGenesis accepts either hex case; state holds one spelling so state roots agree.
+    sequencers: g.sequencers.map((s) => ({ id: s.id, publicKey: s.publicKey.toLowerCase() })),
+    finality: { quorumNumerator: g.finality.quorumNumerator, quorumDenominator: g.finality.quorumDenominator },
+    governance:
+      g.governance === undefined
+        ? DEFAULT_GOVERNANCE
+        : { thresholdNumerator: g.governance.thresholdNumerator, thresholdDenominator: g.governance.thresholdDenominator },
+    supervision: null,
+  };
+}
+
+/** Reads the chain-config value (or event data with the same fields); throws InvariantError when it is malformed. */
+export function parseChainConfig(v: JsonValue | undefined): ChainConfig {
+  const o = readObject(v, "membership chain-config");
+  const finality = readObject(o.finality, "membership chain-config finality");
+  const governance = readObject(o.governance, "membership chain-config governance");
+  const supervision = o.supervision;
+  if (supervision === undefined) broken("supervision is missing");
+  if (supervision !== null) readObject(supervision, "membership chain-config supervision");
+  return {
+    sequencers: readArray(o, "sequencers", "membership chain-config").map((s) => {
+      const so = readObject(s, "membership chain-config sequencer");
+      return { id: readString(so, "id", "membership sequencer"), publicKey: readString(so, "publicKey", "membership sequencer") };
+    }),
+    finality: { quorumNumerator: readInt(finality, "quorumNumerator"), quorumDenominator: readInt(finality, "quorumDenominator") },
+    governance: {
+      thresholdNumerator: readInt(governance, "thresholdNumerator"),
+      thresholdDenominator: readInt(governance, "thresholdDenominator"),
+    },
+    supervision,
+  };
+}
+
+/** The chain config as its JSON fields, without the record marker (event data carries these). */
+export function chainConfigFields(c: ChainConfig): { readonly [k: string]: JsonValue } {
+  return {
+    sequencers: c.sequencers.map((s) => ({ id: s.id, publicKey: s.publicKey })),
+    finality: { quorumNumerator: c.finality.quorumNumerator, quorumDenominator: c.finality.quorumDenominator },
+    governance: { thresholdNumerator: c.governance.thresholdNumerator, thresholdDenominator: c.governance.thresholdDenominator },
+    supervision: c.supervision,
+  };
+}
+
+/** The chain config as the JSON state value, marked `record: "chain-config"`. */
+export function chainConfigJson(c: ChainConfig): JsonValue {
+  return { record: CHAIN_CONFIG_RECORD, ...chainConfigFields(c) };
+}
+
+/** The members who vote on proposals, sorted: every member holding a writer role. The regulator alone does not vote. */
+export function votingMembers(members: ReadonlyMap<string, MemberView>): string[] {
+  const out: string[] = [];
+  for (const [id, m] of members) if (m.roles.some((r) => WRITER_ROLES.includes(r))) out.push(id);
+  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Yes votes a proposal needs among `voters` voting members: at least threshold × voters, and at
+ * least one. Integer ceiling division: (voters·n + d − 1) / d, floored, is ⌈voters·n / d⌉.
+ */
+export function votesNeeded(g: GovernanceThreshold, voters: number): number {
+  const n = BigInt(g.thresholdNumerator);
+  const d = BigInt(g.thresholdDenominator);
+  const needed = (BigInt(voters) * n + d - 1n) / d;
+  return needed < 1n ? 1 : Number(needed);
+}

@@ -1,0 +1,241 @@
+// What a governance proposal changes: one of eleven kinds, each a flat JSON object with a `kind`.
+// The same parser checks a proposer's args and reads a stored proposal back, so what state holds
+// is exactly what was checked.
+import { InvariantError, type JsonValue } from "@tally/ledger";
+import { isRejection, rejection, type Rejection } from "../contract.js";
+import {
+  arrayOf,
+  hex32,
+  identifier,
+  objectOf,
+  optionalIdentifier,
+  parseArgs,
+  positiveAmount,
+  requiredString,
+  type Args,
+  type Field,
+} from "../schema.js";
+import { fractionTerm, listOf, oneOf, roleList } from "./governance-fields.js";
+
+/** Longest institution name, in UTF-16 code units. */
+export const INSTITUTION_NAME_LENGTH_MAX = 200;
+
+/** Most keys an institution may be admitted with. */
+export const ADMITTED_KEYS_MAX = 8;
+
+/** Most alert rules the supervision record may hold. */
+export const ALERT_RULES_MAX = 32;
+
+/** Every kind of change a proposal may carry. */
+export const CHANGE_KINDS = [
+  "add-institution",
+  "change-roles",
+  "rotate-key",
+  "revoke-key",
+  "suspend-institution",
+  "reinstate-institution",
+  "add-sequencer",
+  "remove-sequencer",
+  "set-finality",
+  "set-governance",
+  "set-supervision",
+] as const;
+
+/** A key as a proposal names it: id and raw Ed25519 public key in lowercase hex. */
+export interface NewKey {
+  readonly keyId: string;
+  readonly publicKey: string;
+}
+
+/** A supervision alert: trades on `contract` (and `action`, when given) of at least minAmount raise an alert. */
+export interface AlertRule {
+  readonly id: string;
+  readonly contract: string;
+  readonly action: string | undefined;
+  readonly minAmount: bigint;
+}
+
+/** A change a proposal carries. Institution kinds name the institution they change. */
+export type Change =
+  | {
+      readonly kind: "add-institution";
+      readonly institution: string;
+      readonly name: string;
+      readonly roles: readonly string[];
+      readonly keys: readonly NewKey[];
+    }
+  | { readonly kind: "change-roles"; readonly institution: string; readonly roles: readonly string[] }
+  /** Adds keyId/publicKey and revokes oldKeyId in one step: the way back in when a key is lost. */
+  | {
+      readonly kind: "rotate-key";
+      readonly institution: string;
+      readonly oldKeyId: string;
+      readonly keyId: string;
+      readonly publicKey: string;
+    }
+  | { readonly kind: "revoke-key"; readonly institution: string; readonly keyId: string }
+  | { readonly kind: "suspend-institution"; readonly institution: string }
+  | { readonly kind: "reinstate-institution"; readonly institution: string }
+  | { readonly kind: "add-sequencer"; readonly sequencerId: string; readonly publicKey: string }
+  | { readonly kind: "remove-sequencer"; readonly sequencerId: string }
+  | { readonly kind: "set-finality"; readonly quorumNumerator: number; readonly quorumDenominator: number }
+  | { readonly kind: "set-governance"; readonly thresholdNumerator: number; readonly thresholdDenominator: number }
+  | { readonly kind: "set-supervision"; readonly largeTradeAmount: bigint; readonly alertRules: readonly AlertRule[] };
+
+const newKey = objectOf({ keyId: identifier, publicKey: hex32 });
+const alertRule = objectOf({ id: identifier, contract: identifier, action: optionalIdentifier, minAmount: positiveAmount });
+
+function bad(message: string): Rejection {
+  return rejection("BAD_ARGS", message);
+}
+
+function firstRepeat(values: readonly string[]): string | undefined {
+  return values.find((v, i) => values.indexOf(v) !== i);
+}
+
+// Parses the fields of one kind; `kind` itself was checked by the caller.
+function parseKind(o: Args, kind: Change["kind"]): Change | Rejection {
+  const k = { kind: oneOf([kind]) };
+  switch (kind) {
+    case "add-institution": {
+      const a = parseArgs(o, {
+        ...k,
+        institution: identifier,
+        name: requiredString(INSTITUTION_NAME_LENGTH_MAX),
+        roles: roleList,
+        keys: arrayOf(newKey, ADMITTED_KEYS_MAX),
+      });
+      if (isRejection(a)) return a;
+      const keyIds = a.keys.map((x) => x.keyId);
+      const repeatId = firstRepeat(keyIds);
+      if (repeatId !== undefined) return bad(`keys name key id ${repeatId} twice`);
+      if (firstRepeat(a.keys.map((x) => x.publicKey)) !== undefined) return bad("keys list one public key twice");
+      return {
+        kind,
+        institution: a.institution,
+        name: a.name,
+        roles: a.roles,
+        keys: a.keys.map((x) => ({ keyId: x.keyId, publicKey: x.publicKey })),
+      };
+    }
+    case "change-roles": {
+      const a = parseArgs(o, { ...k, institution: identifier, roles: roleList });
+      return isRejection(a) ? a : { kind, institution: a.institution, roles: a.roles };
+    }
+    case "rotate-key": {
+      const a = parseArgs(o, { ...k, institution: identifier, oldKeyId: identifier, keyId: identifier, publicKey: hex32 });
+      if (isRejection(a)) return a;
+      if (a.oldKeyId === a.keyId) return bad(`keyId ${a.keyId} must differ from oldKeyId`);
+      return { kind, institution: a.institution, oldKeyId: a.oldKeyId, keyId: a.keyId, publicKey: a.publicKey };
+    }
+    case "revoke-key": {
+      const a = parseArgs(o, { ...k, institution: identifier, keyId: identifier });
+      return isRejection(a) ? a : { kind, institution: a.institution, keyId: a.keyId };
+    }
+    case "suspend-institution":
+    case "reinstate-institution": {
+      const a = parseArgs(o, { ...k, institution: identifier });
+      return isRejection(a) ? a : { kind, institution: a.institution };
+    }
+    case "add-sequencer": {
+      const a = parseArgs(o, { ...k, sequencerId: identifier, publicKey: hex32 });
+      return isRejection(a) ? a : { kind, sequencerId: a.sequencerId, publicKey: a.publicKey };
+    }
+    case "remove-sequencer": {
+      const a = parseArgs(o, { ...k, sequencerId: identifier });
+      return isRejection(a) ? a : { kind, sequencerId: a.sequencerId };
+    }
+    case "set-finality": {
+      const a = parseArgs(o, { ...k, quorumNumerator: fractionTerm, quorumDenominator: fractionTerm });
+      if (isRejection(a)) return a;
+      // As genesis requires: a quorum of more than n/d needs 0 < n < d.
+      if (a.quorumNumerator >= a.quorumDenominator) return bad("quorumNumerator must be less than quorumDenominator");
+      return { kind, quorumNumerator: a.quorumNumerator, quorumDenominator: a.quorumDenominator };
+    }
+    case "set-governance": {
+      const a = parseArgs(o, { ...k, thresholdNumerator: fractionTerm, thresholdDenominator: fractionTerm });
+      if (isRejection(a)) return a;
+      // As genesis requires: above one half, so disjoint sets of members never both pass; at most one.
+      if (a.thresholdNumerator > a.thresholdDenominator || 2 * a.thresholdNumerator <= a.thresholdDenominator) {
+        return bad("the threshold must be above one half and at most one (denominator/2 < numerator <= denominator)");
+      }
+      return { kind, thresholdNumerator: a.thresholdNumerator, thresholdDenominator: a.thresholdDenominator };
+    }
+    case "set-supervision": {
+      const a = parseArgs(o, { ...k, largeTradeAmount: positiveAmount, alertRules: listOf(alertRule, ALERT_RULES_MAX) });
+      if (isRejection(a)) return a;
+      const repeat = firstRepeat(a.alertRules.map((r) => r.id));
+      if (repeat !== undefined) return bad(`alertRules name rule ${repeat} twice`);
+      return { kind, largeTradeAmount: a.largeTradeAmount, alertRules: a.alertRules };
+    }
+    default: {
+      const never: never = kind;
+      throw new InvariantError(`unknown change kind ${String(never)}`, "CONTRACT_STATE");
+    }
+  }
+}
+
+/** The `change` field of a proposal: an object whose `kind` is one of CHANGE_KINDS, with that kind's fields only. */
+export const changeField: Field<Change> = (args, name) => {
+  const v = Object.hasOwn(args, name) ? args[name] : undefined;
+  if (v === undefined) return rejection("BAD_ARGS", `${name} is required`);
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return rejection("BAD_ARGS", `${name} must be an object`);
+  const o = v as Args;
+  const kind = Object.hasOwn(o, "kind") ? o.kind : undefined;
+  if (typeof kind !== "string" || !(CHANGE_KINDS as readonly string[]).includes(kind)) {
+    return rejection("BAD_ARGS", `${name}.kind must be one of ${CHANGE_KINDS.join(", ")}`);
+  }
+  const r = parseKind(o, kind as Change["kind"]);
+  // Name the nested field in BAD_ARGS; UNKNOWN_ROLE stays as it is.
+  return isRejection(r) && r.code === "BAD_ARGS" ? rejection("BAD_ARGS", `${name}: ${r.message}`) : r;
+};
+
+/** The institution a change is about, or null for a chain-config change. */
+export function changeInstitution(c: Change): string | null {
+  return "institution" in c ? c.institution : null;
+}
+
+/** A change as the JSON a proposal stores: the args form, amounts as decimal strings, absent optionals left out. */
+export function changeJson(c: Change): JsonValue {
+  switch (c.kind) {
+    case "add-institution":
+      return {
+        kind: c.kind,
+        institution: c.institution,
+        name: c.name,
+        roles: [...c.roles],
+        keys: c.keys.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey })),
+      };
+    case "change-roles":
+      return { kind: c.kind, institution: c.institution, roles: [...c.roles] };
+    case "set-supervision":
+      return { kind: c.kind, ...supervisionJsonFields(c.largeTradeAmount, c.alertRules) };
+    default:
+      // Every other kind holds only strings and integers already.
+      return { ...c };
+  }
+}
+
+function supervisionJsonFields(largeTradeAmount: bigint, alertRules: readonly AlertRule[]): { readonly [k: string]: JsonValue } {
+  return {
+    largeTradeAmount: largeTradeAmount.toString(),
+    alertRules: alertRules.map((r) => ({
+      id: r.id,
+      contract: r.contract,
+      ...(r.action === undefined ? {} : { action: r.action }),
+      minAmount: r.minAmount.toString(),
+    })),
+  };
+}
+
+/** The supervision record a set-supervision change writes into the chain config. */
+export function supervisionJson(c: Extract<Change, { kind: "set-supervision" }>): JsonValue {
+  return supervisionJsonFields(c.largeTradeAmount, c.alertRules);
+}
+
+/** Reads a stored change back; throws InvariantError when it is malformed (state is ours). */
+export function readChange(v: JsonValue | undefined, what: string): Change {
+  const r = changeField({ change: v }, "change");
+  if (isRejection(r)) throw new InvariantError(`${what}: stored change is malformed: ${r.message}`, "CONTRACT_STATE");
+  return r;
+}
