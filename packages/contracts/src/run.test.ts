@@ -146,7 +146,10 @@ describe("queries", () => {
 });
 
 test("the builtin contracts are the scenarios' contracts, and every name is a valid transaction identifier", () => {
-  assert.deepEqual([...builtinContracts.keys()], ["membership", "cash", "notary", "bill", "receivable", "warehouse", "logistics", "bond", "trade"]);
+  assert.deepEqual(
+    [...builtinContracts.keys()],
+    ["membership", "cash", "notary", "bill", "receivable", "warehouse", "logistics", "bond", "trade"],
+  );
   for (const [name, c] of builtinContracts) {
     assert.equal(c.name, name);
     for (const n of [name, ...Object.keys(c.actions), ...Object.keys(c.queries)]) assert.ok(isValidId(n), `${name}: ${n}`);
