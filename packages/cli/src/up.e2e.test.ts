@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ServiceProcess, repoRoot } from "@tally/testkit";
+import { SAMPLE_CONSORTIUM, ServiceProcess, repoRoot } from "@tally/testkit";
 
 const cli = join(repoRoot, "packages/cli/dist/main.js");
 
@@ -40,7 +40,7 @@ describe("tally up + tally demo on embedded defaults", () => {
     assert.equal(net.chainId, "tally-local");
     assert.match(net.nats, /^nats:\/\/127\.0\.0\.1:\d+$/);
     assert.match(net.regfeed, /^127\.0\.0\.1:\d+$/);
-    assert.equal(net.institutions.length, 8);
+    assert.equal(net.institutions.length, SAMPLE_CONSORTIUM.institutions.length);
     for (const i of net.institutions) {
       assert.match(i.gateway, /^127\.0\.0\.1:\d+$/);
       const keyFile = join(home, i.keyFile);
@@ -63,14 +63,33 @@ describe("tally up + tally demo on embedded defaults", () => {
     assert.match(demo.out, /\[regfeed\] .*cash\.CashIssued/);
     assert.match(demo.out, /\[regfeed\] .*cash\.CashTransferred/);
     assert.match(demo.out, /\[regfeed\] .*notary\.DocumentRegistered/);
+    // The finance scenarios, each seen live on the regulator's feed.
+    for (const e of [
+      "bill\\.BillIssued",
+      "bill\\.BillDiscounted",
+      "bill\\.BillPaid",
+      "receivable\\.ReceivableSplit",
+      "receivable\\.ReceivableFinanced",
+      "receivable\\.ReceivableSettled",
+      "logistics\\.EscrowReleased",
+      "trade\\.TradeExecuted",
+      "trade\\.LargeTradeAlert",
+    ])
+      assert.match(demo.out, new RegExp(`\\[regfeed\\] .*${e}`), e);
+    // The refusals the demo shows are the contracts' own reason codes.
+    assert.match(demo.out, /REJECTED NOT_HOLDER/);
+    assert.match(demo.out, /REJECTED ALREADY_FINANCED/);
+    // Every validator node executed every block and reached the same state root.
+    assert.match(demo.out, /every node reached the same state root/);
     assert.match(demo.out, /demo complete/);
 
     // A query through another institution's gateway sees the result.
-    const q = spawnSync(process.execPath, [cli, "query", "--as", "enterprise-a", "cash", "balance", '{"account":"enterprise-a"}'], {
+    // enterprise-d factored 600,000.00 at 1.50%: it was advanced 591,000.00, and nothing else moved its cash.
+    const q = spawnSync(process.execPath, [cli, "query", "--as", "enterprise-a", "cash", "balance", '{"account":"enterprise-d"}'], {
       env: { ...clean, ...env },
     });
     assert.equal(q.status, 0, q.stderr.toString());
-    assert.equal(JSON.parse(q.stdout.toString()).result.balance, "25000000");
+    assert.equal(JSON.parse(q.stdout.toString()).result.balance, "59100000");
 
     // Bad input from the command line gets a clear refusal, not a crash.
     const bad = spawnSync(process.execPath, [cli, "submit", "--as", "bank-a", "cash", "transfer", '{"to":"enterprise-a","amount":"1.5"}'], {
@@ -86,11 +105,11 @@ describe("tally up + tally demo on embedded defaults", () => {
     await up.waitForLine(/!! node-bank-a\/executor is back/, 30_000);
     const after = JSON.parse(readFileSync(join(home, "network.json"), "utf8")) as { pids: Record<string, number> };
     assert.notEqual(after.pids["node-bank-a/executor"], executorPid, "network.json names the new process");
-    const q2 = spawnSync(process.execPath, [cli, "query", "--as", "enterprise-a", "cash", "balance", '{"account":"enterprise-a"}'], {
+    const q2 = spawnSync(process.execPath, [cli, "query", "--as", "enterprise-a", "cash", "balance", '{"account":"enterprise-d"}'], {
       env: { ...clean, ...env },
     });
     assert.equal(q2.status, 0, q2.stderr.toString());
-    assert.equal(JSON.parse(q2.stdout.toString()).result.balance, "25000000");
+    assert.equal(JSON.parse(q2.stdout.toString()).result.balance, "59100000");
 
     await up.stop("SIGINT", 20_000);
     assert.match(up.lines.join("\n"), /stopping the consortium/);

@@ -20,11 +20,16 @@ export const SAMPLE_CONSORTIUM: ConsortiumPlan = {
   institutions: [
     { id: "exchange", name: "Consortium Exchange", roles: ["exchange"], node: "node-exchange" },
     { id: "clearing", name: "Clearing House", roles: ["clearing"], node: "node-clearing" },
+    { id: "clearing-b", name: "Clearing Bank B", roles: ["clearing"], node: "node-clearing" },
     { id: "bank-a", name: "Bank A", roles: ["bank"], node: "node-bank-a" },
     { id: "bank-b", name: "Bank B", roles: ["bank"], node: "node-clearing" },
     { id: "enterprise-a", name: "Enterprise A", roles: ["enterprise"], node: "node-bank-a" },
     { id: "enterprise-b", name: "Enterprise B", roles: ["enterprise"], node: "node-exchange" },
+    { id: "enterprise-c", name: "Enterprise C", roles: ["enterprise"], node: "node-clearing" },
+    { id: "enterprise-d", name: "Enterprise D", roles: ["enterprise"], node: "node-exchange" },
     { id: "warehouse", name: "Bonded Warehouse", roles: ["warehouse"], node: "node-bank-a" },
+    { id: "logistics", name: "Logistics Provider", roles: ["oracle"], node: "node-bank-a" },
+    { id: "issuer", name: "Bond Issuer", roles: ["issuer", "enterprise"], node: "node-exchange" },
     { id: "regulator", name: "Financial Regulator", roles: ["regulator"], node: "node-regulator" },
   ],
   nodes: [
