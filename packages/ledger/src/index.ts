@@ -19,6 +19,7 @@ export {
   isValidId,
   decodeSignedTx,
   verifyTxSignatures,
+  type TxSignatureCheck,
   checkTxContext,
   signTx,
   type TxRejectCode,

@@ -95,11 +95,21 @@ export function decodeSignedTx(raw: Uint8Array): { ok: true; tx: DecodedTx } | T
   };
 }
 
+/** The raw Ed25519 check of one signature over a transaction's exact body bytes. */
+export type TxSignatureCheck = (publicKey: Uint8Array, tx: DecodedTx, signature: Uint8Array) => boolean;
+
 /**
  * Verifies every signature over the exact body bytes against active keys, and that the
  * body's signer is among them. Returns the signing institutions, the body's signer first.
+ * `verify` is the raw Ed25519 check over the body bytes; a caller may answer it from results
+ * verified ahead of time (the executor's worker threads). Key lookup, the active flag, the order
+ * of checks and every reason code stay here.
  */
-export function verifyTxSignatures(tx: DecodedTx, lookup: KeyLookup): { ok: true; signers: string[] } | TxReject {
+export function verifyTxSignatures(
+  tx: DecodedTx,
+  lookup: KeyLookup,
+  verify: TxSignatureCheck = (publicKey, t, signature) => ed25519Verify(publicKey, t.bodyBytes, signature),
+): { ok: true; signers: string[] } | TxReject {
   const signer = tx.body.signer;
   if (signer === undefined) return reject("MALFORMED", "no signer");
   const institutions: string[] = [];
@@ -108,7 +118,7 @@ export function verifyTxSignatures(tx: DecodedTx, lookup: KeyLookup): { ok: true
     const key = lookup(s.institutionId, s.keyId);
     if (key === undefined) return reject("UNKNOWN_SIGNER", `unknown key ${s.institutionId}/${s.keyId}`);
     if (!key.active) return reject("KEY_REVOKED", `key ${s.institutionId}/${s.keyId} is revoked`);
-    if (!ed25519Verify(key.publicKey, tx.bodyBytes, s.signature)) {
+    if (!verify(key.publicKey, tx, s.signature)) {
       return reject("BAD_SIGNATURE", `signature by ${s.institutionId}/${s.keyId} does not verify`);
     }
     if (institutions.includes(s.institutionId)) return reject("MALFORMED", `two signatures by ${s.institutionId}`);

@@ -10,21 +10,23 @@ import {
   type Contract,
   type ContractEvent,
   type MembershipView,
+  type PreparedCommand,
+  type Rejection,
   type TxContext,
 } from "@tally/contracts";
 import {
   checkTxContext,
-  decodeSignedTx,
   eventsRoot,
-  leafTxId,
+  InvariantError,
   nextStateRoot,
-  toHex,
   verifyTxSignatures,
   ZERO_HASH,
   type Genesis,
   type JsonValue,
   type SealedBlock,
 } from "@tally/ledger";
+import { decodeBlockTxs, type DecodedBlock } from "./block-precheck.js";
+import { verifyInline, type PrecomputedSignatures } from "./signature-verifier.js";
 import type { StateReader } from "./state-reader.js";
 
 /** One transaction's outcome in a block. */
@@ -74,6 +76,18 @@ export interface ExecutorState {
 /** Tells which of the given tx ids already have a result in an earlier block. */
 export type SeenTxIds = (ids: readonly Uint8Array[]) => Promise<Set<string>>;
 
+/**
+ * Work done for a block ahead of executeBlock, which it uses instead of redoing it. Hints never
+ * change an outcome: signature results answer only the raw Ed25519 check, and anything missing
+ * is computed inline.
+ */
+export interface ExecuteHints {
+  /** The block's leaves decoded (decodeBlockTxs of this very block). */
+  readonly decoded?: DecodedBlock;
+  /** Raw Ed25519 results verified ahead, e.g. on worker threads. */
+  readonly signatures?: PrecomputedSignatures;
+}
+
 /** The effects of block 0: the genesis institutions, admitted through the membership contract. */
 export function genesisEffects(genesis: Genesis, contracts: ReadonlyMap<string, Contract>, block: SealedBlock): BlockEffects {
   const membership = contracts.get(MEMBERSHIP_CONTRACT);
@@ -115,25 +129,28 @@ export async function executeBlock(
   block: SealedBlock,
   prior: ExecutorState,
   deps: { genesis: Genesis; contracts: ReadonlyMap<string, Contract>; reader: StateReader; seen: SeenTxIds },
+  hints: ExecuteHints = {},
 ): Promise<{ effects: BlockEffects; membership: ReadonlyMap<string, JsonValue> }> {
   const h = block.header;
   const blockTimeMs = Number(h.timestampMs);
-  const ids = block.block.txs.map(leafTxId);
+  const decoded = hints.decoded ?? decodeBlockTxs(block);
+  if (decoded.block !== block) throw new InvariantError("executeBlock got the decoded txs of another block", "EXECUTE_HINTS");
+  const verify = hints.signatures?.check ?? verifyInline;
+  const ids = decoded.ids;
   const seenBefore = await deps.seen(ids);
   const seenHere = new Set<string>();
   // Working state for this block: contract → key → value (null = deleted in this block).
   const overlay = new Map<string, Map<string, JsonValue | null>>();
   let membership: ReadonlyMap<string, JsonValue> = sortedByKey(prior.membership);
   let view: MembershipView = membershipView(membership.values());
+  const viewAtStart = view;
   const updates = new Map<string, Map<string, JsonValue | null>>();
   const results: TxOutcomeRow[] = [];
   const events: EventRow[] = [];
-  await prefetch(block, overlay, view, deps, blockTimeMs);
+  const preparedAhead = await prefetch(decoded, overlay, view, deps, blockTimeMs);
 
-  for (let i = 0; i < block.block.txs.length; i++) {
-    const raw = block.block.txs[i]!;
+  for (let i = 0; i < decoded.txs.length; i++) {
     const txId = ids[i]!;
-    const idHex = toHex(txId);
     const reject = (
       code: string,
       message: string,
@@ -142,19 +159,20 @@ export async function executeBlock(
     ): void => {
       results.push({ txIndex: i, txId, committed: false, authenticated, reasonCode: code, message, ...meta });
     };
-    const decoded = decodeSignedTx(raw);
-    if (!decoded.ok) {
-      reject(decoded.code, decoded.message);
+    const leaf = decoded.txs[i]!;
+    if (!leaf.ok) {
+      reject(leaf.code, leaf.message);
       continue;
     }
-    const tx = decoded.tx;
+    const tx = leaf.tx;
+    const idHex = tx.idHex;
     const meta = { signer: tx.body.signer?.institutionId ?? "", contract: tx.body.contract, action: tx.body.action };
     const context = checkTxContext(tx, deps.genesis.chainId, blockTimeMs);
     if (!context.ok) {
       reject(context.code, context.message, meta);
       continue;
     }
-    const sigs = verifyTxSignatures(tx, view.keyLookup);
+    const sigs = verifyTxSignatures(tx, view.keyLookup, verify);
     if (!sigs.ok) {
       reject(sigs.code, sigs.message, meta);
       continue;
@@ -175,7 +193,10 @@ export async function executeBlock(
       signers: sigs.signers,
       members: view.members,
     };
-    const prepared = prepareCommand(deps.contracts, tx.body.contract, tx.body.action, tx.args, ctx);
+    // prefetch prepared the command with the membership at the start of the block and the signer
+    // alone as signers: while both still hold, its result is this context's result.
+    const ahead = view === viewAtStart && sigs.signers.length === 1 ? preparedAhead[i] : undefined;
+    const prepared = ahead ?? prepareCommand(deps.contracts, tx.body.contract, tx.body.action, tx.args, ctx);
     if (isRejection(prepared)) {
       reject(prepared.code, prepared.message, meta, true);
       continue;
@@ -256,42 +277,45 @@ export function sortedByKey<V>(m: ReadonlyMap<string, V>): ReadonlyMap<string, V
  * Loads, in one query per contract, the state keys the block's commands will touch, into the
  * block's overlay (absent keys as null). Only a cache: a command whose keys differ at its turn
  * (membership changed by an earlier tx) still loads what it misses, so the outcome is the same.
+ * Returns each tx's prepared command (undefined where the leaf did not decode), prepared with the
+ * membership at the start of the block and the signer as the only signer.
  */
 async function prefetch(
-  block: SealedBlock,
+  decoded: DecodedBlock,
   overlay: Map<string, Map<string, JsonValue | null>>,
   view: MembershipView,
   deps: { genesis: Genesis; contracts: ReadonlyMap<string, Contract>; reader: StateReader },
   blockTimeMs: number,
-): Promise<void> {
+): Promise<(PreparedCommand | Rejection | undefined)[]> {
   const wanted = new Map<string, Set<string>>();
-  for (const raw of block.block.txs) {
-    const d = decodeSignedTx(raw);
-    if (!d.ok) continue;
+  const prepared = decoded.txs.map((d) => {
+    if (!d.ok) return undefined;
     const signer = d.tx.body.signer?.institutionId ?? "";
     const p = prepareCommand(deps.contracts, d.tx.body.contract, d.tx.body.action, d.tx.args, {
       chainId: deps.genesis.chainId,
       txId: d.tx.idHex,
-      height: block.header.height,
+      height: decoded.block.header.height,
       blockTimeMs,
       signer,
       signers: [signer],
       members: view.members,
     });
-    if (isRejection(p)) continue;
+    if (isRejection(p)) return p;
     for (const named of p.keys) {
       const [owner, key] = resolveKey(p.contract, named);
       let keys = wanted.get(owner);
       if (keys === undefined) wanted.set(owner, (keys = new Set()));
       keys.add(key);
     }
-  }
+    return p;
+  });
   for (const [contract, keys] of wanted) {
     const list = [...keys];
     const loaded = await deps.reader.load(contract, list);
     const local = overlayOf(overlay, contract);
     for (const k of list) local.set(k, loaded.get(k) ?? null);
   }
+  return prepared;
 }
 
 /** The per-contract map of a contract → key → value map, made on first use. */

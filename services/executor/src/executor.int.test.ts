@@ -12,7 +12,9 @@ import type { BlockEffects } from "./block-executor.js";
 import { EffectsStore } from "./effects-store.js";
 import { runExecutor } from "./executor.js";
 import { ReceiptPublisher } from "./receipts.js";
+import type { SignatureVerifier } from "./signature-verifier.js";
 import { DbStateReader } from "./state-reader.js";
+import { VerifyPool } from "./verify-pool.js";
 import {
   BANK_A,
   BANK_A_K2,
@@ -69,7 +71,14 @@ interface Run {
   stop(): Promise<void>;
 }
 
-function startRun(bus: Bus, names: BusNames, node: NodeDb, nodeId: string, onApplied: (e: BlockEffects, run: Run) => void): Run {
+function startRun(
+  bus: Bus,
+  names: BusNames,
+  node: NodeDb,
+  nodeId: string,
+  onApplied: (e: BlockEffects, run: Run) => void,
+  verifier?: SignatureVerifier,
+): Run {
   const follower = new BlockFollower(bus, names);
   const receipts = new ReceiptPublisher(bus, names, nodeId, log);
   const run: Run = {
@@ -92,6 +101,7 @@ function startRun(bus: Bus, names: BusNames, node: NodeDb, nodeId: string, onApp
     receipts,
     nodeKey: NODE_KEY,
     log,
+    ...(verifier === undefined ? {} : { verifier }),
     onApplied: (e) => onApplied(e, run),
   });
   // Observed by stop() or by the test; never an unhandled rejection.
@@ -323,12 +333,17 @@ describe("runExecutor over a real BLOCKS stream and PostgreSQL", () => {
     );
   });
 
-  test("replaying the chain on a fresh database gives the same state root at every height", async () => {
+  test("replaying the chain on a fresh database, signatures verified on worker threads, gives the same state root at every height", async () => {
     replica = await nodeDb("tally_exec_replay");
     const replayed = new Map<bigint, string>();
-    const run = startRun(bus, names, replica, "node-replay", (e) => replayed.set(e.height, toHex(e.stateRoot)));
-    await waitFor("the replica at the last height", async () => (await replica!.store.checkpoint())?.height === BigInt(last), WAIT_MS);
-    await run.stop();
+    const pool = new VerifyPool({ workers: 2 });
+    const run = startRun(bus, names, replica, "node-replay", (e) => replayed.set(e.height, toHex(e.stateRoot)), pool);
+    try {
+      await waitFor("the replica at the last height", async () => (await replica!.store.checkpoint())?.height === BigInt(last), WAIT_MS);
+      await run.stop();
+    } finally {
+      await pool.close();
+    }
     assert.equal(replayed.size, blocks.length);
     for (const b of blocks) {
       const h = b.header.height;

@@ -1,10 +1,22 @@
-import { MEMBERSHIP_CONTRACT, type Contract } from "@tally/contracts";
+import { MEMBERSHIP_CONTRACT, membershipView, type Contract } from "@tally/contracts";
 import type { BlockFollower } from "@tally/bus";
-import { sequencerKeysOf, tipOf, toHex, verifyBlock, type ChainTip, type Genesis, type JsonValue, type SigningKey } from "@tally/ledger";
+import {
+  sequencerKeysOf,
+  tipOf,
+  toHex,
+  verifyBlock,
+  type ChainTip,
+  type Genesis,
+  type JsonValue,
+  type SealedBlock,
+  type SigningKey,
+} from "@tally/ledger";
 import type { Logger } from "@tally/telemetry";
 import { executeBlock, genesisEffects, sortedByKey, type BlockEffects } from "./block-executor.js";
+import { decodeBlockTxs, precomputeSignatures, type DecodedBlock } from "./block-precheck.js";
 import type { EffectsStore } from "./effects-store.js";
 import { signReceipt, type ReceiptPublisher } from "./receipts.js";
+import type { PrecomputedSignatures, SignatureVerifier } from "./signature-verifier.js";
 import { LayeredStateReader, type StateReader } from "./state-reader.js";
 
 /** The executor's dependencies. */
@@ -21,6 +33,45 @@ export interface ExecutorDeps {
   readonly onApplied?: (e: BlockEffects) => void;
   /** Most blocks applied and committed together when the executor is behind. */
   readonly batchBlocksMax?: number;
+  /**
+   * Verifies signatures ahead of execution (a VerifyPool of worker threads). Without one, every
+   * signature is verified inline, on this thread, as executeBlock reaches it.
+   */
+  readonly verifier?: SignatureVerifier;
+}
+
+/** A batch from the follower, decoded, with its signatures being verified. */
+interface PreparedBatch {
+  readonly blocks: readonly SealedBlock[];
+  readonly decoded: readonly DecodedBlock[];
+  /** Per block, in order; undefined without a verifier. */
+  readonly signatures: readonly (Promise<PrecomputedSignatures> | undefined)[];
+}
+
+/**
+ * Takes the next batch from the follower, decodes its blocks and starts verifying their
+ * signatures (block by block, so the first block's results come first) against the keys active
+ * in `membership`. Keys that change inside the batch only cause inline checks later.
+ */
+async function prepareNext(
+  batches: AsyncIterator<SealedBlock[]>,
+  membership: ReadonlyMap<string, JsonValue>,
+  d: ExecutorDeps,
+): Promise<PreparedBatch | undefined> {
+  const next = await batches.next();
+  if (next.done === true) return undefined;
+  const blocks = next.value;
+  const decoded = blocks.map(decodeBlockTxs);
+  const verifier = d.verifier;
+  const lookup = verifier === undefined ? undefined : membershipView(membership.values()).keyLookup;
+  const signatures = decoded.map((b) => {
+    if (verifier === undefined || lookup === undefined) return undefined;
+    const p = precomputeSignatures(b, lookup, d.genesis.chainId, verifier);
+    // Awaited in order by the loop; handled here so a failure is not reported as unhandled first.
+    p.catch(() => undefined);
+    return p;
+  });
+  return { blocks, decoded, signatures };
 }
 
 /**
@@ -48,62 +99,84 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
   const from = cp === undefined ? 0n : cp.height + 1n;
   d.log.info({ fromHeight: from.toString() }, "applying blocks");
   // Blocks that have already arrived are applied together and committed in one database
-  // transaction: an executor that fell behind catches up in large batches.
-  for await (const batch of d.follower.followBatches(from, d.batchBlocksMax ?? 64)) {
-    const prevHeight = cp?.height;
-    const layered = new LayeredStateReader(d.reader);
-    const seenInBatch = new Set<string>();
-    const seen = async (ids: readonly Uint8Array[]): Promise<Set<string>> => {
-      const s = await d.store.seen(ids);
-      for (const id of ids) if (seenInBatch.has(toHex(id))) s.add(toHex(id));
-      return s;
-    };
-    const applied: BlockEffects[] = [];
-    let failure: Error | undefined;
-    try {
-      for (const b of batch) {
-        verifyBlock(b, tip, d.genesis, keys);
-        let effects: BlockEffects;
-        if (cp === undefined) {
-          effects = genesisEffects(d.genesis, d.contracts, b);
-          membership = sortedByKey(
-            new Map(
-              [...(effects.updates.get(MEMBERSHIP_CONTRACT) ?? new Map<string, JsonValue | null>())].filter(
-                (e): e is [string, JsonValue] => e[1] !== null,
-              ),
-            ),
-          );
-        } else {
-          const r = await executeBlock(
-            b,
-            { stateRoot: cp.stateRoot, membership },
-            { genesis: d.genesis, contracts: d.contracts, reader: layered, seen },
-          );
-          effects = r.effects;
-          membership = r.membership;
+  // transaction: an executor that fell behind catches up in large batches. While a batch
+  // commits, the next one (at most one) is fetched, decoded and its signatures verified.
+  const batches = d.follower.followBatches(from, d.batchBlocksMax ?? 64)[Symbol.asyncIterator]();
+  let ahead = prepareNext(batches, membership, d);
+  try {
+    for (;;) {
+      const batch = await ahead;
+      if (batch === undefined) break;
+      const prevHeight = cp?.height;
+      const layered = new LayeredStateReader(d.reader);
+      const seenInBatch = new Set<string>();
+      const seen = async (ids: readonly Uint8Array[]): Promise<Set<string>> => {
+        const s = await d.store.seen(ids);
+        if (seenInBatch.size > 0) {
+          for (const id of ids) {
+            const hex = toHex(id);
+            if (seenInBatch.has(hex)) s.add(hex);
+          }
         }
-        layered.apply(effects.updates);
-        for (const r of effects.results) if (r.authenticated) seenInBatch.add(toHex(r.txId));
-        applied.push(effects);
-        cp = {
-          height: effects.height,
-          blockHash: effects.blockHash,
-          stateRoot: effects.stateRoot,
-          timestampMs: effects.blockTimeMs,
-          lastTxsSeq: effects.lastTxsSeq,
-        };
-        tip = tipOf(b);
+        return s;
+      };
+      const applied: BlockEffects[] = [];
+      let failure: Error | undefined;
+      try {
+        for (let k = 0; k < batch.blocks.length; k++) {
+          const b = batch.blocks[k]!;
+          verifyBlock(b, tip, d.genesis, keys);
+          let effects: BlockEffects;
+          if (cp === undefined) {
+            effects = genesisEffects(d.genesis, d.contracts, b);
+            membership = sortedByKey(
+              new Map(
+                [...(effects.updates.get(MEMBERSHIP_CONTRACT) ?? new Map<string, JsonValue | null>())].filter(
+                  (e): e is [string, JsonValue] => e[1] !== null,
+                ),
+              ),
+            );
+          } else {
+            const signatures = await batch.signatures[k];
+            const r = await executeBlock(
+              b,
+              { stateRoot: cp.stateRoot, membership },
+              { genesis: d.genesis, contracts: d.contracts, reader: layered, seen },
+              signatures === undefined ? { decoded: batch.decoded[k]! } : { decoded: batch.decoded[k]!, signatures },
+            );
+            effects = r.effects;
+            membership = r.membership;
+          }
+          layered.apply(effects.updates);
+          for (const r of effects.results) if (r.authenticated) seenInBatch.add(toHex(r.txId));
+          applied.push(effects);
+          cp = {
+            height: effects.height,
+            blockHash: effects.blockHash,
+            stateRoot: effects.stateRoot,
+            timestampMs: effects.blockTimeMs,
+            lastTxsSeq: effects.lastTxsSeq,
+          };
+          tip = tipOf(b);
+        }
+      } catch (e) {
+        // A block that fails verification is never applied; the good ones before it still are.
+        failure = e instanceof Error ? e : new Error(String(e));
       }
-    } catch (e) {
-      // A block that fails verification is never applied; the good ones before it still are.
-      failure = e instanceof Error ? e : new Error(String(e));
+      // Bounded pipeline: the next batch is prepared while this one commits, never further ahead.
+      ahead = failure === undefined ? prepareNext(batches, membership, d) : Promise.resolve(undefined);
+      ahead.catch(() => undefined);
+      await d.store.commitMany(applied, prevHeight);
+      for (const effects of applied) {
+        d.onApplied?.(effects);
+        await publishReceipt(d, effects.height, effects.blockHash, effects.stateRoot, effects.results);
+      }
+      if (failure !== undefined) throw failure;
     }
-    await d.store.commitMany(applied, prevHeight);
-    for (const effects of applied) {
-      d.onApplied?.(effects);
-      await publishReceipt(d, effects.height, effects.blockHash, effects.stateRoot, effects.results);
-    }
-    if (failure !== undefined) throw failure;
+  } finally {
+    // Stops the follower. Not awaited: a fetch of the next batch may still be waiting for blocks,
+    // and an async generator returns only after it.
+    void Promise.resolve(batches.return?.(undefined)).catch(() => undefined);
   }
 }
 

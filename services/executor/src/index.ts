@@ -7,7 +7,11 @@ export {
   type EventRow,
   type ExecutorState,
   type SeenTxIds,
+  type ExecuteHints,
 } from "./block-executor.js";
+export { decodeBlockTxs, precomputeSignatures, type DecodedBlock } from "./block-precheck.js";
+export { inlineVerifier, PrecomputedSignatures, type SignatureCheck, type SignatureVerifier } from "./signature-verifier.js";
+export { VerifyPool, VerifyPoolError, type VerifyPoolOptions } from "./verify-pool.js";
 export { EffectsStore, type Checkpoint } from "./effects-store.js";
 export { runExecutor, type ExecutorDeps } from "./executor.js";
 export { queryService, parseArgs, dbSnapshot, type Snapshot } from "./query-service.js";

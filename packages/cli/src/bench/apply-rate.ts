@@ -6,7 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { builtinContracts, type Contract } from "@tally/contracts";
 import { migrateToLatest, openDb } from "@tally/db";
-import { EffectsStore, DbStateReader, runExecutor } from "@tally/executor";
+import { EffectsStore, DbStateReader, runExecutor, VerifyPool } from "@tally/executor";
 import {
   genesisBlock,
   parseGenesis,
@@ -150,7 +150,14 @@ function memoryFollower(blocks: readonly SealedBlock[]) {
  */
 export async function measureApply(
   w: ApplyWorkload,
-  o: { txs: number; blockSize: number; parties: number; contracts?: ReadonlyMap<string, Contract> },
+  o: {
+    txs: number;
+    blockSize: number;
+    parties: number;
+    contracts?: ReadonlyMap<string, Contract>;
+    /** Signature verify worker threads, as the executor service runs them; 0 verifies inline. Default: the cores available. */
+    verifyWorkers?: number;
+  },
 ): Promise<ApplyResult> {
   const { genesis, parties } = benchConsortium(o.parties);
   const g = genesisBlock(genesis);
@@ -164,6 +171,7 @@ export async function measureApply(
   const timed = seal(genesis, setup.at(-1) ?? g, timedTxs, o.blockSize);
   const testDb = await createTestDatabase("tally_apply_bench");
   const db = openDb(testDb.url, { poolMax: 4, asyncCommit: true });
+  const verifier = o.verifyWorkers === 0 ? undefined : new VerifyPool(o.verifyWorkers === undefined ? {} : { workers: o.verifyWorkers });
   try {
     await migrateToLatest(db);
     const base = {
@@ -175,6 +183,7 @@ export async function measureApply(
       receipts: { publish: () => Promise.resolve() },
       nodeKey: NODE,
       log: silentLogger(),
+      ...(verifier === undefined ? {} : { verifier }),
     };
     await runExecutor({ ...base, follower: memoryFollower([g, ...setup]) });
     const t0 = performance.now();
@@ -190,6 +199,7 @@ export async function measureApply(
     const committed = Number(row.n);
     return { workload: w.name, txs: timedTxs.length, committed, seconds, tx_per_s: timedTxs.length / seconds };
   } finally {
+    await verifier?.close();
     await db.destroy();
     await testDb.drop();
   }
