@@ -630,6 +630,25 @@ describe("gateway over real NATS and PostgreSQL", () => {
       await expectServing();
     });
 
+    test("GetHistory is answered by the executor; the SDK pages through it with the last cursor", async () => {
+      const calls = h.historyCalls.length;
+      const entries = await client.history("bill", "bill/b-1");
+      assert.deepEqual(
+        entries.map((e) => [e.height, e.type, e.assetId, e.contract, e.signers, e.data]),
+        [
+          [1n, "Step1", "bill/b-1", "bill", ["bank-a", "bank-b"], { n: 1 }],
+          [2n, "Step2", "bill/b-1", "bill", ["bank-a", "bank-b"], { n: 2 }],
+        ],
+      );
+      assert.equal(h.historyCalls.length, calls + 2);
+      assert.deepEqual(h.historyCalls.at(-1)?.after, { height: 1n, txIndex: 0, eventIndex: 0 });
+    });
+
+    test("GetHistory keeps the executor's refusal: INVALID_ARGUMENT / BAD_ARGS, and the gateway serves on", async () => {
+      await assert.rejects(client.history("bill", "bad"), tallyError(status.INVALID_ARGUMENT, "BAD_ARGS"));
+      await expectServing();
+    });
+
     test("query args over the size limit are refused without asking the executor", async () => {
       const calls = h.executorCalls.length;
       await assert.rejects(

@@ -1,14 +1,19 @@
 // A gateway wired to a real PostgreSQL database and real NATS streams of the test's own, with a
 // fake executor of the test's own behind the Query passthrough. Integration tests only.
-import { credentials, type ServerUnaryCall } from "@grpc/grpc-js";
+import { credentials, status, type ServerUnaryCall } from "@grpc/grpc-js";
 import { sql, type Kysely } from "kysely";
 import { pino } from "pino";
-import { ExecutorQueryServiceClient, ExecutorQueryServiceService, type ExecutorQueryServiceQueryRequest } from "@tally/proto/executor";
+import {
+  ExecutorQueryServiceClient,
+  ExecutorQueryServiceService,
+  type ExecutorQueryServiceGetHistoryRequest,
+  type ExecutorQueryServiceQueryRequest,
+} from "@tally/proto/executor";
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { type Bus, busNames, type BusNames, connectBus, deleteNamespace, ensureStreams } from "@tally/bus";
 import { HEIGHT_CHANNEL, listenHeights, migrateToLatest, openDb, type Database } from "@tally/db";
 import { sha256 } from "@tally/ledger";
-import { startServer, wrapService, type RunningServer, type UnaryHandler } from "@tally/rpc";
+import { RpcError, startServer, wrapService, type RunningServer, type UnaryHandler } from "@tally/rpc";
 import { createTestDatabase, testNatsUrl, uniqueNamespace } from "@tally/testkit";
 import { Gateway, gatewayService, type GatewayConfig } from "../gateway-service.js";
 import { MembershipCache } from "../membership-cache.js";
@@ -32,6 +37,8 @@ export interface GatewayHarness {
   readonly executorClient: ExecutorQueryServiceClient;
   /** Every request the fake executor received. */
   readonly executorCalls: ExecutorQueryServiceQueryRequest[];
+  /** GetHistory requests the fake executor received. */
+  readonly historyCalls: ExecutorQueryServiceGetHistoryRequest[];
   /** Replaces the fake executor's answer. */
   setQuery(q: FakeQuery): void;
   /** Messages in the TXS stream now. */
@@ -87,6 +94,7 @@ export async function startGatewayHarness(opts: { withReflection?: boolean } = {
     cleanups.push(() => listener.close());
 
     const executorCalls: ExecutorQueryServiceQueryRequest[] = [];
+    const historyCalls: ExecutorQueryServiceGetHistoryRequest[] = [];
     let query: FakeQuery = async () => ({ result: new TextEncoder().encode("null"), height: 0n });
     const executorServer = await startServer({
       host: "127.0.0.1",
@@ -100,6 +108,24 @@ export async function startGatewayHarness(opts: { withReflection?: boolean } = {
           },
           getTxResult: async () => ({ found: false, height: 0n, result: undefined }),
           getCheckpoint: async () => ({ height: 0n, stateRoot: new Uint8Array(0), blockHash: new Uint8Array(0) }),
+          // Two pages of one event each for any asset, the executor's refusal for asset "bad".
+          getHistory: async (req: ExecutorQueryServiceGetHistoryRequest) => {
+            historyCalls.push(req);
+            if (req.assetId === "bad") throw new RpcError(status.INVALID_ARGUMENT, "asset_id is bad", "BAD_ARGS");
+            const height = req.after === undefined ? 1n : req.after.height + 1n;
+            const event = {
+              cursor: { height, txIndex: 0, eventIndex: 0 },
+              txId: new Uint8Array(32).fill(Number(height)),
+              contract: req.contract,
+              type: `Step${height}`,
+              assetId: req.assetId,
+              parties: ["bank-a"],
+              data: new TextEncoder().encode(`{"n":${height}}`),
+              blockTimeMs: 1000n * height,
+              signer: "bank-a",
+            };
+            return { entries: [{ event, signers: ["bank-a", "bank-b"] }], more: height < 2n, height: 2n };
+          },
         }),
       ],
     });
@@ -139,6 +165,7 @@ export async function startGatewayHarness(opts: { withReflection?: boolean } = {
       server,
       executorClient,
       executorCalls,
+      historyCalls,
       setQuery: (q) => (query = q),
       txsCount: async () => (await bus.jsm.streams.info(names.txsStream)).state.messages,
       close,
