@@ -17,7 +17,7 @@ import { onInterrupt } from "../interrupt.js";
 
 /** Bench options (see `tally bench --help`). */
 export interface BenchOptions {
-  readonly workload: "transfer" | "notarize" | "query";
+  readonly workload: "transfer" | "notarize" | "query" | "mixed";
   readonly submitMode: "stream" | "unary";
   readonly durationSec: number;
   /** Offered tx/s in total; 0 for the open-loop maximum. */
@@ -74,7 +74,8 @@ function planFor(o: BenchOptions): ConsortiumPlan {
     chainId: "tally-bench",
     institutions: [
       { id: "clearing", name: "Clearing House", roles: ["clearing"], node: "node-1" },
-      ...banks.map((id) => ({ id, name: id, roles: ["bank"], node: "node-1" })),
+      // Banks that also act as enterprises, so the mixed workload can draw bills and register receivables.
+      ...banks.map((id) => ({ id, name: id, roles: ["bank", "enterprise"], node: "node-1" })),
       ...Array.from({ length: o.nodes - 1 }, (_, i) => ({
         id: `validator-${i + 2}`,
         name: `Validator ${i + 2}`,

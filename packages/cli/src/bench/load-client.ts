@@ -13,7 +13,7 @@ export interface ClientConfig {
   readonly keyFiles: readonly string[];
   /** Every funded account, for transfer destinations. */
   readonly accounts: readonly string[];
-  readonly workload: "transfer" | "notarize" | "query";
+  readonly workload: "transfer" | "notarize" | "query" | "mixed";
   /** "stream": one SubmitStream per client (bulk senders); "unary": one Submit call per tx. */
   readonly submitMode: "stream" | "unary";
   /** Offered tx/s for this client; 0 for as fast as possible. */
@@ -53,10 +53,7 @@ async function main(): Promise<void> {
         records.push({ id: "", submitMs, acceptMs: now(), error: "" });
         return;
       }
-      const tx =
-        cfg.workload === "transfer"
-          ? client.build("cash", "transfer", { to: pickOther(cfg.accounts, client.institutionId), amount: "1" })
-          : client.build("notary", "register", { hash: randomBytes(32).toString("hex"), title: "bench document" });
+      const tx = buildTx(client, cfg, sent);
       if (stream !== undefined) await stream.submit(tx);
       else await client.submit(tx);
       records.push({ id: toHex(tx.id), submitMs, acceptMs: now(), error: "" });
@@ -105,6 +102,49 @@ async function main(): Promise<void> {
   await send({ type: "done", overloaded, startMs: start });
   process.disconnect?.();
 }
+
+/** Bills and receivables in the mixed workload fall due 30 days out. */
+const TERM_MS = 30 * 86_400_000;
+
+/**
+ * The transaction for the n-th send. `mixed` rotates through 20 slots: 10 cash transfers,
+ * 4 notarizations, 3 bill issues and 3 receivable registrations, each with fresh ids.
+ */
+function buildTx(client: TallyClient, cfg: ClientConfig, n: number) {
+  const me = client.institutionId;
+  const kind = cfg.workload === "mixed" ? MIX[n % MIX.length]! : cfg.workload;
+  switch (kind) {
+    case "transfer":
+      return client.build("cash", "transfer", { to: pickOther(cfg.accounts, me), amount: "1" });
+    case "notarize":
+      return client.build("notary", "register", { hash: randomBytes(32).toString("hex"), title: "bench document" });
+    case "bill":
+      return client.build("bill", "issue", {
+        id: `b${randomBytes(12).toString("hex")}`,
+        payee: pickOther(cfg.accounts, me),
+        acceptor: pickOther(cfg.accounts, me),
+        amount: "100000",
+        dueMs: Date.now() + TERM_MS,
+      });
+    default: {
+      const id = `r${randomBytes(12).toString("hex")}`;
+      return client.build("receivable", "register", {
+        id,
+        debtor: pickOther(cfg.accounts, me),
+        amount: "100000",
+        dueMs: Date.now() + TERM_MS,
+        invoiceRef: `INV-${id}`,
+      });
+    }
+  }
+}
+
+const MIX = [
+  ...Array<"transfer">(10).fill("transfer"),
+  ...Array<"notarize">(4).fill("notarize"),
+  ...Array<"bill">(3).fill("bill"),
+  ...Array<"receivable">(3).fill("receivable"),
+] as const;
 
 function pickOther(accounts: readonly string[], self: string): string {
   for (;;) {
