@@ -54,3 +54,10 @@ export function readDecimal(o: JsonObject, field: string, what: string): bigint 
   if (!/^(?:0|[1-9][0-9]*)$/.test(v)) broken(what, `${field} is not a non-negative decimal string`);
   return BigInt(v);
 }
+
+/** A non-negative safe integer field (a time in ms, basis points, a count); throws InvariantError otherwise. */
+export function readInteger(o: JsonObject, field: string, what: string): number {
+  const v = o[field];
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) broken(what, `${field} is not a non-negative integer`);
+  return v;
+}

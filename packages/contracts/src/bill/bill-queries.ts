@@ -42,7 +42,8 @@ const lineageQuery: QuerySpec<ById> = {
   scan: (q) => ({ prefix: `${billKey(rootOf(q.id))}.`, limit: LINEAGE_SCAN_LIMIT }),
   run: (q, state) => {
     const bill = billIn(state, q.id);
-    return bill === undefined ? null : node(state, bill);
+    // The asked bill's parties decide who may see the tree (children inherit and add to them).
+    return bill === undefined ? null : { ...(node(state, bill) as Record<string, JsonValue>), parties: [...bill.parties] };
   },
 };
 
@@ -54,6 +55,7 @@ const portfolioQuery: QuerySpec<ByHolder> = {
   parse: (args) => parseArgs(args, { holder: identifier }),
   keys: () => [],
   scan: (q) => ({ prefix: heldPrefix(q.holder), limit: PORTFOLIO_LIMIT }),
+  owner: (q) => q.holder,
   run: (q, state) => {
     const prefix = `${heldPrefix(q.holder)}${billKey("")}`;
     const bills = [...state.keys()]

@@ -2,7 +2,16 @@
 // the bill contract's decide reads and its evolve writes, with their bounds.
 import { InvariantError, type JsonValue } from "@tally/ledger";
 import type { StateSlice } from "../contract.js";
-import { readArray, readDecimal, readNullableString, readObject, readString, readStringArray, type JsonObject } from "../state-read.js";
+import {
+  readArray,
+  readDecimal,
+  readNullableString,
+  readObject,
+  readString,
+  readStringArray,
+  type JsonObject,
+  readInteger,
+} from "../state-read.js";
 
 /** The bill contract's name in transactions and the registry. */
 export const BILL_CONTRACT = "bill";
@@ -122,12 +131,8 @@ function broken(what: string, message: string): never {
   throw new InvariantError(`${what}: ${message}`, "CONTRACT_STATE");
 }
 
-/** A safe integer field (a time in ms); throws InvariantError otherwise. */
-export function readInteger(o: JsonObject, field: string, what: string): number {
-  const v = o[field];
-  if (typeof v !== "number" || !Number.isSafeInteger(v)) broken(what, `${field} is not an integer`);
-  return v;
-}
+/** See state-read.ts. */
+export { readInteger };
 
 function readOneOf<T extends string>(o: JsonObject, field: string, allowed: readonly T[], what: string): T {
   const v = readString(o, field, what);

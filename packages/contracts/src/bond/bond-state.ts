@@ -11,6 +11,7 @@ import {
   readString,
   readStringArray,
   type JsonObject,
+  readInteger as readSafeInteger,
 } from "../state-read.js";
 
 /** The bond contract's name in transactions and the registry. */
@@ -100,12 +101,8 @@ function broken(what: string, message: string): never {
   throw new InvariantError(`${what}: ${message}`, "CONTRACT_STATE");
 }
 
-/** A safe integer field (block times, basis points, counts); throws InvariantError otherwise. */
-export function readSafeInteger(o: JsonObject, field: string, what: string): number {
-  const v = o[field];
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) broken(what, `${field} is not a non-negative integer`);
-  return v;
-}
+/** See state-read.ts. */
+export { readSafeInteger };
 
 /** An array of safe integers; throws InvariantError otherwise. */
 export function readIntegerArray(o: JsonObject, field: string, what: string): number[] {

@@ -18,7 +18,7 @@ import { readObject } from "../state-read.js";
 import { bondParsers, type BondCommand } from "./bond-commands.js";
 import { decideBond } from "./bond-decide.js";
 import { evolveBond } from "./bond-evolve.js";
-import { BOND_CONTRACT, bondKey, heldKey, heldPrefix, holdingKey, holdingPrefix, readHolding } from "./bond-state.js";
+import { BOND_CONTRACT, bondKey, heldKey, heldPrefix, holdingKey, holdingPrefix, readBond, readHolding } from "./bond-state.js";
 
 /** Most entries the holders and portfolio queries load: above HOLDERS_MAX, at the framework's bound. */
 export const BOND_QUERY_SCAN_LIMIT = 1000;
@@ -56,7 +56,8 @@ function keys(cmd: BondCommand, ctx: TxContext): readonly string[] {
 }
 
 function holdersOf(bond: string, state: StateSlice): JsonValue {
-  if (!state.has(bondKey(bond))) return null;
+  const entry = state.get(bondKey(bond));
+  if (entry === undefined) return null;
   const prefix = holdingPrefix(bond);
   const holders: JsonValue[] = [];
   for (const [key, value] of [...state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -64,7 +65,8 @@ function holdersOf(bond: string, state: StateSlice): JsonValue {
     const h = readHolding(value, key);
     holders.push({ holder: h.holder, units: h.units.toString(), frozen: h.frozen });
   }
-  return { bond, holders };
+  // The bond's parties decide who may see its register.
+  return { bond, holders, parties: [...readBond(entry, bondKey(bond)).parties] };
 }
 
 function portfolioOf(holder: string, state: StateSlice): JsonValue {
@@ -121,6 +123,7 @@ export const bond: Contract = eraseContract<BondCommand>({
       parse: (args) => parseArgs(args, { holder: identifier }),
       keys: () => [],
       scan: (q) => ({ prefix: heldPrefix(q.holder), limit: BOND_QUERY_SCAN_LIMIT }),
+      owner: (q) => q.holder,
       run: (q, state) => portfolioOf(q.holder, state),
     }),
   },

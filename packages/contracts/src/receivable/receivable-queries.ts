@@ -39,13 +39,19 @@ export const queries: { readonly [name: string]: QuerySpec<unknown> } = {
     parse: (args) => parseArgs(args, { id: identifier }),
     keys: (q) => [receivableKey(q.id)],
     scan: (q) => ({ prefix: `${receivableKey(rootOf(q.id))}.`, limit: QUERY_SCAN_MAX }),
-    run: (q, state) => (state.has(receivableKey(q.id)) ? lineageNode(state, q.id, 0) : null),
+    // The asked receivable's parties decide who may see the tree (children inherit and add to them).
+    run: (q, state) => {
+      const v = state.get(receivableKey(q.id));
+      if (v === undefined) return null;
+      return { ...(lineageNode(state, q.id, 0) as Record<string, JsonValue>), parties: [...readRecord(v, `receivable ${q.id}`).parties] };
+    },
   }),
   /** `portfolio {holder}`: the receivables the holder holds now, in id order. */
   portfolio: eraseQuery<{ readonly holder: string }>({
     parse: (args) => parseArgs(args, { holder: identifier }),
     keys: () => [],
     scan: (q) => ({ prefix: heldPrefix(q.holder), limit: QUERY_SCAN_MAX }),
+    owner: (q) => q.holder,
     run: (q, state) => {
       const prefix = `${heldPrefix(q.holder)}${receivableKey("")}`;
       const receivables: JsonValue[] = [];

@@ -2,7 +2,16 @@
 // the portfolio index and the invoice index, with their keys and bounds. Shared by decide, evolve
 // and the queries so that all three read and write the same shape.
 import { InvariantError, sha256, toHex, utf8, type JsonValue } from "@tally/ledger";
-import { readBoolean, readDecimal, readNullableString, readObject, readString, readStringArray, type JsonObject } from "../state-read.js";
+import {
+  readBoolean,
+  readDecimal,
+  readNullableString,
+  readObject,
+  readString,
+  readStringArray,
+  type JsonObject,
+  readInteger,
+} from "../state-read.js";
 
 /** The receivable contract's name in transactions and the registry. */
 export const RECEIVABLE_CONTRACT = "receivable";
@@ -119,12 +128,8 @@ function broken(what: string, message: string): never {
   throw new InvariantError(`${what}: ${message}`, "CONTRACT_STATE");
 }
 
-/** A non-negative integer field (a time in ms, a depth); throws InvariantError otherwise. */
-export function readInteger(o: JsonObject, field: string, what: string): number {
-  const v = o[field];
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) broken(what, `${field} is not a non-negative integer`);
-  return v;
-}
+/** See state-read.ts. */
+export { readInteger };
 
 function readNullableInteger(o: JsonObject, field: string, what: string): number | null {
   return o[field] === null ? null : readInteger(o, field, what);

@@ -464,6 +464,7 @@ export const logistics: Contract = eraseContract<LogisticsCommand>({
       parse: (args) => parseArgs(args, { holder: identifier }),
       keys: () => [],
       scan: (q) => ({ prefix: `held/${q.holder}/`, limit: LOGISTICS_SCAN_LIMIT }),
+      owner: (q) => q.holder,
       run: (q, state) => {
         const prefix = `held/${q.holder}/`;
         const purchases: JsonValue[] = [];

@@ -1,9 +1,8 @@
 // Schema fields and small pure helpers the supply chain finance contracts (warehouse, logistics)
 // share, which schema.ts does not offer.
-import { InvariantError } from "@tally/ledger";
 import { isRejection, rejection, type Rejection, type TxContext } from "../contract.js";
 import { arrayOf, type Args, type Field } from "../schema.js";
-import type { JsonObject } from "../state-read.js";
+import { readInteger as readCount } from "../state-read.js";
 
 /** One of a fixed set of strings (an event kind, say); anything else is BAD_ARGS naming the field. */
 export function oneOf<const T extends string>(values: readonly T[]): Field<T> {
@@ -51,10 +50,5 @@ export function requireSignature(ctx: TxContext, institution: string, act: strin
   );
 }
 
-/** A non-negative safe integer field (a time or a rate); throws InvariantError otherwise. */
-export function readCount(o: JsonObject, field: string, what: string): number {
-  const v = o[field];
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
-    throw new InvariantError(`${what}: ${field} is not a non-negative integer`, "CONTRACT_STATE");
-  return v;
-}
+/** See state-read.ts. */
+export { readCount };
