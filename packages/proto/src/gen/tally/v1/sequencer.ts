@@ -68,10 +68,26 @@ export interface GetStatusRequest {
 
 export interface GetStatusResponse {
   sequencerId: string;
+  /** MASTER: this instance is the leader (is_leader). */
   role: SequencerRole;
   epoch: bigint;
   height: bigint;
   lastTxsSeq: bigint;
+  /** Blocks this instance has cut since it started. */
+  blocksCut: bigint;
+  /** Times this instance took over from an earlier master (one it had seen alive), since it started. */
+  failovers: number;
+  /**
+   * Time without a leader at this instance's last takeover: from the previous master's last lease
+   * renewal it saw to its own leading (chain tip read, TXS consumer started). 0 before any takeover.
+   */
+  leaderlessMsLast: bigint;
+  /** Sum of leaderless_ms_last over this instance's takeovers. */
+  leaderlessMsTotal: bigint;
+  /** Block-cut interval: between this instance's last two blocks of one term. */
+  blockIntervalMsLast: bigint;
+  /** Mean block-cut interval over the blocks this instance cut (within terms). */
+  blockIntervalMsMean: bigint;
 }
 
 export interface StepDownRequest {
@@ -137,7 +153,19 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
 };
 
 function createBaseGetStatusResponse(): GetStatusResponse {
-  return { sequencerId: "", role: 0, epoch: 0n, height: 0n, lastTxsSeq: 0n };
+  return {
+    sequencerId: "",
+    role: 0,
+    epoch: 0n,
+    height: 0n,
+    lastTxsSeq: 0n,
+    blocksCut: 0n,
+    failovers: 0,
+    leaderlessMsLast: 0n,
+    leaderlessMsTotal: 0n,
+    blockIntervalMsLast: 0n,
+    blockIntervalMsMean: 0n,
+  };
 }
 
 export const GetStatusResponse: MessageFns<GetStatusResponse> = {
@@ -165,6 +193,39 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         throw new globalThis.Error("value provided for field message.lastTxsSeq of type uint64 too large");
       }
       writer.uint32(40).uint64(message.lastTxsSeq);
+    }
+    if (message.blocksCut !== 0n) {
+      if (BigInt.asUintN(64, message.blocksCut) !== message.blocksCut) {
+        throw new globalThis.Error("value provided for field message.blocksCut of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.blocksCut);
+    }
+    if (message.failovers !== 0) {
+      writer.uint32(56).uint32(message.failovers);
+    }
+    if (message.leaderlessMsLast !== 0n) {
+      if (BigInt.asUintN(64, message.leaderlessMsLast) !== message.leaderlessMsLast) {
+        throw new globalThis.Error("value provided for field message.leaderlessMsLast of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.leaderlessMsLast);
+    }
+    if (message.leaderlessMsTotal !== 0n) {
+      if (BigInt.asUintN(64, message.leaderlessMsTotal) !== message.leaderlessMsTotal) {
+        throw new globalThis.Error("value provided for field message.leaderlessMsTotal of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.leaderlessMsTotal);
+    }
+    if (message.blockIntervalMsLast !== 0n) {
+      if (BigInt.asUintN(64, message.blockIntervalMsLast) !== message.blockIntervalMsLast) {
+        throw new globalThis.Error("value provided for field message.blockIntervalMsLast of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.blockIntervalMsLast);
+    }
+    if (message.blockIntervalMsMean !== 0n) {
+      if (BigInt.asUintN(64, message.blockIntervalMsMean) !== message.blockIntervalMsMean) {
+        throw new globalThis.Error("value provided for field message.blockIntervalMsMean of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.blockIntervalMsMean);
     }
     return writer;
   },
@@ -222,6 +283,54 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.lastTxsSeq = reader.uint64() as bigint;
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.blocksCut = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.failovers = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.leaderlessMsLast = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.leaderlessMsTotal = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.blockIntervalMsLast = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.blockIntervalMsMean = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -249,6 +358,32 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : isSet(object.last_txs_seq)
         ? BigInt(object.last_txs_seq)
         : 0n,
+      blocksCut: isSet(object.blocksCut)
+        ? BigInt(object.blocksCut)
+        : isSet(object.blocks_cut)
+        ? BigInt(object.blocks_cut)
+        : 0n,
+      failovers: isSet(object.failovers) ? globalThis.Number(object.failovers) : 0,
+      leaderlessMsLast: isSet(object.leaderlessMsLast)
+        ? BigInt(object.leaderlessMsLast)
+        : isSet(object.leaderless_ms_last)
+        ? BigInt(object.leaderless_ms_last)
+        : 0n,
+      leaderlessMsTotal: isSet(object.leaderlessMsTotal)
+        ? BigInt(object.leaderlessMsTotal)
+        : isSet(object.leaderless_ms_total)
+        ? BigInt(object.leaderless_ms_total)
+        : 0n,
+      blockIntervalMsLast: isSet(object.blockIntervalMsLast)
+        ? BigInt(object.blockIntervalMsLast)
+        : isSet(object.block_interval_ms_last)
+        ? BigInt(object.block_interval_ms_last)
+        : 0n,
+      blockIntervalMsMean: isSet(object.blockIntervalMsMean)
+        ? BigInt(object.blockIntervalMsMean)
+        : isSet(object.block_interval_ms_mean)
+        ? BigInt(object.block_interval_ms_mean)
+        : 0n,
     };
   },
 
@@ -269,6 +404,24 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.lastTxsSeq !== 0n) {
       obj.lastTxsSeq = message.lastTxsSeq.toString();
     }
+    if (message.blocksCut !== 0n) {
+      obj.blocksCut = message.blocksCut.toString();
+    }
+    if (message.failovers !== 0) {
+      obj.failovers = Math.round(message.failovers);
+    }
+    if (message.leaderlessMsLast !== 0n) {
+      obj.leaderlessMsLast = message.leaderlessMsLast.toString();
+    }
+    if (message.leaderlessMsTotal !== 0n) {
+      obj.leaderlessMsTotal = message.leaderlessMsTotal.toString();
+    }
+    if (message.blockIntervalMsLast !== 0n) {
+      obj.blockIntervalMsLast = message.blockIntervalMsLast.toString();
+    }
+    if (message.blockIntervalMsMean !== 0n) {
+      obj.blockIntervalMsMean = message.blockIntervalMsMean.toString();
+    }
     return obj;
   },
 
@@ -283,6 +436,20 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
     message.lastTxsSeq = (object.lastTxsSeq !== undefined && object.lastTxsSeq !== null)
       ? BigInt(object.lastTxsSeq)
+      : 0n;
+    message.blocksCut = (object.blocksCut !== undefined && object.blocksCut !== null) ? BigInt(object.blocksCut) : 0n;
+    message.failovers = object.failovers ?? 0;
+    message.leaderlessMsLast = (object.leaderlessMsLast !== undefined && object.leaderlessMsLast !== null)
+      ? BigInt(object.leaderlessMsLast)
+      : 0n;
+    message.leaderlessMsTotal = (object.leaderlessMsTotal !== undefined && object.leaderlessMsTotal !== null)
+      ? BigInt(object.leaderlessMsTotal)
+      : 0n;
+    message.blockIntervalMsLast = (object.blockIntervalMsLast !== undefined && object.blockIntervalMsLast !== null)
+      ? BigInt(object.blockIntervalMsLast)
+      : 0n;
+    message.blockIntervalMsMean = (object.blockIntervalMsMean !== undefined && object.blockIntervalMsMean !== null)
+      ? BigInt(object.blockIntervalMsMean)
       : 0n;
     return message;
   },
