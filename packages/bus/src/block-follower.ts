@@ -1,31 +1,34 @@
-import { DeliverPolicy, type ConsumerMessages } from "@nats-io/jetstream";
 import type { Bus } from "./connect.js";
-import { blockSeqOf, FOLLOW_EXPIRES_MS, type BusNames } from "./names.js";
+import { blockSeqOf, type BusNames } from "./names.js";
+import { OrderedFollower } from "./ordered-follower.js";
 import { decodeBlock, type SealedBlock } from "@tally/ledger";
 
 /**
  * Reads BLOCKS in order from a height with an ordered consumer. Delivery order equals
- * stream order, and the consumer recreates itself on gaps, so no block is skipped.
+ * stream order, and the consumer recreates itself on gaps and when its server dies
+ * (OrderedFollower), so no block is skipped.
  */
 export class BlockFollower {
-  private messages: ConsumerMessages | undefined;
+  private follower: OrderedFollower | undefined;
   private closed = false;
 
   constructor(
     private readonly bus: Bus,
     private readonly names: BusNames,
+    /** Told whenever the consumer is recreated (its server died, or it could not be created). */
+    private readonly onRestart?: (why: string, fromHeight: bigint) => void,
   ) {}
 
   /** Yields blocks from fromHeight on, forever (until close). Decoding failures throw InvariantError. */
   async *follow(fromHeight: bigint, bufferedMax = 64): AsyncGenerator<SealedBlock> {
-    const consumer = await this.bus.js.consumers.get(this.names.blocksStream, {
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: blockSeqOf(fromHeight),
+    const onRestart = this.onRestart;
+    const follower = new OrderedFollower(this.bus, this.names.blocksStream, {
+      maxMessages: bufferedMax,
+      ...(onRestart === undefined ? {} : { onRestart: (why: string, seq: number) => onRestart(why, BigInt(seq - 1)) }),
     });
-    this.messages = await consumer.consume({ max_messages: bufferedMax, expires: FOLLOW_EXPIRES_MS });
-    // Closed while starting: close() completes only once the iterator is read, so do not await it.
-    if (this.closed) void this.messages.close();
-    for await (const m of this.messages) yield decodeBlock(m.data);
+    this.follower = follower;
+    if (this.closed) return;
+    for await (const m of follower.follow(blockSeqOf(fromHeight))) yield decodeBlock(m.data);
   }
 
   /**
@@ -76,13 +79,13 @@ export class BlockFollower {
       // The consumer stopped (returned, threw or broke out): stop reading too.
       stopped = true;
       room?.();
-      void this.messages?.close();
+      void this.follower?.close();
       void pump;
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.messages?.close();
+    await this.follower?.close();
   }
 }

@@ -50,10 +50,21 @@ export function blockSeqOf(height: bigint): number {
 }
 
 /**
- * Pull expiry for the ordered consumers that follow TXS and BLOCKS. An ordered consumer lives on
- * one server; when that server dies the client notices only after two missed heartbeats
- * (half the expiry each) and then recreates it. nats.js's 30 s default left a sequencer idle for
- * over a minute after a stream-leader kill; 5 s bounds that to a few seconds at the cost of one
- * idle pull request per 5 s.
+ * Pull expiry for the ordered consumers that follow TXS and BLOCKS (OrderedFollower). A pull is
+ * renewed at expiry; 5 s keeps idle traffic at one request per 5 s per follower.
  */
 export const FOLLOW_EXPIRES_MS = 5000;
+
+/**
+ * The idle heartbeat the server sends on each pull of a follower. An ordered consumer lives on one
+ * server (the stream leader's); when that server dies, the heartbeats stop, which is how a follower
+ * notices.
+ */
+export const FOLLOW_HEARTBEAT_MS = 500;
+
+/**
+ * No message and no heartbeat for this long while waiting: the follower's consumer is gone
+ * (its server died), so it is recreated from the last sequence read + 1. nats.js alone would
+ * wait for the dead server to come back (measured: over a minute after a TXS-leader kill).
+ */
+export const FOLLOW_STALL_MS = 2000;

@@ -74,6 +74,18 @@ export interface QuerySpec<Q> {
    */
   readonly scan?: (q: Q) => { readonly prefix: string; readonly limit: number };
   readonly run: (q: Q, state: StateSlice) => JsonValue;
+  /**
+   * Reference data every member may read at its gateway (an order book, an instrument, the
+   * member list). A query without `public` or `owner` answers a caller only what it is party to:
+   * a result (or each element of a result list) whose `parties` lacks the caller is hidden, and
+   * a hidden or null result is NOT_FOUND (see docs/api.md).
+   */
+  readonly public?: boolean;
+  /**
+   * For answers about one institution's own books rather than one asset (a cash balance, a
+   * portfolio): the institution they belong to. Only it, and a regulator, may read them.
+   */
+  readonly owner?: (q: Q) => string;
 }
 
 /**

@@ -38,7 +38,9 @@ async function main(): Promise<void> {
     services: [blockstoreService(store, genesis.chainId, (_h, s) => signal.wait(s))],
   });
   log.info({ grpc: server.address }, "blockstore listening");
-  const follower = new BlockFollower(bus, names);
+  const follower = new BlockFollower(bus, names, (why, fromHeight) =>
+    log.warn({ why, fromHeight: fromHeight.toString() }, "BLOCKS consumer recreated"),
+  );
   const shutdown = async (code: number): Promise<void> => {
     await follower.close().catch(() => undefined);
     await server.stop(1000);

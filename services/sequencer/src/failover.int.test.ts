@@ -270,7 +270,20 @@ describe("Sequencer failover (two processes)", () => {
           ({ master, st } = await masterOf(seqs));
           assert.equal(st.epoch, b.header.epoch);
           assert.notEqual(master.id, seqs[i].id, "the restarted instance took the lease from a live master");
+          // The failover metrics of GetStatus: the new master counts a takeover and the time without a leader.
+          assert.ok(st.failovers >= 1, `failovers ${st.failovers}`);
+          assert.ok(st.leaderlessMsLast > 0n && st.leaderlessMsTotal >= st.leaderlessMsLast, `leaderless ${st.leaderlessMsLast} ms`);
+          assert.ok(st.blocksCut >= 1n, `blocks cut ${st.blocksCut}`);
+          console.log(`kill ${kill}: ${master.id} reports failovers ${st.failovers}, leaderless ${st.leaderlessMsLast} ms`);
         }
+        const m = master;
+        const last = await waitFor(
+          "the master to cut two blocks",
+          async () => ((await status(m)).blocksCut >= 2n ? status(m) : undefined),
+          WAIT_MS,
+          20,
+        );
+        assert.ok(last.blockIntervalMsMean > 0n, `mean block interval ${last.blockIntervalMsMean} ms over ${last.blocksCut} blocks`);
         const blocks = await stopLoadAndAudit(names, load);
         const epochs = new Set(blocks.map((b) => b.header.epoch));
         assert.ok(epochs.size >= 4, `only ${epochs.size} epochs in ${blocks.length} blocks`);

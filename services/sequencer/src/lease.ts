@@ -40,6 +40,11 @@ export interface Term {
   readonly epoch: bigint;
   /** Aborted when the tenure ends (deadline passed, lease taken, stepped down, released). */
   readonly signal: AbortSignal;
+  /**
+   * A takeover: how long before this term was handed out the previous holder was last seen
+   * alive (its last renewal this instance saw). Undefined when no earlier holder was seen.
+   */
+  readonly leaderlessMs?: number;
 }
 
 /** What the sequencer needs from its lease: wait to lead, and give the lead up. */
@@ -87,6 +92,8 @@ interface Held {
   /** When the last successful write was SENT (local clock): the server's TTL runs from later. */
   lastOk: number;
   readonly term: AbortController;
+  /** When the previous holder was last seen alive, if one was (a takeover). */
+  readonly previousSeenAt: number | undefined;
 }
 interface Watching {
   readonly role: "backup";
@@ -205,7 +212,12 @@ export class Lease implements Leadership {
     for (;;) {
       if (stop.aborted || this.closed) return undefined;
       const s = this.state;
-      if (s.role === "master" && !s.term.signal.aborted) return { epoch: s.epoch, signal: s.term.signal };
+      if (s.role === "master" && !s.term.signal.aborted)
+        return {
+          epoch: s.epoch,
+          signal: s.term.signal,
+          ...(s.previousSeenAt === undefined ? {} : { leaderlessMs: Math.max(0, this.now() - s.previousSeenAt) }),
+        };
       await new Promise<void>((resolve) => {
         const done = (): void => {
           this.waiters.delete(done);
@@ -327,7 +339,7 @@ export class Lease implements Leadership {
     const now = this.now();
     // Our own create whose ack was lost: the key is ours since that send.
     if (cur !== null && this.createdAt !== undefined && this.isOurs(cur)) {
-      this.acquire(cur.revision, this.createdAt);
+      this.acquire(cur.revision, this.createdAt, s.seen?.at);
       return;
     }
     if (cur !== null && cur.revision !== s.seen?.revision) {
@@ -342,7 +354,7 @@ export class Lease implements Leadership {
     this.createdAt = sentAt;
     try {
       const rev = await this.kv.create(this.opts.key, this.value);
-      if (this.state === s && !this.closed) this.acquire(rev, sentAt);
+      if (this.state === s && !this.closed) this.acquire(rev, sentAt, s.seen?.at);
       else await this.kv.delete(this.opts.key, rev).catch(() => undefined);
     } catch (e) {
       // A conflict: someone else took it, or it has not lapsed yet. Keep polling.
@@ -352,10 +364,10 @@ export class Lease implements Leadership {
     }
   }
 
-  private acquire(revision: number, sentAt: number): void {
+  private acquire(revision: number, sentAt: number, previousSeenAt?: number): void {
     this.createdAt = undefined;
     const epoch = BigInt(revision);
-    this.state = { role: "master", epoch, revision, lastOk: sentAt, term: new AbortController() };
+    this.state = { role: "master", epoch, revision, lastOk: sentAt, term: new AbortController(), previousSeenAt };
     this.lastOpAt = sentAt;
     this.log?.info({ key: this.opts.key, epoch: epoch.toString() }, "lease acquired");
     for (const f of this.listeners) f("master", "acquired", epoch);

@@ -86,6 +86,12 @@ async function main(): Promise<void> {
             epoch: s.epoch,
             height: s.height,
             lastTxsSeq: s.lastTxsSeq,
+            blocksCut: BigInt(s.blocksCut),
+            failovers: s.failovers,
+            leaderlessMsLast: BigInt(s.leaderlessMsLast),
+            leaderlessMsTotal: BigInt(s.leaderlessMsTotal),
+            blockIntervalMsLast: BigInt(s.blockIntervalMsLast),
+            blockIntervalMsMean: BigInt(s.blockIntervalMsMean),
           });
         },
       }),

@@ -1,5 +1,4 @@
-import { DeliverPolicy, type ConsumerMessages } from "@nats-io/jetstream";
-import { blockSeqOf, type Bus, type BusNames, FOLLOW_EXPIRES_MS, isWrongLastSequence } from "@tally/bus";
+import { blockSeqOf, type Bus, type BusNames, isWrongLastSequence, OrderedFollower } from "@tally/bus";
 import {
   bytesEqual,
   decodeBlock,
@@ -15,6 +14,7 @@ import {
   type SigningKey,
 } from "@tally/ledger";
 import type { Logger } from "@tally/telemetry";
+import { performance } from "node:perf_hooks";
 import { BlockBuffer, type CutLimits } from "./block-buffer.js";
 import { staticLeadership, type Leadership, type Term } from "./lease.js";
 
@@ -55,6 +55,16 @@ export interface SequencerStatus {
   readonly height: bigint;
   readonly lastTxsSeq: bigint;
   readonly blocksCut: number;
+  /** Terms in which this instance took over from an earlier master (it saw that master alive before). */
+  readonly failovers: number;
+  /** Last takeover: the previous master's last lease renewal seen → this instance leading (tip read, TXS consumer started). */
+  readonly leaderlessMsLast: number;
+  /** Sum of leaderlessMsLast over this instance's takeovers. */
+  readonly leaderlessMsTotal: number;
+  /** Between this instance's last two blocks of one term. */
+  readonly blockIntervalMsLast: number;
+  /** Mean time between consecutive blocks this instance cut within a term. */
+  readonly blockIntervalMsMean: number;
 }
 
 /**
@@ -71,7 +81,15 @@ export class Sequencer {
   private epoch = 0n;
   private master = false;
   private blocksCut = 0;
-  private messages: ConsumerMessages | undefined;
+  private failovers = 0;
+  private leaderlessMsLast = 0;
+  private leaderlessMsTotal = 0;
+  /** performance.now() of this term's last block; undefined before the term's first block. */
+  private lastCutAt: number | undefined;
+  private blockIntervalMsLast = 0;
+  private blockIntervalsMsSum = 0;
+  private blockIntervals = 0;
+  private follower: OrderedFollower | undefined;
   private stopped = false;
   private cutChain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -94,6 +112,11 @@ export class Sequencer {
       height: this.tip?.height ?? 0n,
       lastTxsSeq: this.tip?.lastTxsSeq ?? 0n,
       blocksCut: this.blocksCut,
+      failovers: this.failovers,
+      leaderlessMsLast: this.leaderlessMsLast,
+      leaderlessMsTotal: this.leaderlessMsTotal,
+      blockIntervalMsLast: this.blockIntervalMsLast,
+      blockIntervalMsMean: this.blockIntervals === 0 ? 0 : Math.round(this.blockIntervalsMsSum / this.blockIntervals),
     };
   }
 
@@ -111,7 +134,7 @@ export class Sequencer {
       this.epoch = term.epoch;
       const onEnd = (): void => {
         clearTimeout(this.timer);
-        void this.messages?.close();
+        void this.follower?.close();
       };
       term.signal.addEventListener("abort", onEnd, { once: true });
       try {
@@ -152,7 +175,7 @@ export class Sequencer {
     this.stopped = true;
     this.stopSignal.abort();
     clearTimeout(this.timer);
-    await this.messages?.close();
+    await this.follower?.close();
     await this.cutChain.catch(() => undefined);
   }
 
@@ -184,23 +207,33 @@ export class Sequencer {
     // publish was in flight. They come again from the new tip's last TXS sequence + 1, so
     // drop them once any cut of that term has settled: kept, they would be included twice
     // (and, with no wait timer armed for them, stall the buffer).
+    const termAt = performance.now();
     await this.cutChain;
     this.buffer.take();
     this.tip = await this.readTip();
     if (term.signal.aborted || this.stopped) return;
     this.master = true;
     this.failure = undefined;
+    this.lastCutAt = undefined;
     const from = this.tip.lastTxsSeq + 1n;
     this.ports.log.info({ height: this.tip.height.toString(), fromTxsSeq: from.toString(), epoch: this.epoch.toString() }, "leading");
-    const consumer = await this.ports.bus.js.consumers.get(this.ports.names.txsStream, {
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: Number(from),
+    // Recreated from the last TXS sequence read + 1 when its server dies (a TXS leader change),
+    // so the term goes on through a NATS failover without skipping or repeating a tx.
+    const follower = new OrderedFollower(this.ports.bus, this.ports.names.txsStream, {
+      maxMessages: this.cfg.fetchTxsMax,
+      onRestart: (why, fromSeq) =>
+        this.ports.log.warn({ why, fromTxsSeq: fromSeq, epoch: this.epoch.toString() }, "TXS consumer recreated"),
     });
-    this.messages = await consumer.consume({ max_messages: this.cfg.fetchTxsMax, expires: FOLLOW_EXPIRES_MS });
-    // stop() or the end of the term may have come while we were starting, before there was
-    // anything to close. Not awaited: close() settles only once the iteration below has seen it.
-    if (this.stopped || term.signal.aborted) void this.messages.close();
-    for await (const m of this.messages) {
+    this.follower = follower;
+    if (term.leaderlessMs !== undefined) {
+      // A takeover: the chain had no master from the old one's last renewal until now.
+      this.failovers++;
+      this.leaderlessMsLast = Math.round(term.leaderlessMs + performance.now() - termAt);
+      this.leaderlessMsTotal += this.leaderlessMsLast;
+    }
+    // stop() or the end of the term may have come while we were starting.
+    if (this.stopped || term.signal.aborted) void follower.close();
+    for await (const m of follower.follow(Number(from))) {
       if (this.failure !== undefined) break;
       const tx = { seq: BigInt(m.seq), data: m.data };
       if (this.buffer.wouldOverflow(tx.data)) await this.cut();
@@ -209,7 +242,7 @@ export class Sequencer {
       else if (this.buffer.size === 1) this.timer = setTimeout(() => void this.cut().catch(() => undefined), this.cfg.cutWaitMs);
       if (this.failure !== undefined) break;
     }
-    await this.messages.close();
+    await follower.close();
     // Set by a timer-driven cut while the loop awaited the next message.
     const failure = this.failure as Error | undefined;
     if (failure !== undefined) throw failure;
@@ -243,11 +276,18 @@ export class Sequencer {
         await this.publish(block, blockSeqOf(tip.height), toHex(block.hash));
       } catch (e) {
         this.failure = e instanceof Error ? e : new Error(String(e));
-        void this.messages?.close();
+        void this.follower?.close();
         throw e;
       }
       this.tip = tipOf(block);
       this.blocksCut++;
+      const at = performance.now();
+      if (this.lastCutAt !== undefined) {
+        this.blockIntervalMsLast = Math.round(at - this.lastCutAt);
+        this.blockIntervalsMsSum += at - this.lastCutAt;
+        this.blockIntervals++;
+      }
+      this.lastCutAt = at;
     });
     this.cutChain = next.catch(() => undefined);
     return next;

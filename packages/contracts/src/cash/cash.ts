@@ -228,6 +228,7 @@ export const cash: Contract = eraseContract<CashCommand>({
       parse: (args) => parseArgs(args, { account: identifier }),
       keys: (q) => [accountKey(q.account)],
       run: (q, state) => ({ account: q.account, balance: balanceOf(state, q.account).toString() }),
+      owner: (q) => q.account,
     }),
   },
 });

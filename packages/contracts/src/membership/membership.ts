@@ -127,6 +127,7 @@ export const membership: Contract = eraseContract<MembershipCommand>({
       parse: (args) => parseArgs(args, { id: identifier }),
       keys: (q) => [institutionKey(q.id)],
       run: (q, state) => state.get(institutionKey(q.id)) ?? null,
+      public: true,
     }),
     // A query sees only the keys it names before reading, so `members` reads the index alone and
     // returns the sorted member ids; call `institution` for an entry's name, roles and keys.
@@ -134,16 +135,20 @@ export const membership: Contract = eraseContract<MembershipCommand>({
       parse: (args) => parseArgs(args, {}),
       keys: () => [MEMBERSHIP_INDEX_KEY],
       run: (_q, state) => state.get(MEMBERSHIP_INDEX_KEY) ?? [],
+      public: true,
     }),
     "chain-config": eraseQuery<Record<string, never>>({
       parse: (args) => parseArgs(args, {}),
       keys: () => [CHAIN_CONFIG_KEY],
       run: (_q, state) => state.get(CHAIN_CONFIG_KEY) ?? null,
+      public: true,
     }),
     proposal: eraseQuery<{ readonly id: string }>({
       parse: (args) => parseArgs(args, { id: identifier }),
       keys: (q) => [proposalKey(q.id)],
       run: (q, state) => state.get(proposalKey(q.id)) ?? null,
+      // Governance is the whole consortium's business: every voting member must see what it votes on.
+      public: true,
     }),
     // The first QUERY_SCAN_LIMIT_MAX proposals in id order, open or closed.
     proposals: eraseQuery<Record<string, never>>({
@@ -155,6 +160,7 @@ export const membership: Contract = eraseContract<MembershipCommand>({
           .filter(([k]) => k.startsWith(PROPOSAL_KEY_PREFIX))
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
           .map(([, v]) => v),
+      public: true,
     }),
   },
 });

@@ -231,11 +231,13 @@ export const trade: Contract = eraseContract<TradeCommand>({
       parse: (args) => parseArgs(args, { id: identifier }),
       keys: (q) => [instrumentKey(q.id)],
       run: (q, state) => state.get(instrumentKey(q.id)) ?? null,
+      public: true,
     }),
     book: eraseQuery<{ readonly instrument: string }>({
       parse: (args) => parseArgs(args, { instrument: identifier }),
       keys: (q) => [bookKey(q.instrument)],
       run: (q, state) => state.get(bookKey(q.instrument)) ?? null,
+      public: true,
     }),
     order: eraseQuery<{ readonly id: string }>({
       parse: (args) => parseArgs(args, { id: orderId }),
@@ -251,6 +253,7 @@ export const trade: Contract = eraseContract<TradeCommand>({
       parse: (args) => parseArgs(args, { clearing: identifier }),
       keys: (q) => [escrowKey(q.clearing)],
       run: (q, state) => ({ clearing: q.clearing, amount: escrowIn(state, q.clearing).toString() }),
+      owner: (q) => q.clearing,
     }),
     position: eraseQuery<{ readonly instrument: string; readonly holder: string }>({
       parse: (args) => parseArgs(args, { instrument: identifier, holder: identifier }),
@@ -261,6 +264,7 @@ export const trade: Contract = eraseContract<TradeCommand>({
       parse: (args) => parseArgs(args, { holder: identifier }),
       keys: () => [],
       scan: (q) => ({ prefix: `held/${q.holder}/`, limit: 1000 }),
+      owner: (q) => q.holder,
       run: (q, state) => {
         const prefix = `held/${q.holder}/`;
         const positions = [...state]
