@@ -17,7 +17,11 @@ export function readNetwork(path = join(tallyHome(), "network.json")): NetworkFi
     ...n,
     dir,
     genesisFile: abs(n.genesisFile),
-    institutions: n.institutions.map((i) => ({ ...i, keyFile: abs(i.keyFile) })),
+    institutions: n.institutions.map((i) => ({
+      ...i,
+      keyFile: abs(i.keyFile),
+      ...(i.tls !== undefined ? { tls: { caFile: abs(i.tls.caFile), certFile: abs(i.tls.certFile), keyFile: abs(i.tls.keyFile) } } : {}),
+    })),
     nodes: n.nodes.map((x) => ({ ...x, keyFile: abs(x.keyFile) })),
   };
 }

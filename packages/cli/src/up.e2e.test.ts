@@ -83,13 +83,19 @@ describe("tally up + tally demo on embedded defaults", () => {
     assert.match(demo.out, /every node reached the same state root/);
     assert.match(demo.out, /demo complete/);
 
-    // A query through another institution's gateway sees the result.
+    // The regulator, through its own node's gateway (over mTLS), sees another institution's balance.
     // enterprise-d factored 600,000.00 at 1.50%: it was advanced 591,000.00, and nothing else moved its cash.
-    const q = spawnSync(process.execPath, [cli, "query", "--as", "enterprise-a", "cash", "balance", '{"account":"enterprise-d"}'], {
+    const q = spawnSync(process.execPath, [cli, "query", "--as", "regulator", "cash", "balance", '{"account":"enterprise-d"}'], {
       env: { ...clean, ...env },
     });
     assert.equal(q.status, 0, q.stderr.toString());
     assert.equal(JSON.parse(q.stdout.toString()).result.balance, "59100000");
+    // Another member may not: NOT_FOUND, as for an account that does not exist.
+    const hidden = spawnSync(process.execPath, [cli, "query", "--as", "enterprise-a", "cash", "balance", '{"account":"enterprise-d"}'], {
+      env: { ...clean, ...env },
+    });
+    assert.notEqual(hidden.status, 0);
+    assert.match(hidden.stderr.toString(), /NOT_FOUND/);
 
     // Bad input from the command line gets a clear refusal, not a crash.
     const bad = spawnSync(process.execPath, [cli, "submit", "--as", "bank-a", "cash", "transfer", '{"to":"enterprise-a","amount":"1.5"}'], {
@@ -105,11 +111,12 @@ describe("tally up + tally demo on embedded defaults", () => {
     await up.waitForLine(/!! node-bank-a\/executor is back/, 30_000);
     const after = JSON.parse(readFileSync(join(home, "network.json"), "utf8")) as { pids: Record<string, number> };
     assert.notEqual(after.pids["node-bank-a/executor"], executorPid, "network.json names the new process");
-    const q2 = spawnSync(process.execPath, [cli, "query", "--as", "enterprise-a", "cash", "balance", '{"account":"enterprise-d"}'], {
+    // The restarted executor answers through bank-a's node again (a public query: every member may read it).
+    const q2 = spawnSync(process.execPath, [cli, "query", "--as", "enterprise-a", "membership", "institution", '{"id":"enterprise-d"}'], {
       env: { ...clean, ...env },
     });
     assert.equal(q2.status, 0, q2.stderr.toString());
-    assert.equal(JSON.parse(q2.stdout.toString()).result.balance, "59100000");
+    assert.equal(JSON.parse(q2.stdout.toString()).result.id, "enterprise-d");
 
     await up.stop("SIGINT", 20_000);
     assert.match(up.lines.join("\n"), /stopping the consortium/);

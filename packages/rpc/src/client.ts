@@ -1,4 +1,12 @@
-import { credentials, Metadata, type CallOptions, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
+import {
+  credentials,
+  InterceptingCall,
+  Metadata,
+  type CallOptions,
+  type ClientReadableStream,
+  type Interceptor,
+  type ServiceError,
+} from "@grpc/grpc-js";
 
 /** Plaintext channel credentials, for loopback development and the insecure mode. */
 export const insecure = credentials.createInsecure;
@@ -21,4 +29,22 @@ export function unary<Res>(invoke: UnaryInvoker<Res>, timeoutMs = 10_000): Promi
 /** Collects a server stream's messages into an async iterator. */
 export async function* streamOf<T>(s: ClientReadableStream<T>): AsyncGenerator<T> {
   for await (const m of s as AsyncIterable<T>) yield m;
+}
+
+/**
+ * The metadata header that names the calling institution on a gateway in insecure loopback
+ * mode (GATEWAY_INSECURE=true). A gateway serving mTLS ignores it: there the client
+ * certificate says who calls.
+ */
+export const INSTITUTION_HEADER = "tally-institution";
+
+/** A client interceptor that sends INSTITUTION_HEADER on every call (for an insecure loopback gateway). */
+export function institutionHeaderInterceptor(institutionId: string): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start: (metadata, listener, next) => {
+        metadata.set(INSTITUTION_HEADER, institutionId);
+        next(metadata, listener);
+      },
+    });
 }

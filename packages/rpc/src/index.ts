@@ -10,5 +10,7 @@ export {
   type RunningServer,
   type ServerOptions,
 } from "./server.js";
-export { insecure, deadlineIn, unary, streamOf, type UnaryInvoker } from "./client.js";
+export { insecure, deadlineIn, unary, streamOf, INSTITUTION_HEADER, institutionHeaderInterceptor, type UnaryInvoker } from "./client.js";
 export { drainedOrAborted } from "./flow-control.js";
+export { encodeStatusDetails, decodeStatusDetails, ERROR_DOMAIN, STATUS_DETAILS_KEY, type StatusDetails } from "./status-details.js";
+export { mtlsServerCredentials, mtlsChannelCredentials, peerCertificate, spkiSha256, subjectCommonName, type TlsFiles } from "./tls.js";

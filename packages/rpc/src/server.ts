@@ -65,10 +65,12 @@ export function wrapService(
     };
     if (method.requestStream && method.responseStream) {
       impl[name] = (call: ServerDuplexStream<unknown, unknown>) => {
-        (handler as BidiHandler<unknown, unknown>)(call).then(
-          () => call.end(),
-          (e: unknown) => call.emit("error", toServiceError(e)),
-        );
+        Promise.resolve()
+          .then(() => (handler as BidiHandler<unknown, unknown>)(call))
+          .then(
+            () => call.end(),
+            (e: unknown) => call.emit("error", toServiceError(e)),
+          );
       };
     } else if (method.requestStream) {
       throw new Error(`${method.path}: client-streaming methods are not supported`);
@@ -81,10 +83,12 @@ export function wrapService(
           );
           return;
         }
-        (handler as StreamHandler<unknown, unknown>)(call.request, call).then(
-          () => call.end(),
-          (e: unknown) => call.emit("error", toServiceError(e)),
-        );
+        Promise.resolve()
+          .then(() => (handler as StreamHandler<unknown, unknown>)(call.request, call))
+          .then(
+            () => call.end(),
+            (e: unknown) => call.emit("error", toServiceError(e)),
+          );
       };
     } else {
       impl[name] = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => {
@@ -92,10 +96,12 @@ export function wrapService(
           cb(toServiceError(new RpcError(status.INVALID_ARGUMENT, `malformed request: ${call.request[MALFORMED]}`, "MALFORMED")));
           return;
         }
-        (handler as UnaryHandler<unknown, unknown>)(call.request, call).then(
-          (res) => cb(null, res),
-          (e: unknown) => cb(toServiceError(e)),
-        );
+        Promise.resolve()
+          .then(() => (handler as UnaryHandler<unknown, unknown>)(call.request, call))
+          .then(
+            (res) => cb(null, res),
+            (e: unknown) => cb(toServiceError(e)),
+          );
       };
     }
   }
@@ -108,6 +114,8 @@ export interface RunningServer {
   readonly address: string;
   readonly port: number;
   readonly health: HealthImplementation;
+  /** The plaintext health-only address, when healthListen was given. */
+  readonly healthAddress?: string;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -124,6 +132,11 @@ export interface ServerOptions {
   readonly credentials?: ServerCredentials;
   /** Largest request accepted, bytes. */
   readonly receiveBytesMax?: number;
+  /**
+   * Also serve grpc.health.v1 (only) in plaintext on this address, for Kubernetes gRPC probes,
+   * which cannot speak mTLS. It reports the same statuses as the main server.
+   */
+  readonly healthListen?: { readonly host: string; readonly port: number };
 }
 
 /** Starts a gRPC server with health (grpc.health.v1) and, optionally, reflection. */
@@ -140,28 +153,52 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     // Reflection describes only what this server serves, not every service in the descriptor set.
     new ReflectionService(pkg, { services: [...o.healthNames] }).addToServer(server);
   }
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${o.host}:${o.port}`, o.credentials ?? ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    );
-  });
-  const address = `${o.host.includes(":") ? `[${o.host}]` : o.host}:${port}`;
+  const port = await bind(server, o.host, o.port, o.credentials ?? ServerCredentials.createInsecure());
+  let healthServer: Server | undefined;
+  let healthAddress: string | undefined;
+  if (o.healthListen !== undefined) {
+    healthServer = new Server({ "grpc.max_receive_message_length": 4096 });
+    health.addToServer(healthServer);
+    try {
+      const hp = await bind(healthServer, o.healthListen.host, o.healthListen.port, ServerCredentials.createInsecure());
+      healthAddress = hostPort(o.healthListen.host, hp);
+    } catch (e) {
+      server.forceShutdown();
+      throw e;
+    }
+  }
   return {
     server,
-    address,
+    address: hostPort(o.host, port),
     port,
     health,
-    stop: (graceMs = 2000) =>
-      new Promise<void>((resolve) => {
-        for (const n of ["", ...o.healthNames]) health.setStatus(n, "NOT_SERVING");
-        const t = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      }),
+    ...(healthAddress !== undefined ? { healthAddress } : {}),
+    stop: async (graceMs = 2000) => {
+      for (const n of ["", ...o.healthNames]) health.setStatus(n, "NOT_SERVING");
+      await Promise.all([shutdown(server, graceMs), ...(healthServer !== undefined ? [shutdown(healthServer, graceMs)] : [])]);
+    },
   };
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+function bind(server: Server, host: string, port: number, creds: ServerCredentials): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.bindAsync(hostPort(host, port), creds, (err, p) => (err ? reject(err) : resolve(p)));
+  });
+}
+
+function shutdown(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }

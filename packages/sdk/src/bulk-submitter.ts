@@ -1,6 +1,7 @@
 import { Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
 import type { GatewayServiceClient, SubmitStreamRequest, SubmitStreamResponse, TxStatus } from "@tally/proto/gateway";
-import { TallyError, type SignedTransaction } from "./tally-client.js";
+import { TallyError } from "./tally-error.js";
+import type { SignedTransaction } from "./transaction.js";
 
 /** The gateway's answer to one streamed submission. */
 export interface StreamedAck {

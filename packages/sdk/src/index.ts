@@ -1,5 +1,89 @@
 // The public surface of @tally/sdk, named one by one.
-export { TallyClient, TallyError, type TxOptions, type SignedTransaction, type AssetHistoryEntry } from "./tally-client.js";
-export { verifyInclusionProof, type InclusionProof } from "./verify-proof.js";
+export { TallyClient, type TallyClientExtras, type ConnectOptions, type WaitOptions, type AssetHistoryEntry } from "./tally-client.js";
+export { TxStatus, type TxStatusUpdate } from "@tally/proto/gateway";
+export { TxOutcome } from "@tally/proto/types";
+export { TallyError, toTallyError, type TallyErrorDetails } from "./tally-error.js";
+export { cosign, viewTransaction, type TxOptions, type SignedTransaction, type TransactionView } from "./transaction.js";
+export { mtlsCredentials, type MtlsFiles } from "./mtls-credentials.js";
+export { withRetry, backoffMs, DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryEnv } from "./retry.js";
+export {
+  TrustedChain,
+  ProofError,
+  CONSISTENCY_HEIGHTS_MAX,
+  type ProofReason,
+  type InclusionProof,
+  type SignedHeader,
+  type VerifiedHeader,
+} from "./trusted-chain.js";
+export { blockstoreProofSource, type ProofSource, type BlockstoreProofSourceOptions } from "./proof-source.js";
+export { verifyInclusionProof } from "./verify-proof.js";
 export { signerFromKeyFile } from "./key-file.js";
 export { BulkSubmitter, type StreamedAck } from "./bulk-submitter.js";
+export { signAction, type ActionSigner, type QueryRunner, type WireArgs } from "./contracts/action-builder.js";
+export { CashActions, type CashIssueArgs, type CashTransferArgs, type CashRedeemArgs } from "./contracts/cash.js";
+export { NotaryActions, type NotaryRegisterArgs } from "./contracts/notary.js";
+export {
+  BillActions,
+  type BillIssueArgs,
+  type BillIdArgs,
+  type BillEndorseArgs,
+  type BillSplitArgs,
+  type BillDiscountArgs,
+  type BillPledgeArgs,
+  type BillRecourseArgs,
+} from "./contracts/bill.js";
+export {
+  ReceivableActions,
+  type ReceivableRegisterArgs,
+  type ReceivableConfirmArgs,
+  type ReceivableTransferArgs,
+  type ReceivableSplitArgs,
+  type ReceivableSplitPart,
+  type ReceivableFinanceArgs,
+  type ReceivableSettleArgs,
+  type ReceivableLeaf,
+} from "./contracts/receivable.js";
+export {
+  WarehouseActions,
+  type WarehouseIssueArgs,
+  type WarehouseTransferArgs,
+  type WarehousePledgeArgs,
+  type WarehouseRepayArgs,
+  type WarehouseReleaseArgs,
+} from "./contracts/warehouse.js";
+export {
+  LogisticsActions,
+  type LogisticsOpenArgs,
+  type LogisticsAttestArgs,
+  type LogisticsReleaseArgs,
+  type LogisticsRefundArgs,
+  type AttestationKind,
+} from "./contracts/logistics.js";
+export {
+  BondActions,
+  type BondRegisterArgs,
+  type BondSubscribeArgs,
+  type BondAllotArgs,
+  type BondTransferArgs,
+  type BondCouponArgs,
+  type BondRedeemArgs,
+  type BondFreezeArgs,
+  type BondUnfreezeArgs,
+} from "./contracts/bond.js";
+export {
+  TradeActions,
+  type TradeListInstrumentArgs,
+  type TradePositionArgs,
+  type TradeOrderArgs,
+  type TradeCancelArgs,
+} from "./contracts/trade.js";
+export {
+  MembershipActions,
+  type MembershipChange,
+  type MembershipKey,
+  type AlertRule,
+  type MembershipAddKeyArgs,
+  type MembershipRevokeKeyArgs,
+  type MembershipProposeArgs,
+  type MembershipVoteArgs,
+} from "./contracts/membership.js";

@@ -1,21 +1,13 @@
 import { BlockHeader, SignedTx } from "@tally/proto/types";
 import { blockHashOf, bytesEqual, ed25519Verify, leafHash, sha256, verifyInclusion, type SequencerKeys } from "@tally/ledger";
-
-/** An inclusion proof as the blockstore serves it. */
-export interface InclusionProof {
-  readonly height: bigint;
-  readonly leafIndex: number;
-  readonly treeSize: number;
-  readonly path: readonly Uint8Array[];
-  readonly signedTx: Uint8Array;
-  readonly header: Uint8Array;
-  readonly headerSignature: Uint8Array;
-}
+import type { InclusionProof } from "./trusted-chain.js";
 
 /**
  * Checks a proof without trusting the node that served it: the header is signed by a
  * sequencer in the set, the tx root in that header covers the transaction at the index,
- * and the transaction is the one expected. Returns the reason when it fails.
+ * and the transaction is the one expected. Returns the reason when it fails. A client with a
+ * genesis file uses TrustedChain.verifyInclusion, which also checks the chain id and throws a
+ * ProofError with a reason code.
  */
 export function verifyInclusionProof(
   p: InclusionProof,

@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { credentials, type ChannelCredentials } from "@grpc/grpc-js";
 import { writeKeyFile } from "@tally/config";
 import { signingKeyFromSeed, toHex, type Genesis } from "@tally/ledger";
+import { mtlsChannelCredentials, type TlsFiles } from "@tally/rpc";
+import { createCertAuthority, hasOpenssl, issueCert } from "./tls-certs.js";
 
 /** Who is in a consortium and where they run. */
 export interface ConsortiumPlan {
@@ -50,6 +53,52 @@ export interface ConsortiumFiles {
   readonly genesis: Genesis;
   /** Key file by institution, node or sequencer id. */
   readonly keyFiles: ReadonlyMap<string, string>;
+  /** mTLS material for the gateways (absent when openssl is not available: gateways then run insecure on loopback). */
+  readonly tls?: ConsortiumTls;
+}
+
+/** The consortium's CA, each node gateway's server certificate and client map, and each institution's client certificate. */
+export interface ConsortiumTls {
+  readonly caFile: string;
+  /** Server certificate and key by node id; caFile checks clients. */
+  readonly servers: ReadonlyMap<string, TlsFiles>;
+  /** The client certificate map file (CN → institution) of each node's gateway: the institutions it hosts. */
+  readonly clientMaps: ReadonlyMap<string, string>;
+  /** Client certificate and key by institution id; caFile checks the gateway. */
+  readonly clients: ReadonlyMap<string, TlsFiles>;
+}
+
+/**
+ * Makes (or reuses) the consortium's TLS material under dir/tls with openssl: one CA, a server
+ * certificate per node gateway, a client certificate per institution (CN = its id), and per node a
+ * client map naming the institutions that node hosts. Undefined when openssl is not there.
+ */
+export function ensureConsortiumTls(dir: string, plan: ConsortiumPlan): ConsortiumTls | undefined {
+  if (!hasOpenssl()) return undefined;
+  const tlsDir = join(dir, "tls");
+  const ca = createCertAuthority(tlsDir, `${plan.chainId} consortium CA`);
+  const servers = new Map<string, TlsFiles>();
+  const clientMaps = new Map<string, string>();
+  for (const n of plan.nodes) {
+    const c = issueCert(ca, `gateway-${n.id}`, { commonName: n.id, kind: "server" });
+    servers.set(n.id, { caFile: c.caFile, certFile: c.certFile, keyFile: c.keyFile });
+    const file = join(tlsDir, `clients-${n.id}.json`);
+    const hosted = plan.institutions.filter((i) => i.node === n.id).map((i) => ({ institution: i.id, commonName: i.id }));
+    writeFileSync(file, JSON.stringify({ clients: hosted }, null, 2) + "\n");
+    clientMaps.set(n.id, file);
+  }
+  const clients = new Map<string, TlsFiles>();
+  for (const i of plan.institutions) {
+    const c = issueCert(ca, `client-${i.id}`, { commonName: i.id, kind: "client" });
+    clients.set(i.id, { caFile: c.caFile, certFile: c.certFile, keyFile: c.keyFile });
+  }
+  return { caFile: ca.certFile, servers, clientMaps, clients };
+}
+
+/** Channel credentials for an institution calling its gateway: its mTLS client certificate, or plaintext when the consortium has no TLS. */
+export function gatewayCredentials(files: ConsortiumFiles, institution: string): ChannelCredentials {
+  const f = files.tls?.clients.get(institution);
+  return f === undefined ? credentials.createInsecure() : mtlsChannelCredentials(f);
 }
 
 function newKey(dir: string, owner: string, keyId: string): { file: string; publicKey: string } {
@@ -90,11 +139,18 @@ export function writeConsortium(dir: string, plan: ConsortiumPlan, genesisTimeMs
   };
   const genesisFile = join(dir, "genesis.json");
   writeFileSync(genesisFile, JSON.stringify(genesis, null, 2) + "\n");
-  return { genesisFile, genesis, keyFiles };
+  const tls = ensureConsortiumTls(dir, plan);
+  return { genesisFile, genesis, keyFiles, ...(tls !== undefined ? { tls } : {}) };
 }
 
 /** The files of a consortium already written under dir by writeConsortium. */
 export function consortiumFilesIn(dir: string, plan: ConsortiumPlan, genesis: Genesis): ConsortiumFiles {
   const ids = [...plan.institutions.map((i) => i.id), ...plan.nodes.map((n) => n.id), ...plan.sequencers.map((s) => s.id)];
-  return { genesisFile: join(dir, "genesis.json"), genesis, keyFiles: new Map(ids.map((id) => [id, join(dir, "keys", `${id}.json`)])) };
+  const tls = ensureConsortiumTls(dir, plan);
+  return {
+    genesisFile: join(dir, "genesis.json"),
+    genesis,
+    keyFiles: new Map(ids.map((id) => [id, join(dir, "keys", `${id}.json`)])),
+    ...(tls !== undefined ? { tls } : {}),
+  };
 }

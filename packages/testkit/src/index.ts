@@ -3,7 +3,17 @@ export { freePort } from "./ports.js";
 export { waitFor } from "./wait.js";
 export { testNatsUrl, testPgAdminUrl, uniqueSuffix, uniqueNamespace, createTestDatabase } from "./test-env.js";
 export { ServiceProcess, serviceEntry, repoRoot } from "./service-process.js";
-export { SAMPLE_CONSORTIUM, writeConsortium, consortiumFilesIn, type ConsortiumPlan, type ConsortiumFiles } from "./consortium.js";
+export {
+  SAMPLE_CONSORTIUM,
+  writeConsortium,
+  consortiumFilesIn,
+  ensureConsortiumTls,
+  gatewayCredentials,
+  type ConsortiumPlan,
+  type ConsortiumFiles,
+  type ConsortiumTls,
+} from "./consortium.js";
+export { createCertAuthority, issueCert, hasOpenssl, type CertAuthority, type IssuedCert } from "./tls-certs.js";
 export { LocalNetwork, type LocalNetworkOptions, type NetworkFile } from "./local-network.js";
 export { findNatsServer, startNatsServer, NATS_INSTALL_HINT, type StartedNats } from "./nats-server.js";
 export { startNatsCluster, type StartedNatsCluster, type NatsClusterServer } from "./nats-cluster.js";

@@ -11,8 +11,25 @@ export interface NetworkFile {
   nats: string;
   namespace: string;
   genesisFile: string;
-  institutions: { id: string; roles: string[]; node: string; gateway: string; keyFile: string }[];
-  nodes: { id: string; database: string; gateway: string; blockstore: string; executor: string; keyFile: string }[];
+  institutions: {
+    id: string;
+    roles: string[];
+    node: string;
+    gateway: string;
+    keyFile: string;
+    /** mTLS client material for the gateway (paths relative like keyFile); absent when gateways run insecure. */
+    tls?: { caFile: string; certFile: string; keyFile: string };
+  }[];
+  nodes: {
+    id: string;
+    database: string;
+    gateway: string;
+    /** Plaintext grpc.health.v1 of the gateway (for probes). */
+    gatewayHealth?: string;
+    blockstore: string;
+    executor: string;
+    keyFile: string;
+  }[];
   sequencers: { id: string; admin: string }[];
   regfeed: string;
 }
@@ -54,7 +71,19 @@ export class LocalNetwork {
       const dbName = `${o.databasePrefix}_${n.id.replace(/[^a-z0-9]/g, "_")}`;
       await createDatabaseIfMissing(o.pgAdminUrl, dbName);
       const db = databaseUrl(o.pgAdminUrl, dbName);
-      const [bs, ex, gw] = [await freePort(), await freePort(), await freePort()];
+      const [bs, ex, gw, gwHealth] = [await freePort(), await freePort(), await freePort(), await freePort()];
+      // mTLS when the consortium has TLS material (openssl was there), else insecure loopback.
+      const server = o.files.tls?.servers.get(n.id);
+      const clientMap = o.files.tls?.clientMaps.get(n.id);
+      const gatewayIdentity: Record<string, string> =
+        server !== undefined && clientMap !== undefined
+          ? {
+              GATEWAY_TLS_CERT_FILE: server.certFile,
+              GATEWAY_TLS_KEY_FILE: server.keyFile,
+              GATEWAY_CLIENT_CA_FILE: server.caFile,
+              GATEWAY_CLIENT_MAP_FILE: clientMap,
+            }
+          : { GATEWAY_INSECURE: "true" };
       const nodeEnv = { ...common, NODE_ID: n.id, DATABASE_URL: db, NODE_KEY_FILE: o.files.keyFiles.get(n.id)! };
       plans.push({
         name: `${n.id}/blockstore`,
@@ -74,7 +103,13 @@ export class LocalNetwork {
       plans.push({
         name: `${n.id}/gateway`,
         entry: serviceEntry("gateway"),
-        env: { ...nodeEnv, GRPC_ADDR: `127.0.0.1:${gw}`, EXECUTOR_ADDR: `127.0.0.1:${ex}`, GATEWAY_INSECURE: "true" },
+        env: {
+          ...nodeEnv,
+          GRPC_ADDR: `127.0.0.1:${gw}`,
+          HEALTH_ADDR: `127.0.0.1:${gwHealth}`,
+          EXECUTOR_ADDR: `127.0.0.1:${ex}`,
+          ...gatewayIdentity,
+        },
         ready: /gateway listening/,
         node: n.id,
       });
@@ -93,6 +128,7 @@ export class LocalNetwork {
         id: n.id,
         database: db,
         gateway: `127.0.0.1:${gw}`,
+        gatewayHealth: `127.0.0.1:${gwHealth}`,
         blockstore: `127.0.0.1:${bs}`,
         executor: `127.0.0.1:${ex}`,
         keyFile: rel(o.dir, o.files.keyFiles.get(n.id)!),
@@ -114,13 +150,19 @@ export class LocalNetwork {
       nats: o.natsUrl,
       namespace: o.namespace,
       genesisFile: rel(o.dir, o.files.genesisFile),
-      institutions: o.plan.institutions.map((i) => ({
-        id: i.id,
-        roles: i.roles,
-        node: i.node,
-        gateway: nodes.find((n) => n.id === i.node)?.gateway ?? "",
-        keyFile: rel(o.dir, o.files.keyFiles.get(i.id)!),
-      })),
+      institutions: o.plan.institutions.map((i) => {
+        const t = o.files.tls?.clients.get(i.id);
+        return {
+          id: i.id,
+          roles: i.roles,
+          node: i.node,
+          gateway: nodes.find((n) => n.id === i.node)?.gateway ?? "",
+          keyFile: rel(o.dir, o.files.keyFiles.get(i.id)!),
+          ...(t !== undefined
+            ? { tls: { caFile: rel(o.dir, t.caFile), certFile: rel(o.dir, t.certFile), keyFile: rel(o.dir, t.keyFile) } }
+            : {}),
+        };
+      }),
       nodes,
       sequencers,
       regfeed,

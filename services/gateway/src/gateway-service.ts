@@ -21,10 +21,13 @@ import type {
 } from "@tally/proto/executor";
 import { TxOutcome } from "@tally/proto/types";
 import { headersWithTraceContext, type Bus, type BusNames } from "@tally/bus";
-import { decodeSignedTx, LIMITS, toHex } from "@tally/ledger";
+import { decodeSignedTx, fromUtf8, LIMITS, toHex, utf8, type JsonValue } from "@tally/ledger";
 import { malformedRequestReason, RpcError, unary, wrapService } from "@tally/rpc";
 import type { Logger } from "@tally/telemetry";
 import { admit } from "./admission.js";
+import { requireMember, type CallerIdentity, type IdentifiableCall } from "./caller-identity.js";
+import { InstitutionLimits, type InstitutionLimitsConfig } from "./institution-limits.js";
+import { queryAccess, seesEvent, visibleAnswer } from "./visibility.js";
 import type { MembershipCache } from "./membership-cache.js";
 import type { KnownStatus, TxStatusReader } from "./tx-status-reader.js";
 import type { TxWatcher } from "./tx-watcher.js";
@@ -44,6 +47,41 @@ export interface GatewayConfig {
   readonly recentAcceptedMax: number;
   /** Unanswered transactions one SubmitStream may have; past it the server stops reading that stream. */
   readonly streamInFlightMax: number;
+  /** Per-institution in-flight bound and rate (each submitted tx and each read costs one token). */
+  readonly institution: InstitutionLimitsConfig;
+  /** The deadline given to a call that came without one: every call has a deadline. */
+  readonly callDeadlineMsDefault: number;
+}
+
+/** An authenticated caller: the institution, and its current roles. */
+export interface Caller {
+  readonly id: string;
+  readonly roles: readonly string[];
+}
+
+/** The field of a SubmitRequest that a refused transaction's reason points at. */
+const FIELD_OF_REASON: Readonly<Record<string, string>> = {
+  MALFORMED: "signed_tx",
+  TOO_LARGE: "signed_tx",
+  WRONG_CHAIN: "signed_tx.body.chain_id",
+  EXPIRED: "signed_tx.body.valid_until_ms",
+  VALID_UNTIL_TOO_FAR: "signed_tx.body.valid_until_ms",
+  MISSING_SIGNATURE: "signed_tx.signatures",
+  BAD_SIGNATURE: "signed_tx.signatures",
+  UNKNOWN_SIGNER: "signed_tx.body.signer",
+  KEY_REVOKED: "signed_tx.body.signer.key_id",
+  WRONG_INSTITUTION: "signed_tx.body.signer.institution_id",
+  UNKNOWN_CONTRACT: "signed_tx.body.contract",
+  UNKNOWN_ACTION: "signed_tx.body.action",
+  FORBIDDEN_ROLE: "signed_tx.body.signer.institution_id",
+  BAD_ARGS: "signed_tx.body.args",
+};
+
+/** The same refusal, with the field it concerns (when the reason names one and none was set). */
+function withField(e: unknown): unknown {
+  if (!(e instanceof RpcError) || e.field !== undefined) return e;
+  const field = FIELD_OF_REASON[e.reason];
+  return field === undefined ? e : new RpcError(e.code, e.message, e.reason, e.metadata, field);
 }
 
 /** The gateway's ports. */
@@ -83,28 +121,47 @@ function update(txId: Uint8Array, s: KnownStatus | undefined, duplicate = false)
 export class Gateway {
   private inFlight = 0;
   private readonly recentAccepted = new Set<string>();
+  readonly limits: InstitutionLimits;
 
   constructor(
     readonly cfg: GatewayConfig,
     private readonly ports: GatewayPorts,
-  ) {}
+  ) {
+    this.limits = new InstitutionLimits(cfg.institution, ports.nowMs);
+  }
+
+  /** The caller as a current member with its roles (PERMISSION_DENIED for others). */
+  member(id: string): Caller {
+    return requireMember(this.ports.membership.view, id);
+  }
 
   /**
-   * Admits and publishes one signed transaction. Answers only after JetStream acknowledged
-   * it (so it is durable), or with the original status when it was submitted before.
+   * Admits and publishes one signed transaction for the caller, whose institution must be the
+   * body's signer (co-signers may be anyone the contract wants). Answers only after JetStream
+   * acknowledged it (so it is durable), or with the original status when it was submitted before.
    */
-  async submit(raw: Uint8Array, deadline?: Date | number): Promise<TxStatusUpdate> {
+  async submit(raw: Uint8Array, caller: Caller, deadline?: Date | number): Promise<TxStatusUpdate> {
     if (this.inFlight >= this.cfg.inFlightMax) {
       throw new RpcError(status.RESOURCE_EXHAUSTED, `more than ${this.cfg.inFlightMax} submissions in flight`, "GATEWAY_BUSY", {
         "retry-after-ms": "100",
       });
     }
+    const release = this.limits.acquire(caller.id);
     this.inFlight++;
     try {
       // A replay returns the first submission's id and status, even once its deadline has
-      // passed or its key was revoked since: look it up before judging it afresh.
+      // passed or its key was revoked since: look it up before judging it afresh (but only for
+      // the institution that signed it).
       const decoded = raw.byteLength <= LIMITS.txBytesMax ? decodeSignedTx(raw) : undefined;
       if (decoded?.ok === true) {
+        const signer = decoded.tx.body.signer?.institutionId ?? "";
+        if (signer !== caller.id) {
+          throw new RpcError(
+            status.PERMISSION_DENIED,
+            `${caller.id} may submit only transactions its own institution signs as body signer, not ${signer || "none"}'s`,
+            "WRONG_INSTITUTION",
+          );
+        }
         const known = await this.ports.statuses.status(decoded.tx.id);
         if (known !== undefined) return update(decoded.tx.id, known, true);
       }
@@ -114,8 +171,11 @@ export class Gateway {
       const ack = await this.publishWithRetry(signer, raw, tx.idHex, deadline);
       this.remember(tx.idHex);
       return update(tx.id, undefined, ack.duplicate && !ack.retried);
+    } catch (e) {
+      throw withField(e);
     } finally {
       this.inFlight--;
+      release();
     }
   }
 
@@ -230,23 +290,62 @@ export class Gateway {
     return ms;
   }
 
-  async query(req: QueryRequest): Promise<{ result: Uint8Array; height: bigint }> {
-    if (req.args.byteLength > LIMITS.txBytesMax) throw new RpcError(status.INVALID_ARGUMENT, "query args too large", "TOO_LARGE");
-    const r = await this.forward<ExecutorQueryServiceQueryResponse>((md, o, cb) =>
-      this.ports.executor.query({ contract: req.contract, query: req.query, args: req.args }, md, o, cb),
-    );
-    return { result: r.result, height: r.height };
-  }
-
-  /** An asset's history, a page at a time, from this node's executor (which checks the request). */
-  history(req: GetHistoryRequest): Promise<GetHistoryResponse> {
-    return this.forward<ExecutorQueryServiceGetHistoryResponse>((md, o, cb) => this.ports.executor.getHistory(req, md, o, cb));
-  }
-
-  // Calls the executor within the query timeout; its errors keep their code and reason.
-  private async forward<T>(invoke: Parameters<typeof unary<T>>[0]): Promise<T> {
+  /**
+   * A contract query, answered by this node's executor, showing the caller only what it may see
+   * (see visibility.ts): anything else is NOT_FOUND, exactly like an asset that does not exist.
+   */
+  async query(req: QueryRequest, caller: Caller, deadline?: Date | number): Promise<{ result: Uint8Array; height: bigint }> {
+    if (req.args.byteLength > LIMITS.txBytesMax)
+      throw new RpcError(status.INVALID_ARGUMENT, "query args too large", "TOO_LARGE", {}, "args");
+    const access = queryAccess(req.contract, req.query, req.args);
+    const release = this.limits.acquire(caller.id);
     try {
-      return await unary<T>(invoke, this.cfg.queryTimeoutMs);
+      const r = await this.forward<ExecutorQueryServiceQueryResponse>(
+        (md, o, cb) => this.ports.executor.query({ contract: req.contract, query: req.query, args: req.args }, md, o, cb),
+        deadline,
+      );
+      if (access.kind === "public") return { result: r.result, height: r.height };
+      const shown = visibleAnswer(access, JSON.parse(fromUtf8(r.result)) as JsonValue, caller.id, caller.roles);
+      if (shown === undefined) throw new RpcError(status.NOT_FOUND, `no ${req.contract} ${req.query} answer for these args`, "NOT_FOUND");
+      return { result: utf8(JSON.stringify(shown)), height: r.height };
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * An asset's history, a page at a time, from this node's executor (which checks the request),
+   * keeping the events the caller is party to. Pages the caller sees nothing of are skipped (a
+   * bounded number), so an asset it may not see answers like one that does not exist: no entries.
+   */
+  async history(req: GetHistoryRequest, caller: Caller, deadline?: Date | number): Promise<GetHistoryResponse> {
+    const release = this.limits.acquire(caller.id);
+    try {
+      let after = req.after;
+      for (let page = 0; page < HISTORY_HIDDEN_PAGES_MAX; page++) {
+        const r = await this.forward<ExecutorQueryServiceGetHistoryResponse>(
+          (md, o, cb) => this.ports.executor.getHistory({ ...req, after }, md, o, cb),
+          deadline,
+        );
+        const entries = r.entries.filter((e) => e.event !== undefined && seesEvent(e.event.parties, caller.id, caller.roles));
+        const last = r.entries.at(-1)?.event?.cursor;
+        if (entries.length > 0 || !r.more || last === undefined) return { entries, more: entries.length > 0 && r.more, height: r.height };
+        after = last;
+      }
+      return { entries: [], more: false, height: await this.ports.statuses.committedHeight() };
+    } finally {
+      release();
+    }
+  }
+
+  // Calls the executor within the query timeout and the caller's deadline; its errors keep their code and reason.
+  private async forward<T>(invoke: Parameters<typeof unary<T>>[0], deadline?: Date | number): Promise<T> {
+    const until =
+      deadline instanceof Date ? deadline.getTime() : typeof deadline === "number" && Number.isFinite(deadline) ? deadline : Infinity;
+    const timeoutMs = Math.min(this.cfg.queryTimeoutMs, until - Date.now());
+    if (timeoutMs <= 0) throw new RpcError(status.DEADLINE_EXCEEDED, "the call's deadline passed", "DEADLINE_EXCEEDED");
+    try {
+      return await unary<T>(invoke, timeoutMs);
     } catch (e) {
       const err = e as { code?: number; details?: string; metadata?: { get(k: string): unknown[] } };
       if (typeof err.code === "number") {
@@ -259,15 +358,25 @@ export class Gateway {
   }
 }
 
-/** The gRPC GatewayService over a Gateway. */
-export function gatewayService(gw: Gateway) {
+/**
+ * The gRPC GatewayService over a Gateway. `identify` says which institution makes each call
+ * (mTLS certificate or, on insecure loopback, the tally-institution header); it must be a
+ * current member. A call that came without a deadline gets cfg.callDeadlineMsDefault.
+ */
+export function gatewayService(gw: Gateway, identify: CallerIdentity) {
+  const who = (call: IdentifiableCall): Caller => gw.member(identify(call));
+  const deadlineOf = (call: { getDeadline(): Date | number }): number => {
+    const d = call.getDeadline();
+    const ms = d instanceof Date ? d.getTime() : d;
+    return Number.isFinite(ms) ? ms : Date.now() + gw.cfg.callDeadlineMsDefault;
+  };
   return wrapService(GatewayServiceService, {
     submit: async (req: SubmitRequest, call: ServerUnaryCall<SubmitRequest, SubmitResponse>) => {
-      const u = await gw.submit(req.signedTx, call.getDeadline());
+      const u = await gw.submit(req.signedTx, who(call), deadlineOf(call));
       return { txId: u.txId, status: u.status, duplicate: u.duplicate };
     },
     submitAndWait: async (req: SubmitAndWaitRequest, call: ServerWritableStream<SubmitAndWaitRequest, SubmitAndWaitResponse>) => {
-      const first = await gw.submit(req.signedTx, call.getDeadline());
+      const first = await gw.submit(req.signedTx, who(call), deadlineOf(call));
       call.write({ update: first });
       if (first.status === TxStatus.TX_STATUS_COMMITTED) return;
       const ac = new AbortController();
@@ -283,14 +392,24 @@ export function gatewayService(gw: Gateway) {
         call.write({ update: { ...u, duplicate: first.duplicate } });
       });
     },
-    submitStream: (call: ServerDuplexStream<SubmitStreamRequest, SubmitStreamResponse>) => submitStream(gw, call),
-    getTxStatus: async (req: GetTxStatusRequest) => ({ update: await gw.status(req.txId) }),
-    query: (req: QueryRequest) => gw.query(req),
-    getHistory: (req: GetHistoryRequest) => gw.history(req),
+    submitStream: async (call: ServerDuplexStream<SubmitStreamRequest, SubmitStreamResponse>) => {
+      const id = identify(call);
+      return submitStream(gw, call, () => gw.member(id));
+    },
+    getTxStatus: async (req: GetTxStatusRequest, call: ServerUnaryCall<GetTxStatusRequest, unknown>) => {
+      who(call);
+      return { update: await gw.status(req.txId) };
+    },
+    query: async (req: QueryRequest, call: ServerUnaryCall<QueryRequest, unknown>) => gw.query(req, who(call), deadlineOf(call)),
+    getHistory: async (req: GetHistoryRequest, call: ServerUnaryCall<GetHistoryRequest, unknown>) =>
+      gw.history(req, who(call), deadlineOf(call)),
   });
 }
 
 const NO_TX_ID = new Uint8Array(0);
+
+/** Pages of an asset's history GetHistory reads past when the caller may see none of their events. */
+const HISTORY_HIDDEN_PAGES_MAX = 20;
 
 /**
  * Bulk submission: every request is admitted and published like a unary Submit, and answered
@@ -298,7 +417,11 @@ const NO_TX_ID = new Uint8Array(0);
  * While streamInFlightMax of this stream's transactions are unanswered the server stops
  * reading, so HTTP/2 flow control slows the sender down.
  */
-function submitStream(gw: Gateway, call: ServerDuplexStream<SubmitStreamRequest, SubmitStreamResponse>): Promise<void> {
+function submitStream(
+  gw: Gateway,
+  call: ServerDuplexStream<SubmitStreamRequest, SubmitStreamResponse>,
+  caller: () => Caller,
+): Promise<void> {
   const max = gw.cfg.streamInFlightMax;
   let pending = 0;
   let ended = false;
@@ -308,6 +431,7 @@ function submitStream(gw: Gateway, call: ServerDuplexStream<SubmitStreamRequest,
     };
     const refuse = (correlationId: bigint, e: unknown): SubmitStreamResponse => {
       const r = e instanceof RpcError ? e : new RpcError(status.INTERNAL, e instanceof Error ? e.message : String(e), "INTERNAL");
+      const retry = r.metadata["retry-after-ms"];
       return {
         correlationId,
         txId: NO_TX_ID,
@@ -315,7 +439,7 @@ function submitStream(gw: Gateway, call: ServerDuplexStream<SubmitStreamRequest,
         duplicate: false,
         errorCode: r.code,
         reason: r.reason,
-        message: r.message,
+        message: retry !== undefined ? `${r.message} (retry-after-ms ${retry})` : r.message,
       };
     };
     call.on("data", (req: SubmitStreamRequest) => {
@@ -326,7 +450,8 @@ function submitStream(gw: Gateway, call: ServerDuplexStream<SubmitStreamRequest,
       }
       pending++;
       if (pending >= max) call.pause();
-      gw.submit(req.signedTx)
+      Promise.resolve()
+        .then(() => gw.submit(req.signedTx, caller()))
         .then(
           (u) =>
             call.write({

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { Client, credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { Client, Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import {
   GatewayServiceClient,
   SubmitStreamRequest,
@@ -38,6 +38,8 @@ let raw: GatewayServiceClient;
 let plain: Client;
 let client: TallyClient;
 let nextHeight = 1n;
+/** The caller most tests submit as. */
+const BANK_A = { id: "bank-a", roles: ["bank"] } as const;
 
 function reasonOf(e: ServiceError): string | undefined {
   const v = e.metadata?.get("tally-reason")[0];
@@ -118,9 +120,10 @@ async function expectRefused(signedTx: Uint8Array, code: status, reason: string)
 describe("gateway over real NATS and PostgreSQL", () => {
   before(async () => {
     h = await startGatewayHarness();
-    raw = new GatewayServiceClient(h.server.address, credentials.createInsecure());
-    plain = new Client(h.server.address, credentials.createInsecure());
-    client = new TallyClient(h.server.address, CHAIN_ID, SIGNERS.bankA);
+    const asBankA = h.credentialsFor("bank-a");
+    raw = new GatewayServiceClient(h.server.address, asBankA.credentials, asBankA.options);
+    plain = new Client(h.server.address, asBankA.credentials, asBankA.options);
+    client = new TallyClient(h.server.address, CHAIN_ID, SIGNERS.bankA, asBankA.credentials);
   });
 
   after(async () => {
@@ -161,8 +164,13 @@ describe("gateway over real NATS and PostgreSQL", () => {
       await expectRefused(unsignedTx(), status.UNAUTHENTICATED, "MISSING_SIGNATURE");
     });
 
-    test("an unknown signer: PERMISSION_DENIED / UNKNOWN_SIGNER", async () => {
-      await expectRefused(buildTx({ signer: SIGNERS.stranger }).raw, status.PERMISSION_DENIED, "UNKNOWN_SIGNER");
+    test("a co-signature by an unknown institution: PERMISSION_DENIED / UNKNOWN_SIGNER", async () => {
+      await expectRefused(buildTx({ signers: [SIGNERS.bankA, SIGNERS.stranger] }).raw, status.PERMISSION_DENIED, "UNKNOWN_SIGNER");
+    });
+
+    test("a body signer other than the caller's institution: PERMISSION_DENIED / WRONG_INSTITUTION, even with valid signatures", async () => {
+      await expectRefused(buildTx({ signer: SIGNERS.bankB }).raw, status.PERMISSION_DENIED, "WRONG_INSTITUTION");
+      await expectRefused(buildTx({ signer: SIGNERS.stranger }).raw, status.PERMISSION_DENIED, "WRONG_INSTITUTION");
     });
 
     test("a key revoked in the node's membership state: PERMISSION_DENIED / KEY_REVOKED", async () => {
@@ -231,7 +239,7 @@ describe("gateway over real NATS and PostgreSQL", () => {
       const err = await w.done;
       assert.ok(err);
       assert.equal(err.code, status.PERMISSION_DENIED);
-      assert.equal(reasonOf(err), "UNKNOWN_SIGNER");
+      assert.equal(reasonOf(err), "WRONG_INSTITUTION");
       assert.deepEqual(w.updates, []);
       assert.equal(await h.txsCount(), before);
     });
@@ -676,7 +684,7 @@ describe("gateway over real NATS and PostgreSQL", () => {
         },
       );
       const tx = buildTx({ args: { to: "bank-b", amount: "12" } });
-      await assert.rejects(gw.submit(tx.raw), (e: unknown) => {
+      await assert.rejects(gw.submit(tx.raw, BANK_A), (e: unknown) => {
         assert.ok(e instanceof RpcError);
         assert.equal(e.code, status.UNAVAILABLE);
         assert.equal(e.reason, "BUS_UNAVAILABLE");
@@ -703,7 +711,7 @@ describe("gateway over real NATS and PostgreSQL", () => {
         },
       );
       const tx = buildTx({ args: { to: "bank-b", amount: "14" } });
-      const pending = gw.submit(tx.raw);
+      const pending = gw.submit(tx.raw, BANK_A);
       let settled = false;
       void pending.then(
         () => (settled = true),
@@ -737,7 +745,7 @@ describe("gateway over real NATS and PostgreSQL", () => {
       );
       const before = await h.txsCount();
       await assert.rejects(
-        gw.submit(buildTx().raw),
+        gw.submit(buildTx().raw, BANK_A),
         (e: unknown) => e instanceof RpcError && e.code === status.RESOURCE_EXHAUSTED && e.reason === "GATEWAY_BUSY",
       );
       assert.equal(await h.txsCount(), before);

@@ -4,10 +4,11 @@ import { credentials } from "@grpc/grpc-js";
 import { ExecutorQueryServiceClient } from "@tally/proto/executor";
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { busNames, connectBus, ensureStreams } from "@tally/bus";
-import { ConfigError, Env, loadGenesis } from "@tally/config";
+import { ConfigError, Env, loadClientCertMap, loadGenesis } from "@tally/config";
 import { listenHeights, migrateToLatest, openDb } from "@tally/db";
-import { startServer } from "@tally/rpc";
+import { mtlsServerCredentials, startServer } from "@tally/rpc";
 import { createLogger } from "@tally/telemetry";
+import { insecureHeaderCaller, mtlsCaller, type CallerIdentity } from "./caller-identity.js";
 import { Gateway, gatewayService } from "./gateway-service.js";
 import { MembershipCache } from "./membership-cache.js";
 import { TxStatusReader } from "./tx-status-reader.js";
@@ -25,11 +26,30 @@ async function main(): Promise<void> {
   const genesis = loadGenesis(env.str("GENESIS_FILE"));
   const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
   const listen = env.addr("GRPC_ADDR", "127.0.0.1:0");
-  // Plaintext is for development only, and only on loopback. mTLS is the production mode.
-  if (!env.bool("GATEWAY_INSECURE", false))
-    throw new ConfigError("GATEWAY_INSECURE must be true: this build serves plaintext gRPC only, on loopback");
-  if (!isLoopback(listen.host))
-    throw new ConfigError(`GRPC_ADDR ${listen.host} is not a loopback address; plaintext gRPC is refused there`);
+  // mTLS is the production mode: the client certificate says which institution calls.
+  // Plaintext is for development only, only when asked for, and only on loopback.
+  const insecureMode = env.bool("GATEWAY_INSECURE", false);
+  let identify: CallerIdentity;
+  let serverCredentials;
+  if (insecureMode) {
+    if (!isLoopback(listen.host))
+      throw new ConfigError(`GRPC_ADDR ${listen.host} is not a loopback address; GATEWAY_INSECURE (plaintext gRPC) is refused there`);
+    identify = insecureHeaderCaller();
+    log.warn("GATEWAY_INSECURE: plaintext gRPC on loopback; callers name themselves in the tally-institution header");
+  } else {
+    const tls = {
+      caFile: env.str("GATEWAY_CLIENT_CA_FILE"),
+      certFile: env.str("GATEWAY_TLS_CERT_FILE"),
+      keyFile: env.str("GATEWAY_TLS_KEY_FILE"),
+    };
+    try {
+      serverCredentials = mtlsServerCredentials(tls);
+    } catch (e) {
+      throw new ConfigError(`GATEWAY_TLS_CERT_FILE / GATEWAY_TLS_KEY_FILE / GATEWAY_CLIENT_CA_FILE: ${(e as Error).message}`);
+    }
+    identify = mtlsCaller(loadClientCertMap(env.str("GATEWAY_CLIENT_MAP_FILE")));
+  }
+  const healthAddr = env.optional("HEALTH_ADDR") !== undefined ? env.addr("HEALTH_ADDR") : undefined;
   const executorAddr = env.str("EXECUTOR_ADDR");
   const dbUrl = env.str("DATABASE_URL");
   const db = openDb(dbUrl);
@@ -59,6 +79,12 @@ async function main(): Promise<void> {
       queryTimeoutMs: env.int("QUERY_TIMEOUT_MS", 5000, 100, 60_000),
       recentAcceptedMax: 100_000,
       streamInFlightMax: env.int("GATEWAY_STREAM_IN_FLIGHT_MAX", 1024, 1, 100_000),
+      institution: {
+        inFlightMax: env.int("GATEWAY_INSTITUTION_IN_FLIGHT_MAX", 2048, 1, 1_000_000),
+        ratePerSec: env.int("GATEWAY_INSTITUTION_RATE", 10_000, 0, 10_000_000),
+        burst: env.int("GATEWAY_INSTITUTION_BURST", 20_000, 1, 10_000_000),
+      },
+      callDeadlineMsDefault: env.int("CALL_DEADLINE_MS_DEFAULT", 30_000, 100, 600_000),
     },
     { bus, names, membership, statuses, watcher, executor, nowMs: () => Date.now(), log },
   );
@@ -67,10 +93,12 @@ async function main(): Promise<void> {
     port: listen.port,
     healthNames: ["tally.v1.GatewayService"],
     descriptorSetPath,
-    services: [gatewayService(gw)],
+    services: [gatewayService(gw, identify)],
     receiveBytesMax: 256 * 1024,
+    ...(serverCredentials !== undefined ? { credentials: serverCredentials } : {}),
+    ...(healthAddr !== undefined ? { healthListen: healthAddr } : {}),
   });
-  log.info({ grpc: server.address }, "gateway listening");
+  log.info({ grpc: server.address, tls: !insecureMode, health: server.healthAddress }, "gateway listening");
   const shutdown = async (): Promise<void> => {
     watcher.stop();
     await server.stop(2000);

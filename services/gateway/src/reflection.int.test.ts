@@ -16,6 +16,9 @@ const CALL_TIMEOUT_MS = 30_000;
 
 let h: GatewayHarness;
 let base: string;
+let healthBase: string;
+/** buf curl's TLS flags: the test CA, and bank-a's client certificate. */
+let tlsFlags: string[];
 
 interface BufResult {
   readonly status: number | null;
@@ -29,7 +32,9 @@ interface BufResult {
  */
 function bufCurl(...args: string[]): Promise<BufResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BUF, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", "--connect-timeout", "10", ...args], {
+    const plaintext = args.some((a) => a.startsWith("http://"));
+    const transport = plaintext ? ["--http2-prior-knowledge"] : tlsFlags;
+    const child = spawn(BUF, ["curl", "--protocol", "grpc", ...transport, "--connect-timeout", "10", ...args], {
       cwd: repoRoot,
       timeout: CALL_TIMEOUT_MS,
       stdio: ["ignore", "pipe", "pipe"],
@@ -49,8 +54,11 @@ const exitFor = (grpcCode: number): number => grpcCode << 3;
 describe("the gateway's gRPC interface through buf curl", () => {
   before(async () => {
     assert.ok(existsSync(BUF), `buf not found at ${BUF}`);
-    h = await startGatewayHarness({ withReflection: true });
-    base = `http://127.0.0.1:${h.server.port}`;
+    h = await startGatewayHarness({ withReflection: true, healthPort: 0 });
+    base = `https://127.0.0.1:${h.server.port}`;
+    healthBase = `http://${h.server.healthAddress}`;
+    const bankA = h.tlsFilesFor("bank-a");
+    tlsFlags = ["--cacert", bankA.caFile, "--cert", bankA.certFile, "--key", bankA.keyFile];
   });
 
   after(async () => {
@@ -69,9 +77,9 @@ describe("the gateway's gRPC interface through buf curl", () => {
     assert.ok(services.stdout.split("\n").includes("tally.v1.GatewayService"));
   });
 
-  test("grpc.health.v1 Check answers SERVING for the server and for the gateway service, and tells the truth when that changes", async () => {
+  test("grpc.health.v1 Check on the plaintext health port answers SERVING for the server and for the gateway service, and tells the truth when that changes", async () => {
     const check = (service: string): Promise<BufResult> =>
-      bufCurl("--schema", HEALTH_PROTO, "-d", JSON.stringify({ service }), `${base}/grpc.health.v1.Health/Check`);
+      bufCurl("--schema", HEALTH_PROTO, "-d", JSON.stringify({ service }), `${healthBase}/grpc.health.v1.Health/Check`);
     for (const service of ["", "tally.v1.GatewayService"]) {
       const r = await check(service);
       assert.equal(r.status, 0, r.stderr);
@@ -87,6 +95,33 @@ describe("the gateway's gRPC interface through buf curl", () => {
       assert.deepEqual(JSON.parse(r.stdout), { status: "NOT_SERVING" });
     } finally {
       h.server.health.setStatus("tally.v1.GatewayService", "SERVING");
+    }
+    // The mTLS port answers health too (for clients that hold a certificate).
+    const overTls = await bufCurl("--schema", HEALTH_PROTO, "-d", "{}", `${base}/grpc.health.v1.Health/Check`);
+    assert.equal(overTls.status, 0, overTls.stderr);
+  });
+
+  test("the plaintext health port serves health only: no GatewayService, no reflection", async () => {
+    const r = await bufCurl(
+      "-d",
+      JSON.stringify({ tx_id: Buffer.alloc(32).toString("base64") }),
+      `${healthBase}/tally.v1.GatewayService/GetTxStatus`,
+    );
+    assert.notEqual(r.status, 0, "the health port must not serve the gateway");
+  });
+
+  test("without a client certificate buf curl gets no answer at all", async () => {
+    const saved = tlsFlags;
+    tlsFlags = ["--cacert", saved[1]!];
+    try {
+      const r = await bufCurl(
+        "-d",
+        JSON.stringify({ tx_id: Buffer.alloc(32).toString("base64") }),
+        `${base}/tally.v1.GatewayService/GetTxStatus`,
+      );
+      assert.notEqual(r.status, 0, r.stdout);
+    } finally {
+      tlsFlags = saved;
     }
   });
 
@@ -129,5 +164,30 @@ describe("the gateway's gRPC interface through buf curl", () => {
     assert.match(r.stderr, /Tally-Reason: MALFORMED/i);
     assert.match(r.stderr, /"code": "invalid_argument"/);
     assert.equal(await h.txsCount(), before);
+  });
+
+  test("Query through buf curl as bank-a: its own balance answers; another's is NOT_FOUND with ErrorInfo in grpc-status-details-bin", async () => {
+    h.setQuery(async (req) => ({
+      result: new TextEncoder().encode(
+        new TextDecoder().decode(req.args).replace(/^\{"account":"([^"]+)"\}$/, '{"account":"$1","balance":"7"}'),
+      ),
+      height: 3n,
+    }));
+    const q = (account: string): Promise<BufResult> =>
+      bufCurl(
+        "-v",
+        "-d",
+        JSON.stringify({ contract: "cash", query: "balance", args: Buffer.from(JSON.stringify({ account })).toString("base64") }),
+        `${base}/tally.v1.GatewayService/Query`,
+      );
+    const own = await q("bank-a");
+    assert.equal(own.status, 0, own.stderr);
+    const res = JSON.parse(own.stdout) as { result: string; height: string };
+    assert.deepEqual(JSON.parse(Buffer.from(res.result, "base64").toString()), { account: "bank-a", balance: "7" });
+    const other = await q("bank-b");
+    assert.equal(other.status, exitFor(5), `${other.stdout}\n${other.stderr}`);
+    assert.match(other.stderr, /Tally-Reason: NOT_FOUND/i);
+    // buf curl decodes the google.rpc.Status details it knows: ErrorInfo is one of them.
+    assert.match(other.stderr, /google\.rpc\.ErrorInfo|"reason": "NOT_FOUND"/);
   });
 });

@@ -8,7 +8,8 @@ import { busNames, connectBus } from "@tally/bus";
 import { dropDatabase } from "@tally/db";
 import { toHex } from "@tally/ledger";
 import { signerFromKeyFile, TallyClient } from "@tally/sdk";
-import { LocalNetwork, startNatsServer, writeConsortium, type ConsortiumPlan } from "@tally/testkit";
+import type { TlsFiles } from "@tally/rpc";
+import { gatewayCredentials, LocalNetwork, startNatsServer, writeConsortium, type ConsortiumPlan } from "@tally/testkit";
 import { measureCeilings, type Ceilings } from "./ceilings.js";
 import { percentilesOf, type Percentiles } from "./histogram.js";
 import type { ClientConfig, ClientRecord } from "./load-client.js";
@@ -125,12 +126,24 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
     });
     const gateway = net.endpoints.nodes[0]!.gateway;
     const accounts = plan.institutions.filter((i) => i.id.startsWith("bank-")).map((i) => i.id);
-    const clearing = new TallyClient(gateway, plan.chainId, signerFromKeyFile(files.keyFiles.get("clearing")!));
+    const clearing = new TallyClient(
+      gateway,
+      plan.chainId,
+      signerFromKeyFile(files.keyFiles.get("clearing")!),
+      gatewayCredentials(files, "clearing"),
+    );
     await Promise.all(accounts.map((a) => clearing.submitAndWait(clearing.build("cash", "issue", { to: a, amount: "1000000000000" }))));
     clearing.close();
 
     const commits = await followCommits(nats.url, "node-1");
-    const clients = await startClients(o, gateway, plan.chainId, accounts, (id) => files.keyFiles.get(id)!);
+    const clients = await startClients(
+      o,
+      gateway,
+      plan.chainId,
+      accounts,
+      (id) => files.keyFiles.get(id)!,
+      (id) => files.tls?.clients.get(id),
+    );
     const pids = new Map([...net.processes].map(([name, p]) => [name, p.pid]));
     const before = new Map([...pids].map(([name, pid]) => [name, sampleProcess(pid)]));
     const t0 = performance.timeOrigin + performance.now();
@@ -297,6 +310,7 @@ async function startClients(
   chainId: string,
   accounts: readonly string[],
   keyFile: (id: string) => string,
+  tlsFiles: (id: string) => TlsFiles | undefined,
 ): Promise<{ run(): Promise<ClientsOutcome> }> {
   const entry = new URL("./load-client.js", import.meta.url);
   const procs = Array.from({ length: o.clients }, (_, i) => {
@@ -305,6 +319,7 @@ async function startClients(
       gateway,
       chainId,
       keyFiles: mine.map(keyFile),
+      tlsFiles: mine.map((id) => tlsFiles(id) ?? null),
       accounts,
       workload: o.workload,
       submitMode: o.submitMode,

@@ -2,6 +2,8 @@
 // fixed rate (open loop) or as fast as a fixed window of in-flight calls allows (rate 0), and
 // reports each transaction's submit and ACCEPTED times to the parent over IPC.
 import { randomBytes } from "node:crypto";
+import { credentials } from "@grpc/grpc-js";
+import { mtlsChannelCredentials, type TlsFiles } from "@tally/rpc";
 import { TallyClient, signerFromKeyFile, TallyError } from "@tally/sdk";
 import { toHex } from "@tally/ledger";
 
@@ -11,6 +13,8 @@ export interface ClientConfig {
   readonly chainId: string;
   /** Key files of the institutions this client signs as. */
   readonly keyFiles: readonly string[];
+  /** Each key file's institution's mTLS client files (null: plaintext gateway). */
+  readonly tlsFiles: readonly (TlsFiles | null)[];
   /** Every funded account, for transfer destinations. */
   readonly accounts: readonly string[];
   readonly workload: "transfer" | "notarize" | "query" | "mixed";
@@ -35,14 +39,26 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env.BENCH_CLIENT_CONFIG ?? "{}") as ClientConfig;
-  const clients = cfg.keyFiles.map((f) => new TallyClient(cfg.gateway, cfg.chainId, signerFromKeyFile(f)));
-  const stream = cfg.submitMode === "stream" && cfg.workload !== "query" ? clients[0]!.openStream(cfg.inFlightMax) : undefined;
+  const clients = cfg.keyFiles.map((f, i) => {
+    const tls = cfg.tlsFiles[i];
+    return new TallyClient(
+      cfg.gateway,
+      cfg.chainId,
+      signerFromKeyFile(f),
+      tls ? mtlsChannelCredentials(tls) : credentials.createInsecure(),
+    );
+  });
+  // One stream per institution: a gateway takes on a stream only transactions its caller (the
+  // client certificate's institution) signs.
+  const perStream = Math.max(16, Math.ceil(cfg.inFlightMax / clients.length));
+  const streams = cfg.submitMode === "stream" && cfg.workload !== "query" ? clients.map((c) => c.openStream(perStream)) : undefined;
   const records: ClientRecord[] = [];
   let inFlight = 0;
   let overloaded = 0;
   let sent = 0;
 
   const one = async (): Promise<void> => {
+    const stream = streams?.[sent % clients.length];
     const client = clients[sent % clients.length]!;
     sent++;
     inFlight++;
@@ -92,7 +108,7 @@ async function main(): Promise<void> {
     );
   }
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
-  await stream?.close();
+  await Promise.all((streams ?? []).map((s) => s.close()));
   for (const c of clients) c.close();
   const CHUNK = 5000;
   // Wait for each message to be handed over: disconnecting with messages queued drops them.

@@ -2,6 +2,7 @@
 // fixed rate (open loop) over SubmitStreams to one gateway. Every tx id the gateway answered
 // ACCEPTED is kept; those are what the audit holds the network to.
 import { toHex } from "@tally/ledger";
+import type { ChannelCredentials } from "@grpc/grpc-js";
 import { signerFromKeyFile, TallyClient, TallyError, type BulkSubmitter } from "@tally/sdk";
 
 export interface LoadOptions {
@@ -9,6 +10,8 @@ export interface LoadOptions {
   readonly chainId: string;
   /** Institution id → key file; each signs its own transfers. */
   readonly keyFiles: ReadonlyMap<string, string>;
+  /** The gateway credentials of each account (its mTLS client certificate). */
+  readonly credentialsFor: (institution: string) => ChannelCredentials;
   readonly ratePerSec: number;
   /** How many SubmitStreams to spread the load over. */
   readonly streams: number;
@@ -27,7 +30,7 @@ const IN_FLIGHT_MAX = 4096;
 
 export function startLoad(o: LoadOptions): LoadRun {
   const accounts = [...o.keyFiles.keys()];
-  const clients = accounts.map((id) => new TallyClient(o.gateway, o.chainId, signerFromKeyFile(o.keyFiles.get(id)!)));
+  const clients = accounts.map((id) => new TallyClient(o.gateway, o.chainId, signerFromKeyFile(o.keyFiles.get(id)!), o.credentialsFor(id)));
   const streams: BulkSubmitter[] = Array.from({ length: o.streams }, (_, i) => clients[i % clients.length]!.openStream(IN_FLIGHT_MAX));
   const acked = new Set<string>();
   const refusedByReason = new Map<string, number>();
@@ -38,11 +41,13 @@ export function startLoad(o: LoadOptions): LoadRun {
 
   const one = async (): Promise<void> => {
     const n = sent++;
-    const client = clients[n % clients.length]!;
     const si = n % streams.length;
+    // A stream carries only its own institution's transactions (the gateway checks the caller).
+    const from = si % clients.length;
+    const client = clients[from]!;
     const tx = client.build("cash", "transfer", {
-      // Never to itself: an offset of 1 .. accounts - 1.
-      to: accounts[(n + 1 + (Math.floor(n / accounts.length) % (accounts.length - 1))) % accounts.length]!,
+      // Never to itself: the sender's index plus an offset of 1 .. accounts - 1.
+      to: accounts[(from + 1 + (Math.floor(n / streams.length) % (accounts.length - 1))) % accounts.length]!,
       amount: "1",
     });
     inFlight++;

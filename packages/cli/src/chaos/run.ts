@@ -14,6 +14,7 @@ import { SequencerAdminServiceClient, SequencerRole, type GetStatusResponse } fr
 import { insecure, unary } from "@tally/rpc";
 import { signerFromKeyFile, TallyClient } from "@tally/sdk";
 import {
+  gatewayCredentials,
   LocalNetwork,
   startNatsCluster,
   startNatsServer,
@@ -242,7 +243,12 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
     for (const s of network.endpoints.sequencers) seqs.push({ name: s.id, admin: new SequencerAdminServiceClient(s.admin, insecure()) });
     const gateway = network.endpoints.nodes[0]!.gateway;
     const banks = plan.institutions.filter((i) => i.id.startsWith("bank-")).map((i) => i.id);
-    const clearing = new TallyClient(gateway, plan.chainId, signerFromKeyFile(files.keyFiles.get("clearing")!));
+    const clearing = new TallyClient(
+      gateway,
+      plan.chainId,
+      signerFromKeyFile(files.keyFiles.get("clearing")!),
+      gatewayCredentials(files, "clearing"),
+    );
     await Promise.all(banks.map((a) => clearing.submitAndWait(clearing.build("cash", "issue", { to: a, amount: "1000000000000" }))));
     clearing.close();
 
@@ -252,6 +258,7 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
       gateway,
       chainId: plan.chainId,
       keyFiles: new Map(banks.map((b) => [b, files.keyFiles.get(b)!])),
+      credentialsFor: (id) => gatewayCredentials(files, id),
       ratePerSec: o.ratePerSec,
       streams: Math.min(4, banks.length),
     });

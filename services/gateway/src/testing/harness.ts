@@ -1,6 +1,9 @@
 // A gateway wired to a real PostgreSQL database and real NATS streams of the test's own, with a
 // fake executor of the test's own behind the Query passthrough. Integration tests only.
-import { credentials, status, type ServerUnaryCall } from "@grpc/grpc-js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { credentials, status, type ChannelCredentials, type ServerUnaryCall } from "@grpc/grpc-js";
 import { sql, type Kysely } from "kysely";
 import { pino } from "pino";
 import {
@@ -13,8 +16,20 @@ import { descriptorSetPath } from "@tally/proto/descriptor";
 import { type Bus, busNames, type BusNames, connectBus, deleteNamespace, ensureStreams } from "@tally/bus";
 import { HEIGHT_CHANNEL, listenHeights, migrateToLatest, openDb, type Database } from "@tally/db";
 import { sha256 } from "@tally/ledger";
-import { RpcError, startServer, wrapService, type RunningServer, type UnaryHandler } from "@tally/rpc";
-import { createTestDatabase, testNatsUrl, uniqueNamespace } from "@tally/testkit";
+import { parseClientCertMap } from "@tally/config";
+import {
+  institutionHeaderInterceptor,
+  mtlsChannelCredentials,
+  mtlsServerCredentials,
+  RpcError,
+  startServer,
+  wrapService,
+  type RunningServer,
+  type TlsFiles,
+  type UnaryHandler,
+} from "@tally/rpc";
+import { createCertAuthority, createTestDatabase, issueCert, testNatsUrl, uniqueNamespace, type CertAuthority } from "@tally/testkit";
+import { insecureHeaderCaller, mtlsCaller } from "../caller-identity.js";
 import { Gateway, gatewayService, type GatewayConfig } from "../gateway-service.js";
 import { MembershipCache } from "../membership-cache.js";
 import { TxStatusReader } from "../tx-status-reader.js";
@@ -43,6 +58,14 @@ export interface GatewayHarness {
   setQuery(q: FakeQuery): void;
   /** Messages in the TXS stream now. */
   txsCount(): Promise<number>;
+  /** Whether the gateway serves mTLS (the default) or insecure loopback with the tally-institution header. */
+  readonly tls: boolean;
+  /** The test's CA, which signed the gateway's certificate and every client certificate (mTLS only). */
+  readonly ca?: CertAuthority;
+  /** Certificate files of a fixture institution (client CN = its id), for mTLS. */
+  tlsFilesFor(institution: string): TlsFiles;
+  /** Channel credentials and options for calling the gateway as an institution (mTLS certificate, or the header when insecure). */
+  credentialsFor(institution: string): { credentials: ChannelCredentials; options: object };
   close(): Promise<void>;
 }
 
@@ -56,12 +79,17 @@ export const GATEWAY_CONFIG: GatewayConfig = {
   streamInFlightMax: 64,
   publishRetryMs: 300,
   recentAcceptedMax: 1000,
+  institution: { inFlightMax: 64, ratePerSec: 0, burst: 1 },
+  callDeadlineMsDefault: 10_000,
 };
 
 export const silentLog = pino({ level: "silent" });
 
 /** Starts everything; on failure, stops what had started. */
-export async function startGatewayHarness(opts: { withReflection?: boolean } = {}): Promise<GatewayHarness> {
+export async function startGatewayHarness(
+  opts: { withReflection?: boolean; tls?: boolean; healthPort?: number; config?: Partial<GatewayConfig> } = {},
+): Promise<GatewayHarness> {
+  const tls = opts.tls ?? true;
   const cleanups: (() => Promise<unknown>)[] = [];
   const close = async (): Promise<void> => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
@@ -133,23 +161,59 @@ export async function startGatewayHarness(opts: { withReflection?: boolean } = {
     const executorClient = new ExecutorQueryServiceClient(executorServer.address, credentials.createInsecure());
     cleanups.push(async () => executorClient.close());
 
-    const gateway = new Gateway(GATEWAY_CONFIG, {
-      bus,
-      names,
-      membership,
-      statuses,
-      watcher,
-      executor: executorClient,
-      nowMs: () => Date.now(),
-      log: silentLog,
-    });
+    // A CA made with openssl for this test: the gateway's server certificate and one client
+    // certificate per fixture institution (CN = its id), mapped by CN.
+    const certDir = mkdtempSync(join(tmpdir(), "gw-tls-"));
+    cleanups.push(async () => rmSync(certDir, { recursive: true, force: true }));
+    const ca = tls ? createCertAuthority(certDir) : undefined;
+    const clientFiles = new Map<string, TlsFiles>();
+    const tlsFilesFor = (institution: string): TlsFiles => {
+      if (ca === undefined) throw new Error("the harness runs insecure");
+      let f = clientFiles.get(institution);
+      if (f === undefined) {
+        const c = issueCert(ca, `client-${institution}`, { commonName: institution, kind: "client" });
+        f = { caFile: c.caFile, certFile: c.certFile, keyFile: c.keyFile };
+        clientFiles.set(institution, f);
+      }
+      return f;
+    };
+    const certMap = { clients: ["clear-a", "bank-a", "bank-b", "reg", "ghost"].map((id) => ({ institution: id, commonName: id })) };
+    writeFileSync(join(certDir, "clients.json"), JSON.stringify(certMap));
+
+    const gateway = new Gateway(
+      { ...GATEWAY_CONFIG, ...opts.config },
+      {
+        bus,
+        names,
+        membership,
+        statuses,
+        watcher,
+        executor: executorClient,
+        nowMs: () => Date.now(),
+        log: silentLog,
+      },
+    );
     const server = await startServer({
       host: "127.0.0.1",
       port: 0,
       healthNames: ["tally.v1.GatewayService"],
-      services: [gatewayService(gateway)],
+      services: [
+        gatewayService(gateway, ca !== undefined ? mtlsCaller(parseClientCertMap(certMap, "clients.json")) : insecureHeaderCaller()),
+      ],
       receiveBytesMax: 256 * 1024,
       ...(opts.withReflection ? { descriptorSetPath } : {}),
+      ...(ca !== undefined
+        ? {
+            credentials: mtlsServerCredentials({
+              caFile: ca.certFile,
+              ...(() => {
+                const s = issueCert(ca, "gateway", { kind: "server" });
+                return { certFile: s.certFile, keyFile: s.keyFile };
+              })(),
+            }),
+          }
+        : {}),
+      ...(opts.healthPort !== undefined ? { healthListen: { host: "127.0.0.1", port: opts.healthPort } } : {}),
     });
     cleanups.push(() => server.stop(500));
 
@@ -168,6 +232,13 @@ export async function startGatewayHarness(opts: { withReflection?: boolean } = {
       historyCalls,
       setQuery: (q) => (query = q),
       txsCount: async () => (await bus.jsm.streams.info(names.txsStream)).state.messages,
+      tls,
+      ...(ca !== undefined ? { ca } : {}),
+      tlsFilesFor,
+      credentialsFor: (institution) =>
+        ca !== undefined
+          ? { credentials: mtlsChannelCredentials(tlsFilesFor(institution)), options: {} }
+          : { credentials: credentials.createInsecure(), options: { interceptors: [institutionHeaderInterceptor(institution)] } },
       close,
     };
   } catch (e) {
