@@ -271,3 +271,43 @@ describe("Lease", () => {
     assert.equal(next.role, "master");
   });
 });
+
+describe("Lease.poke", () => {
+  test("a backup poked after a release takes the lease at once, without waiting for its poll", async () => {
+    const b = new FakeBucket();
+    const a = instance(b, "a");
+    const c = instance(b, "c");
+    await run(b, [a.lease, c.lease], 50);
+    assert.equal(a.lease.role, "master");
+    assert.equal(c.lease.role, "backup");
+    await a.lease.release();
+    b.t += 1; // well inside c's poll interval
+    await c.lease.step();
+    assert.equal(c.lease.role, "backup", "a plain step waits for the poll interval");
+    await c.lease.poke();
+    assert.equal(c.lease.role, "master", "a poke reads and creates at once");
+  });
+
+  test("a poke does not take a held key, and a holder ignores it", async () => {
+    const b = new FakeBucket();
+    const a = instance(b, "a");
+    const c = instance(b, "c");
+    await run(b, [a.lease, c.lease], 50);
+    const epoch = a.lease.epoch;
+    await c.lease.poke();
+    assert.equal(c.lease.role, "backup");
+    await a.lease.poke();
+    assert.equal(a.lease.role, "master");
+    assert.equal(a.lease.epoch, epoch);
+  });
+
+  test("a poke does not break a hold-off: the instance that stepped down does not take the key back", async () => {
+    const b = new FakeBucket();
+    const a = instance(b, "a");
+    await run(b, [a.lease], 50);
+    await a.lease.stepDown("test", 10_000);
+    b.t += 1;
+    await a.lease.poke();
+    assert.equal(a.lease.role, "backup");
+  });
+});

@@ -181,6 +181,17 @@ export class Lease implements Leadership {
   }
 
   /**
+   * A backup's nudge: the key was seen deleted or purged (a master released it), so read it now
+   * instead of at the next poll. The read and create follow the usual rules (hold-off included);
+   * a holder ignores it.
+   */
+  poke(): Promise<void> {
+    if (this.state.role !== "backup") return Promise.resolve();
+    this.lastOpAt = Number.NEGATIVE_INFINITY;
+    return this.step();
+  }
+
+  /**
    * One step: end the term if its deadline has passed; then, unless an operation is in flight
    * or none is due yet, renew (holder) or read the key and maybe create it (backup). Resolves
    * when the operation it started (if any) has settled.
@@ -410,4 +421,24 @@ export function natsLeaseKv(kv: KV, opTimeoutMs = 500): LeaseKv {
     update: (key, value, revision) => withTimeout(kv.update(key, value, revision, opTimeoutMs)).catch(conflict),
     delete: (key, revision) => withTimeout(kv.delete(key, { previousSeq: revision })).catch(conflict),
   };
+}
+
+/**
+ * Calls onRelease whenever the key is deleted or purged (a graceful release), so a backup reacts
+ * at once instead of at its next poll. Best effort: polling stays the safety net, and a watch
+ * that ends (NATS trouble) is started again until stop is aborted.
+ */
+export function watchReleases(kv: KV, key: string, onRelease: () => void, stop: AbortSignal, log?: Logger): void {
+  void (async () => {
+    while (!stop.aborted) {
+      try {
+        const w = await kv.watch({ key, include: "updates" });
+        stop.addEventListener("abort", () => w.stop(), { once: true });
+        for await (const e of w) if (e.operation !== "PUT") onRelease();
+      } catch (e) {
+        log?.debug({ err: (e as Error).message }, `lease watch on ${key} ended; starting it again`);
+      }
+      if (!stop.aborted) await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
 }

@@ -8,7 +8,7 @@ import { Env, loadGenesis, loadKeyFile } from "@tally/config";
 import { RpcError, startServer, wrapService } from "@tally/rpc";
 import { createLogger } from "@tally/telemetry";
 import { performance } from "node:perf_hooks";
-import { Lease, LeaseHeldError, natsLeaseKv } from "./lease.js";
+import { Lease, LeaseHeldError, natsLeaseKv, watchReleases } from "./lease.js";
 import { Sequencer } from "./sequencer.js";
 
 const env = new Env();
@@ -32,10 +32,8 @@ async function main(): Promise<void> {
     pollMs: env.int("LEASE_POLL_MS", Math.min(100, Math.floor(ttlMs / 10)), 5, 60_000),
     marginMs: env.int("LEASE_MARGIN_MS", Math.floor(ttlMs / 6), 1, 60_000),
   };
-  const kv = natsLeaseKv(
-    await ensureLeaseBucket(bus, names, { leaseTtlMs: ttlMs, replicas }),
-    env.int("LEASE_OP_TIMEOUT_MS", 500, 50, 60_000),
-  );
+  const bucket = await ensureLeaseBucket(bus, names, { leaseTtlMs: ttlMs, replicas });
+  const kv = natsLeaseKv(bucket, env.int("LEASE_OP_TIMEOUT_MS", 500, 50, 60_000));
   // The lease's clock is monotonic: a wall-clock jump on this machine cannot move its deadlines.
   const now = (): number => performance.now();
   // One live instance per id: a presence key renewed like the lease. If it exists, watch it for
@@ -99,11 +97,13 @@ async function main(): Promise<void> {
   });
   log.info({ admin: server.address }, "sequencer admin listening");
   let stopping = false;
+  const watching = new AbortController();
   const shutdown = async (code = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info("shutting down");
     // Finish the block in flight, then hand the lease over at once (CAS delete).
+    watching.abort();
     await seq.stop();
     await lease.release();
     await presence.release();
@@ -134,6 +134,8 @@ async function main(): Promise<void> {
   });
   lease.onChange((role, why, epoch) => log.info({ role, why, epoch: epoch.toString() }, `lease: now ${role}`));
   lease.start();
+  // A released lease is taken at once, not at the next poll: graceful handover in milliseconds.
+  watchReleases(bucket, "master", () => void lease.poke(), watching.signal, log);
   await seq.run(lease);
 }
 
