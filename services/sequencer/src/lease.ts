@@ -101,7 +101,7 @@ interface Watching {
   seen: { revision: number; at: number } | undefined;
 }
 
-export const LEASE_DEFAULTS = { ttlMs: 1500, renewMs: 300, pollMs: 100, marginMs: 250 } as const;
+export const LEASE_DEFAULTS = { ttlMs: 1300, renewMs: 260, pollMs: 100, marginMs: 216 } as const;
 
 /**
  * A lease on one KV key in a bucket with a TTL (nats-server 2.9: no per-key TTL, and a lapsed

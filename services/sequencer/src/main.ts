@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `sequencer-${sequencerId}` });
   const replicas = env.int("STREAM_REPLICAS", 1, 1, 5);
   await ensureStreams(bus.jsm, names, { replicas });
-  const ttlMs = env.int("LEASE_TTL_MS", 1500, 100, 60_000);
+  const ttlMs = env.int("LEASE_TTL_MS", 1300, 100, 60_000);
   const leaseTimes = {
     ttlMs,
     renewMs: env.int("LEASE_RENEW_MS", Math.floor(ttlMs / 5), 10, 60_000),
