@@ -5,4 +5,5 @@ export { connectBus, type Bus } from "./connect.js";
 export { ensureStreams, ensureLeaseBucket, deleteNamespace, streamConfigs, type StreamOptions } from "./setup.js";
 export { headersWithTraceContext, contextFromHeaders } from "./trace-headers.js";
 export { BlockFollower } from "./block-follower.js";
+export { BackfillFollower, BlocksRetainedError, type BlockBackfill } from "./backfill-follower.js";
 export { OrderedFollower, type OrderedMessage, type OrderedFollowOptions } from "./ordered-follower.js";

@@ -14,6 +14,14 @@ export interface StreamOptions {
   readonly blockMsgBytesMax?: number;
   readonly receiptsMaxAgeMs?: number;
   readonly eventsMaxAgeMs?: number;
+  /**
+   * BLOCKS retention (issue 8): keep at most this many blocks / blocks this young, dropping the
+   * oldest. Unset keeps every block, or whatever retention the stream already has: a service
+   * started without these options never undoes the retention another one set. A node that needs
+   * blocks the stream dropped fetches them from a peer's blockstore (PEER_BLOCKSTORE_ADDRS).
+   */
+  readonly blocksMaxMsgs?: number;
+  readonly blocksMaxAgeMs?: number;
 }
 
 const MS_TO_NS = 1_000_000;
@@ -38,10 +46,13 @@ export function streamConfigs(n: BusNames, o: StreamOptions = {}): (Partial<Stre
       subjects: [n.blocksSubject],
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
-      // Blocks are never dropped to make room: a full stream refuses new blocks instead.
-      discard: DiscardPolicy.New,
+      // Without retention, blocks are never dropped to make room: a full stream refuses new blocks
+      // instead. With it, the oldest go; peers' blockstores still serve them.
+      discard: o.blocksMaxMsgs !== undefined || o.blocksMaxAgeMs !== undefined ? DiscardPolicy.Old : DiscardPolicy.New,
       num_replicas: replicas,
       max_msg_size: o.blockMsgBytesMax ?? 1000 * 1024,
+      ...(o.blocksMaxMsgs !== undefined ? { max_msgs: o.blocksMaxMsgs } : {}),
+      ...(o.blocksMaxAgeMs !== undefined ? { max_age: o.blocksMaxAgeMs * MS_TO_NS } : {}),
     },
     {
       // Live contract events, as each node's executor announces them after committing a block.
@@ -68,10 +79,15 @@ export function streamConfigs(n: BusNames, o: StreamOptions = {}): (Partial<Stre
 
 /** Creates the streams if missing, or updates them to the wanted config. Safe to run from every service at start. */
 export async function ensureStreams(jsm: JetStreamManager, n: BusNames, o: StreamOptions = {}): Promise<void> {
-  for (const cfg of streamConfigs(n, o)) {
-    const name = cfg.name;
+  for (const wanted of streamConfigs(n, o)) {
+    const name = wanted.name;
+    let cfg = wanted;
     try {
-      await jsm.streams.info(name);
+      const info = await jsm.streams.info(name);
+      if (name === n.blocksStream && o.blocksMaxMsgs === undefined && o.blocksMaxAgeMs === undefined) {
+        // Keep the retention someone else configured.
+        cfg = { ...wanted, discard: info.config.discard, max_msgs: info.config.max_msgs, max_age: info.config.max_age };
+      }
       await jsm.streams.update(name, cfg);
     } catch (e) {
       if (!isStreamNotFound(e)) throw e;

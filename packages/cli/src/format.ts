@@ -1,4 +1,5 @@
 import { TxStatus, type TxStatusUpdate } from "@tally/proto/gateway";
+import type { Alert } from "@tally/proto/regfeed";
 import { TxOutcome, type Event } from "@tally/proto/types";
 import { fromUtf8, toHex } from "@tally/ledger";
 
@@ -17,4 +18,10 @@ export function formatEvent(e: Event): string {
   const c = e.cursor!;
   const at = `${c.height}:${c.txIndex}:${c.eventIndex}`.padEnd(10);
   return `[regfeed] ${at} ${`${e.contract}.${e.type}`.padEnd(30)} ${e.assetId.padEnd(24)} by ${e.signer || "genesis"} ${fromUtf8(e.data)}`;
+}
+
+/** One line for a supervision alert. */
+export function formatAlert(a: Alert): string {
+  const ack = a.acked ? ` (acked by ${a.ackedBy})` : "";
+  return `[ALERT #${a.seq}] h${a.height} ${a.rule.padEnd(22)} ${a.subjects.join(",").padEnd(20)} ${a.summary}${ack}`;
 }

@@ -43,3 +43,10 @@ export { NOTARY_CONTRACT, documentKey } from "./notary/notary.js";
 export { BILL_CONTRACT } from "./bill/bill-state.js";
 export { orderHits } from "./trade/trade-hits.js";
 export type { Hit as TradeHit } from "./trade/trade-commands.js";
+export {
+  CHAIN_CONFIG_KEY,
+  parseChainConfig,
+  chainConfigFromGenesis,
+  type ChainConfig,
+  type FinalityQuorum,
+} from "./membership/chain-config.js";

@@ -1,6 +1,8 @@
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from "kysely";
 import pg from "pg";
 import * as m0001 from "./migrations/0001-node-schema.js";
+import * as m0002 from "./migrations/0002-supervision.js";
+import * as m0003 from "./migrations/0003-finality.js";
 import type { Database } from "./schema.js";
 
 // int8 comes back as a string by default; heights and sequences are bigint in code.
@@ -20,7 +22,7 @@ export function openDb(url: string, opts: { poolMax?: number; asyncCommit?: bool
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-const migrations: Record<string, Migration> = { "0001-node-schema": m0001 };
+const migrations: Record<string, Migration> = { "0001-node-schema": m0001, "0002-supervision": m0002, "0003-finality": m0003 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
 

@@ -7,6 +7,24 @@ export type {
   TxResultsTable,
   EventsTable,
   ContractStateTable,
+  AlertsTable,
+  AlertCheckpointTable,
+  NodeReceiptsTable,
+  AccessLogTable,
+  ValidatorReceiptsTable,
+  FinalityTable,
+  DivergenceTable,
+  FinalityCursorTable,
+  NodeRestoresTable,
 } from "./schema.js";
 export { openDb, migrateToLatest, createDatabaseIfMissing, dropDatabase, databaseUrl } from "./connect.js";
 export { HEIGHT_CHANNEL, listenHeights, HeightSignal, heightNoticePayload, type HeightNotice } from "./notify.js";
+export {
+  readHistory,
+  readLineage,
+  ancestorIds,
+  HISTORY_PAGE_MAX,
+  HISTORY_PAGE_DEFAULT,
+  LINEAGE_MAX,
+  type HistoryPage,
+} from "./asset-history.js";

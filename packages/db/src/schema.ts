@@ -79,6 +79,102 @@ export interface ContractStateTable {
   height: bigint;
 }
 
+/** alerts: supervision alerts the regulator's regfeed derived from committed data (0002). */
+export interface AlertsTable {
+  seq: bigint;
+  rule: string;
+  rule_id: string;
+  height: bigint;
+  tx_id: Uint8Array;
+  asset_id: string;
+  subjects: string[];
+  summary: string;
+  details: unknown;
+  block_time_ms: bigint;
+  dedupe_key: string;
+  acked_by: string | null;
+  acked_at_ms: bigint | null;
+  ack_note: ColumnType<string, string | undefined, string>;
+}
+
+/** alert_checkpoint: the last height the alert engine evaluated (0002). */
+export interface AlertCheckpointTable {
+  id: number;
+  height: bigint;
+}
+
+/** node_receipts: each node's signed receipt as seen on RECEIPTS, for divergence checks (0002). */
+export interface NodeReceiptsTable {
+  node_id: string;
+  height: bigint;
+  block_hash: Uint8Array;
+  state_root: Uint8Array;
+}
+
+/** access_log: every read made through the regulator feed (0002). */
+export interface AccessLogTable {
+  id: Generated<bigint>;
+  at_ms: bigint;
+  caller: string;
+  rpc: string;
+  request: unknown;
+}
+
+/** validator_receipts: every validator receipt the node's finality tracker verified (0003). */
+export interface ValidatorReceiptsTable {
+  height: bigint;
+  node_id: string;
+  block_hash: Uint8Array;
+  state_root: Uint8Array;
+  /** The signed ReceiptBody bytes and the validator's Ed25519 signature over them. */
+  body: Uint8Array;
+  signature: Uint8Array;
+  received_at_ms: bigint;
+}
+
+/** finality: heights a quorum of validators signed the same (block hash, state root) for (0003). */
+export interface FinalityTable {
+  height: bigint;
+  block_hash: Uint8Array;
+  state_root: Uint8Array;
+  signers: string[];
+  final_at_ms: bigint;
+  lag_ms: bigint | null;
+}
+
+/** divergence: this node's own receipt disagreed with a quorum's at a height; open until resolved (0003). */
+export interface DivergenceTable {
+  id: Generated<bigint>;
+  height: bigint;
+  node_id: string;
+  quorum_block_hash: Uint8Array;
+  quorum_state_root: Uint8Array;
+  own_block_hash: Uint8Array;
+  own_state_root: Uint8Array;
+  quorum_signers: string[];
+  detected_at_ms: bigint;
+  resolved_at_ms: bigint | null;
+  resolved_by: string | null;
+  resolution_note: ColumnType<string, string | undefined, string>;
+}
+
+/** node_restores: each state snapshot imported into this node (tally node restore), at its height (0003). */
+export interface NodeRestoresTable {
+  id: Generated<bigint>;
+  height: bigint;
+  block_hash: Uint8Array;
+  state_root: Uint8Array;
+  source_node: string;
+  state_entries: bigint;
+  restored_at_ms: bigint;
+}
+
+/** finality_cursor: the next RECEIPTS stream sequence the finality tracker reads (0003). */
+export interface FinalityCursorTable {
+  id: number;
+  receipts_seq: bigint;
+}
+
 /** One node's database. Blockstore and executor of a node share it; nodes never share one. */
 export interface Database {
   blocks: BlocksTable;
@@ -87,4 +183,13 @@ export interface Database {
   tx_results: TxResultsTable;
   events: EventsTable;
   contract_state: ContractStateTable;
+  alerts: AlertsTable;
+  alert_checkpoint: AlertCheckpointTable;
+  node_receipts: NodeReceiptsTable;
+  access_log: AccessLogTable;
+  validator_receipts: ValidatorReceiptsTable;
+  finality: FinalityTable;
+  divergence: DivergenceTable;
+  finality_cursor: FinalityCursorTable;
+  node_restores: NodeRestoresTable;
 }

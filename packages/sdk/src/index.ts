@@ -15,7 +15,13 @@ export {
   type SignedHeader,
   type VerifiedHeader,
 } from "./trusted-chain.js";
-export { blockstoreProofSource, type ProofSource, type BlockstoreProofSourceOptions } from "./proof-source.js";
+export {
+  blockstoreProofSource,
+  gatewayProofSource,
+  type ProofSource,
+  type BlockstoreProofSourceOptions,
+  type GatewayProofSourceOptions,
+} from "./proof-source.js";
 export { verifyInclusionProof } from "./verify-proof.js";
 export { signerFromKeyFile } from "./key-file.js";
 export { BulkSubmitter, type StreamedAck } from "./bulk-submitter.js";

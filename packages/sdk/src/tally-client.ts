@@ -25,7 +25,7 @@ import { TradeActions } from "./contracts/trade.js";
 import { WarehouseActions } from "./contracts/warehouse.js";
 import { signerFromKeyFile } from "./key-file.js";
 import { mtlsCredentials, type MtlsFiles } from "./mtls-credentials.js";
-import { blockstoreProofSource, type ProofSource } from "./proof-source.js";
+import { blockstoreProofSource, gatewayProofSource, type ProofSource } from "./proof-source.js";
 import { DEFAULT_RETRY_POLICY, REAL_RETRY_ENV, withRetry, type RetryEnv, type RetryPolicy } from "./retry.js";
 import { TallyError, toTallyError } from "./tally-error.js";
 import { cosign, type SignedTransaction, type TxOptions } from "./transaction.js";
@@ -56,7 +56,7 @@ export interface TallyClientExtras {
   readonly retryEnv?: RetryEnv;
   /** The genesis the client trusts: proofs are checked against it alone. */
   readonly genesis?: Genesis;
-  /** Where proofs come from: a node's blockstore (the gateway serves none yet). */
+  /** Where proofs come from (default: the gateway itself, GetInclusionProof and GetBlockHeaders). */
   readonly proofs?: ProofSource;
   /** Deadline of each unary call (default 10 s). */
   readonly callTimeoutMs?: number;
@@ -75,7 +75,7 @@ export interface ConnectOptions {
   readonly genesis: string | Genesis;
   /** The signing key: a key file path (mode 0600) or a signer. */
   readonly key: string | TxSigner;
-  /** The node's blockstore (host:port), for proofs; it uses the same credentials unless given. */
+  /** Fetch proofs from this blockstore (host:port) instead of the gateway; the same credentials unless given. */
   readonly blockstore?: { readonly address: string; readonly credentials?: ChannelCredentials };
   readonly retry?: RetryPolicy;
   /** How long connect waits for the channel (TLS handshake included) to be ready (default 10 s). */
@@ -121,7 +121,7 @@ export class TallyClient {
   private readonly retryEnv: RetryEnv;
   private readonly callTimeoutMs: number;
   private readonly trusted: TrustedChain | undefined;
-  private readonly proofs: ProofSource | undefined;
+  private readonly proofs: ProofSource;
 
   /** cash: issue, transfer, redeem. */
   readonly cash = new CashActions(this);
@@ -162,7 +162,13 @@ export class TallyClient {
     if (extras.genesis !== undefined && extras.genesis.chainId !== chainId)
       throw new Error(`the trusted genesis is of chain ${extras.genesis.chainId}, not ${chainId}`);
     this.trusted = extras.genesis === undefined ? undefined : new TrustedChain(extras.genesis);
-    this.proofs = extras.proofs;
+    this.proofs =
+      extras.proofs ??
+      gatewayProofSource(this.client, {
+        callTimeoutMs: this.callTimeoutMs,
+        retry: this.retry,
+        retryEnv: this.retryEnv,
+      });
   }
 
   /**
@@ -255,8 +261,8 @@ export class TallyClient {
   /**
    * Submits and waits for COMMITTED (until: "committed", the default) or FINAL. Resolves with the
    * last update; a transaction the contract rejected is COMMITTED with result.outcome REJECTED and
-   * its reason code. Transient failures resubmit the same bytes. FINAL needs a gateway that reports
-   * finality (issue 8): until then a wait for FINAL ends in DEADLINE_EXCEEDED / FINALITY_TIMEOUT.
+   * its reason code. Transient failures resubmit the same bytes. FINAL: the gateway streams on to
+   * FINAL; one that never reports it ends the wait in DEADLINE_EXCEEDED / FINALITY_TIMEOUT.
    * The older form submitAndWait(tx, onUpdate, waitMs) still works.
    */
   submitAndWait(tx: SignedTransaction, o?: WaitOptions | ((u: TxStatusUpdate) => void), waitMs?: number): Promise<TxStatusUpdate> {
@@ -271,17 +277,27 @@ export class TallyClient {
       opts.onUpdate?.(u);
     };
     return (async () => {
-      const committed = await this.withRetry(() => this.waitOnce(tx, Math.max(1, deadline - this.nowMs()), report));
+      const committed = await this.withRetry(() => this.waitOnce(tx, Math.max(1, deadline - this.nowMs()), report, until === "final"));
       if (until === "committed" || committed.status === TxStatus.TX_STATUS_FINAL) return committed;
       return this.pollFinal(tx.id, committed, deadline, opts.finalPollMs ?? 250, report);
     })();
   }
 
   // One SubmitAndWait stream: resolves at COMMITTED or FINAL, rejects with the stream's error.
-  private waitOnce(tx: SignedTransaction, waitMs: number, report: (u: TxStatusUpdate) => void): Promise<TxStatusUpdate> {
+  // With untilFinal the gateway streams on to FINAL (issue 8); an older gateway ends at COMMITTED and FINAL is polled.
+  private waitOnce(
+    tx: SignedTransaction,
+    waitMs: number,
+    report: (u: TxStatusUpdate) => void,
+    untilFinal: boolean,
+  ): Promise<TxStatusUpdate> {
     return new Promise((resolve, reject) => {
       const serverWaitMs = Math.min(waitMs, 0xffff_ffff);
-      const call = this.client.submitAndWait({ signedTx: tx.raw, waitMs: serverWaitMs }, new Metadata(), deadlineIn(waitMs + 5000));
+      const call = this.client.submitAndWait(
+        { signedTx: tx.raw, waitMs: serverWaitMs, untilFinal },
+        new Metadata(),
+        deadlineIn(waitMs + 5000),
+      );
       let last: TxStatusUpdate | undefined;
       call.on("data", (m: SubmitAndWaitResponse) => {
         if (m.update === undefined) return;
@@ -376,12 +392,6 @@ export class TallyClient {
   private proofTools(): { trusted: TrustedChain; proofs: ProofSource } {
     if (this.trusted === undefined)
       throw new TallyError(status.FAILED_PRECONDITION, "NO_TRUSTED_GENESIS", "NO_TRUSTED_GENESIS: give the client the genesis it trusts");
-    if (this.proofs === undefined)
-      throw new TallyError(
-        status.FAILED_PRECONDITION,
-        "NO_PROOF_SOURCE",
-        "NO_PROOF_SOURCE: give the client a blockstore to fetch proofs from",
-      );
     return { trusted: this.trusted, proofs: this.proofs };
   }
 
@@ -419,6 +429,6 @@ export class TallyClient {
 
   close(): void {
     this.client.close();
-    this.proofs?.close();
+    this.proofs.close();
   }
 }

@@ -17,3 +17,4 @@ export { createCertAuthority, issueCert, hasOpenssl, type CertAuthority, type Is
 export { LocalNetwork, type LocalNetworkOptions, type NetworkFile } from "./local-network.js";
 export { findNatsServer, startNatsServer, NATS_INSTALL_HINT, type StartedNats } from "./nats-server.js";
 export { startNatsCluster, type StartedNatsCluster, type NatsClusterServer } from "./nats-cluster.js";
+export { signedTxFuzzInputs, seededRandom, FUZZ_SEED_DEFAULT } from "./signed-tx-fuzz.js";

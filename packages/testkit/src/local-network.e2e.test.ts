@@ -116,7 +116,12 @@ describe("a local consortium, end to end", () => {
     const events: Event[] = [];
     await new Promise<void>((resolve, reject) => {
       const call = feed.streamEvents(
-        { filter: { contracts: ["cash"], types: [], parties: [], assetIds: [] }, after: undefined },
+        {
+          filter: { contracts: ["cash"], types: [], parties: [], assetIds: [], minAmount: "" },
+          after: undefined,
+          finalOnly: false,
+          batchMax: 0,
+        },
         new Metadata(),
       );
       const t = setTimeout(() => (call.cancel(), reject(new Error("no CashIssued on the regulator feed"))), 15_000);

@@ -192,11 +192,14 @@ export class LocalNetwork {
     return net;
   }
 
-  /** Starts (or restarts) one service by name, e.g. "node-bank-a/executor", and waits until it listens. */
-  async startOne(name: string): Promise<ServiceProcess> {
+  /**
+   * Starts (or restarts) one service by name, e.g. "node-bank-a/executor", and waits until it
+   * listens. extraEnv is added to its environment for this start only (e.g. PEER_BLOCKSTORE_ADDRS).
+   */
+  async startOne(name: string, extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
     const spec = this.envs.get(name);
     if (spec === undefined) throw new Error(`no service ${name}`);
-    const p = new ServiceProcess(name, spec.entry, spec.env, this.opts.echoLogs ?? false);
+    const p = new ServiceProcess(name, spec.entry, { ...spec.env, ...extraEnv }, this.opts.echoLogs ?? false);
     this.processes.set(name, p);
     await p.waitForLine(spec.ready, 30_000);
     return p;

@@ -10,7 +10,7 @@ import type { BlockStore } from "./block-store.js";
  */
 export async function runBlockstore(deps: {
   store: BlockStore;
-  follower: BlockFollower;
+  follower: Pick<BlockFollower, "followBatches">;
   genesis: Genesis;
   log: Logger;
   onStored?: (tip: ChainTip) => void;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The blockstore's imperative shell: reads config, builds connections, starts.
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { BlockFollower, busNames, connectBus, ensureStreams } from "@tally/bus";
+import { BackfillFollower, BlockFollower, busNames, connectBus, ensureStreams } from "@tally/bus";
 import { Env, loadGenesis } from "@tally/config";
 import { HeightSignal, listenHeights, migrateToLatest, openDb } from "@tally/db";
 import { startServer } from "@tally/rpc";
@@ -9,6 +9,7 @@ import { createLogger } from "@tally/telemetry";
 import { BlockStore } from "./block-store.js";
 import { blockstoreService } from "./blockstore-service.js";
 import { runBlockstore } from "./blockstore.js";
+import { peerBackfill } from "./peer-backfill.js";
 
 const env = new Env();
 const nodeId = env.str("NODE_ID");
@@ -26,7 +27,18 @@ async function main(): Promise<void> {
   const db = openDb(dbUrl, { asyncCommit: true });
   await migrateToLatest(db);
   const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `blockstore-${nodeId}` });
-  await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
+  // BLOCKS retention (issue 8), and the peers whose blockstores serve what it dropped.
+  const blocksMaxMsgs = env.optional("BLOCKS_MAX_MSGS") === undefined ? undefined : env.int("BLOCKS_MAX_MSGS", 0, 1);
+  const blocksMaxAgeMs = env.optional("BLOCKS_MAX_AGE_MS") === undefined ? undefined : env.int("BLOCKS_MAX_AGE_MS", 0, 1000);
+  const peers = (env.optional("PEER_BLOCKSTORE_ADDRS") ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter((a) => a.length > 0);
+  await ensureStreams(bus.jsm, names, {
+    replicas: env.int("STREAM_REPLICAS", 1, 1, 5),
+    ...(blocksMaxMsgs === undefined ? {} : { blocksMaxMsgs }),
+    ...(blocksMaxAgeMs === undefined ? {} : { blocksMaxAgeMs }),
+  });
   const store = new BlockStore(db);
   const signal = new HeightSignal(500);
   const listener = await listenHeights(dbUrl, (n) => n.source === "blockstore" && signal.notify());
@@ -38,8 +50,16 @@ async function main(): Promise<void> {
     services: [blockstoreService(store, genesis.chainId, (_h, s) => signal.wait(s))],
   });
   log.info({ grpc: server.address }, "blockstore listening");
-  const follower = new BlockFollower(bus, names, (why, fromHeight) =>
-    log.warn({ why, fromHeight: fromHeight.toString() }, "BLOCKS consumer recreated"),
+  const follower = new BackfillFollower(
+    bus,
+    names,
+    new BlockFollower(bus, names, (why, fromHeight) => log.warn({ why, fromHeight: fromHeight.toString() }, "BLOCKS consumer recreated")),
+    peers.length === 0 ? undefined : peerBackfill(peers, log),
+    (from, to) =>
+      log.info(
+        { fromHeight: from.toString(), toHeight: to.toString(), peers },
+        "BLOCKS no longer holds these heights: fetching them from peers",
+      ),
   );
   const shutdown = async (code: number): Promise<void> => {
     await follower.close().catch(() => undefined);

@@ -1,10 +1,9 @@
 import { sql, type Kysely } from "kysely";
-import { HEIGHT_CHANNEL, heightNoticePayload, type Database } from "@tally/db";
+import { HEIGHT_CHANNEL, heightNoticePayload, readHistory, type Database, type HistoryPage } from "@tally/db";
 import { MEMBERSHIP_CONTRACT } from "@tally/contracts";
 import { InvariantError, toHex, type JsonValue } from "@tally/ledger";
 import type { EventCursor } from "@tally/proto/types";
 import type { BlockEffects } from "./block-executor.js";
-import { readHistory, type HistoryPage } from "./history.js";
 
 const INSERT_ROWS_MAX = 500;
 const TX_IDS_PER_QUERY_MAX = 1000;

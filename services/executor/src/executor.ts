@@ -34,6 +34,13 @@ export interface ExecutorDeps {
   /** Most blocks applied and committed together when the executor is behind. */
   readonly batchBlocksMax?: number;
   /**
+   * Batches fetched, decoded and signature-verified ahead of the one being executed (default 2).
+   * When replaying a backlog, verifying the next batches on the workers while this one executes
+   * and commits keeps both cores busy. Keys are looked up as they were when the batch was taken;
+   * a key that changed since is simply checked inline by executeBlock.
+   */
+  readonly prepareAheadMax?: number;
+  /**
    * Verifies signatures ahead of execution (a VerifyPool of worker threads). Without one, every
    * signature is verified inline, on this thread, as executeBlock reaches it.
    */
@@ -100,13 +107,25 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
   d.log.info({ fromHeight: from.toString() }, "applying blocks");
   // Blocks that have already arrived are applied together and committed in one database
   // transaction: an executor that fell behind catches up in large batches. While a batch
-  // commits, the next one (at most one) is fetched, decoded and its signatures verified.
+  // executes and commits, the next ones (at most prepareAheadMax) are fetched, decoded and their
+  // signatures verified.
   const batches = d.follower.followBatches(from, d.batchBlocksMax ?? 64)[Symbol.asyncIterator]();
-  let ahead = prepareNext(batches, membership, d);
+  const aheadMax = Math.max(1, d.prepareAheadMax ?? 2);
+  const ahead: Promise<PreparedBatch | undefined>[] = [];
+  const refill = (): void => {
+    while (ahead.length < aheadMax) {
+      const p = prepareNext(batches, membership, d);
+      p.catch(() => undefined);
+      ahead.push(p);
+    }
+  };
+  refill();
   try {
     for (;;) {
-      const batch = await ahead;
+      const batch = await ahead.shift();
       if (batch === undefined) break;
+      // The next batches are verified on the workers while this one executes and commits.
+      refill();
       const prevHeight = cp?.height;
       const layered = new LayeredStateReader(d.reader);
       const seenInBatch = new Set<string>();
@@ -163,9 +182,8 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
         // A block that fails verification is never applied; the good ones before it still are.
         failure = e instanceof Error ? e : new Error(String(e));
       }
-      // Bounded pipeline: the next batch is prepared while this one commits, never further ahead.
-      ahead = failure === undefined ? prepareNext(batches, membership, d) : Promise.resolve(undefined);
-      ahead.catch(() => undefined);
+      // Bounded pipeline: at most prepareAheadMax batches are prepared ahead; after a failure, none.
+      if (failure !== undefined) ahead.length = 0;
       await d.store.commitMany(applied, prevHeight);
       for (const effects of applied) {
         d.onApplied?.(effects);

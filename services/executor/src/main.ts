@@ -2,13 +2,16 @@
 // The executor's imperative shell: reads config, builds connections, starts.
 import { availableParallelism } from "node:os";
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { BlockFollower, busNames, connectBus, ensureStreams } from "@tally/bus";
+import { BackfillFollower, BlockFollower, busNames, connectBus, ensureStreams } from "@tally/bus";
 import { Env, loadGenesis, loadKeyFile } from "@tally/config";
 import { builtinContracts } from "@tally/contracts";
 import { migrateToLatest, openDb } from "@tally/db";
 import { startServer } from "@tally/rpc";
 import { createLogger } from "@tally/telemetry";
 import { EffectsStore } from "./effects-store.js";
+import { FinalityTracker } from "./finality-tracker.js";
+import { localBackfill } from "./local-backfill.js";
+import { NodeHealth } from "./node-health.js";
 import { eventAnnouncer } from "./event-announcer.js";
 import { runExecutor } from "./executor.js";
 import { dbSnapshot, queryService } from "./query-service.js";
@@ -37,20 +40,63 @@ async function main(): Promise<void> {
   await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
   const store = new EffectsStore(db);
   const reader = new DbStateReader(db);
+  // Finality (issue 8): the tracker follows RECEIPTS; a divergence makes the query service NOT_SERVING.
+  let setServing: (serving: boolean) => void = () => undefined;
+  const health = new NodeHealth(
+    () => tracker.store.openDivergences(),
+    (serving) => setServing(serving),
+    log,
+  );
+  const tracker = new FinalityTracker({
+    db,
+    genesis,
+    nodeId,
+    nodePublicKey: nodeKey.key.publicKey,
+    log,
+    nowMs: () => Date.now(),
+    onDivergence: () => health.noteDivergence(),
+  });
+  let chainTip: { height: bigint | undefined; atMs: number } = { height: undefined, atMs: 0 };
+  const chainHeight = async (): Promise<bigint | undefined> => {
+    if (Date.now() - chainTip.atMs < 500) return chainTip.height;
+    const info = await bus.jsm.streams.info(names.blocksStream).catch(() => undefined);
+    chainTip = { height: info === undefined || info.state.last_seq === 0 ? undefined : BigInt(info.state.last_seq - 1), atMs: Date.now() };
+    return chainTip.height;
+  };
   const server = await startServer({
     host: listen.host,
     port: listen.port,
     healthNames: ["tally.v1.ExecutorQueryService"],
     descriptorSetPath,
-    services: [queryService(builtinContracts, dbSnapshot(db))],
+    services: [
+      queryService(builtinContracts, dbSnapshot(db), {
+        guard: () => health.guard(),
+        progress: async () => ({ ...(await tracker.store.status()), chainHeight: await chainHeight() }),
+      }),
+    ],
+  });
+  setServing = (serving) => server.health.setStatus("tally.v1.ExecutorQueryService", serving ? "SERVING" : "NOT_SERVING");
+  await health.refresh();
+  health.start();
+  tracker.run(bus, names).catch((e: unknown) => {
+    log.fatal({ err: e }, "finality tracker stopped");
+    process.exit(1);
   });
   log.info({ grpc: server.address }, "executor listening");
-  const follower = new BlockFollower(bus, names);
+  // Heights BLOCKS no longer keeps come from this node's blockstore tables (it fetches them from peers).
+  const follower = new BackfillFollower(bus, names, new BlockFollower(bus, names), localBackfill(db), (from, to) =>
+    log.info(
+      { fromHeight: from.toString(), toHeight: to.toString() },
+      "BLOCKS no longer holds these heights: reading them from the blockstore's tables",
+    ),
+  );
   const receipts = new ReceiptPublisher(bus, names, nodeId, log);
   const announce = env.bool("PUBLISH_EVENTS", false) ? eventAnnouncer(bus, names, nodeId) : undefined;
   const verifier = verifyWorkers === 0 ? undefined : new VerifyPool({ workers: verifyWorkers });
   const shutdown = async (code: number): Promise<void> => {
     await follower.close().catch(() => undefined);
+    await tracker.close().catch(() => undefined);
+    health.stop();
     await receipts.flush().catch(() => undefined);
     await server.stop(1000);
     await bus.nc.drain().catch(() => undefined);
@@ -74,6 +120,7 @@ async function main(): Promise<void> {
     ...(verifier === undefined ? {} : { verifier }),
     onApplied: (e) => {
       announce?.(e);
+      tracker.noteOwn(e.height, e.blockHash, e.stateRoot, e.blockTimeMs);
       log.debug({ height: e.height.toString(), txs: e.results.length }, "applied");
     },
   });

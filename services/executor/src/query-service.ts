@@ -10,9 +10,8 @@ import { isRejection, prepareQuery, runQuery, type Contract } from "@tally/contr
 import { canonicalJson, fromUtf8 } from "@tally/ledger";
 import { RpcError, wrapService } from "@tally/rpc";
 import type { Kysely } from "kysely";
-import type { Database } from "@tally/db";
+import { HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX, type Database } from "@tally/db";
 import { EffectsStore } from "./effects-store.js";
-import { HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX } from "./history.js";
 import { DbStateReader, type StateReader } from "./state-reader.js";
 
 const QUERY_ARGS_BYTES_MAX = 16 * 1024;
@@ -57,10 +56,28 @@ export function dbSnapshot(db: Kysely<Database>): Snapshot {
       .execute((trx) => read(new DbStateReader(trx), new EffectsStore(trx)));
 }
 
+/** What GetCheckpoint adds about finality and catching up (issue 8). */
+export interface NodeProgress {
+  readonly finalHeight: bigint;
+  readonly lagMs: bigint;
+  readonly lagMsMedian: bigint;
+  readonly diverged: boolean;
+  /** The last height on BLOCKS, when known. */
+  readonly chainHeight: bigint | undefined;
+}
+
+/** Optional parts of the query service: a guard run before every read (divergence), and finality progress. */
+export interface QueryServiceOptions {
+  readonly guard?: () => void;
+  readonly progress?: () => Promise<NodeProgress>;
+}
+
 /** The gRPC ExecutorQueryService: read-only contract queries, tx results and the checkpoint. */
-export function queryService(contracts: ReadonlyMap<string, Contract>, snapshot: Snapshot) {
+export function queryService(contracts: ReadonlyMap<string, Contract>, snapshot: Snapshot, opts: QueryServiceOptions = {}) {
+  const guard = opts.guard ?? (() => undefined);
   return wrapService(ExecutorQueryServiceService, {
     query: async (req: ExecutorQueryServiceQueryRequest) => {
+      guard();
       const prepared = prepareQuery(contracts, req.contract, req.query, parseArgs(req.args));
       if (isRejection(prepared)) throw new RpcError(status.INVALID_ARGUMENT, prepared.message, prepared.code);
       return snapshot(async (reader, store) => {
@@ -73,6 +90,7 @@ export function queryService(contracts: ReadonlyMap<string, Contract>, snapshot:
       });
     },
     getTxResult: async (req: GetTxResultRequest) => {
+      guard();
       if (req.txId.byteLength !== 32) throw new RpcError(status.INVALID_ARGUMENT, "tx_id must be 32 bytes", "BAD_TX_ID");
       const r = await snapshot((_reader, store) => store.resultOf(req.txId));
       if (r === undefined) return { found: false, height: 0n, result: undefined };
@@ -89,6 +107,7 @@ export function queryService(contracts: ReadonlyMap<string, Contract>, snapshot:
       };
     },
     getHistory: async (req: ExecutorQueryServiceGetHistoryRequest) => {
+      guard();
       const limit = checkHistoryRequest(req);
       return snapshot(async (_reader, store) => {
         const cp = await store.checkpoint();
@@ -97,8 +116,21 @@ export function queryService(contracts: ReadonlyMap<string, Contract>, snapshot:
       });
     },
     getCheckpoint: async () => {
-      const cp = await snapshot((_reader, store) => store.checkpoint());
-      return { height: cp?.height ?? 0n, stateRoot: cp?.stateRoot ?? new Uint8Array(0), blockHash: cp?.blockHash ?? new Uint8Array(0) };
+      // Not guarded: a diverged or lagging node still says where it stands.
+      const [cp, p] = await Promise.all([snapshot((_reader, store) => store.checkpoint()), opts.progress?.()]);
+      const height = cp?.height ?? 0n;
+      const chainHeight = p?.chainHeight ?? 0n;
+      return {
+        height,
+        stateRoot: cp?.stateRoot ?? new Uint8Array(0),
+        blockHash: cp?.blockHash ?? new Uint8Array(0),
+        finalHeight: p?.finalHeight ?? 0n,
+        finalityLagMs: p?.lagMs ?? 0n,
+        finalityLagMsMedian: p?.lagMsMedian ?? 0n,
+        diverged: p?.diverged ?? false,
+        chainHeight,
+        blocksBehind: chainHeight > height ? chainHeight - height : 0n,
+      };
     },
   });
 }

@@ -1,6 +1,17 @@
 import { status } from "@grpc/grpc-js";
 import { builtinContracts, isRejection, prepareCommand, type MembershipView } from "@tally/contracts";
-import { checkTxContext, decodeSignedTx, LIMITS, verifyTxSignatures, type DecodedTx, type TxRejectCode } from "@tally/ledger";
+import type { BatchingVerifier } from "@tally/crypto-pool";
+import {
+  bytesEqual,
+  checkTxContext,
+  decodeSignedTx,
+  ed25519Verify,
+  LIMITS,
+  verifyTxSignatures,
+  type DecodedTx,
+  type TxRejectCode,
+  type TxSignatureCheck,
+} from "@tally/ledger";
 import { RpcError } from "@tally/rpc";
 
 /** How far ahead a valid_until may be: bounds how long the gateway must remember a tx. */
@@ -24,6 +35,41 @@ const STATUS_OF: Record<TxRejectCode, status> = {
  * stable reason; nothing is published for a refused transaction.
  */
 export function admit(raw: Uint8Array, chainId: string, nowMs: number, membership: MembershipView, height: bigint): DecodedTx {
+  return admitChecked(precheck(raw, chainId, nowMs), chainId, nowMs, membership, height);
+}
+
+/**
+ * admit, with the Ed25519 checks done by a worker pool (through a batcher) while the event loop
+ * serves other calls. Key lookup, the active flag and every reason code are decided exactly as
+ * in admit, against the same membership view; only the raw verification moves off the thread.
+ */
+export async function admitVerified(
+  raw: Uint8Array,
+  chainId: string,
+  nowMs: number,
+  membership: MembershipView,
+  height: bigint,
+  verifier: BatchingVerifier,
+): Promise<DecodedTx> {
+  const tx = precheck(raw, chainId, nowMs);
+  const known: { publicKey: Uint8Array; signature: Uint8Array; valid: boolean }[] = [];
+  await Promise.all(
+    tx.signatures.map(async (sig) => {
+      const key = membership.keyLookup(sig.institutionId, sig.keyId);
+      if (key === undefined || !key.active) return;
+      const valid = await verifier.verify({ publicKey: key.publicKey, message: tx.bodyBytes, signature: sig.signature });
+      known.push({ publicKey: key.publicKey, signature: sig.signature, valid });
+    }),
+  );
+  // A check not answered ahead (none should be) is verified here, so results never change an outcome.
+  const check: TxSignatureCheck = (publicKey, t, signature) =>
+    known.find((k) => bytesEqual(k.publicKey, publicKey) && bytesEqual(k.signature, signature))?.valid ??
+    ed25519Verify(publicKey, t.bodyBytes, signature);
+  return admitChecked(tx, chainId, nowMs, membership, height, check);
+}
+
+// Size, shape, chain id and deadlines: the checks that cost no signature verification.
+function precheck(raw: Uint8Array, chainId: string, nowMs: number): DecodedTx {
   if (raw.byteLength > LIMITS.txBytesMax) {
     throw new RpcError(status.INVALID_ARGUMENT, `transaction is ${raw.byteLength} bytes; the limit is ${LIMITS.txBytesMax}`, "TOO_LARGE");
   }
@@ -35,7 +81,19 @@ export function admit(raw: Uint8Array, chainId: string, nowMs: number, membershi
   if (tx.body.validUntilMs > BigInt(nowMs + VALID_UNTIL_AHEAD_MS_MAX)) {
     throw new RpcError(status.INVALID_ARGUMENT, `valid_until is more than ${VALID_UNTIL_AHEAD_MS_MAX} ms ahead`, "VALID_UNTIL_TOO_FAR");
   }
-  const sigs = verifyTxSignatures(tx, membership.keyLookup);
+  return tx;
+}
+
+// Keys, signatures, contract, action, role and args.
+function admitChecked(
+  tx: DecodedTx,
+  chainId: string,
+  nowMs: number,
+  membership: MembershipView,
+  height: bigint,
+  verify?: TxSignatureCheck,
+): DecodedTx {
+  const sigs = verifyTxSignatures(tx, membership.keyLookup, verify);
   if (!sigs.ok) throw new RpcError(STATUS_OF[sigs.code], sigs.message, sigs.code);
   const prepared = prepareCommand(builtinContracts, tx.body.contract, tx.body.action, tx.args, {
     chainId,

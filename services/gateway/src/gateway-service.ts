@@ -6,6 +6,8 @@ import {
   type QueryRequest,
   type GetHistoryRequest,
   type GetHistoryResponse,
+  type GetBlockHeadersRequest,
+  type GatewayServiceGetInclusionProofRequest,
   type SubmitAndWaitRequest,
   type SubmitAndWaitResponse,
   type SubmitRequest,
@@ -24,11 +26,13 @@ import { headersWithTraceContext, type Bus, type BusNames } from "@tally/bus";
 import { decodeSignedTx, fromUtf8, LIMITS, toHex, utf8, type JsonValue } from "@tally/ledger";
 import { malformedRequestReason, RpcError, unary, wrapService } from "@tally/rpc";
 import type { Logger } from "@tally/telemetry";
-import { admit } from "./admission.js";
+import type { BatchingVerifier } from "@tally/crypto-pool";
+import { admit, admitVerified } from "./admission.js";
 import { requireMember, type CallerIdentity, type IdentifiableCall } from "./caller-identity.js";
 import { InstitutionLimits, type InstitutionLimitsConfig } from "./institution-limits.js";
 import { queryAccess, seesEvent, visibleAnswer } from "./visibility.js";
 import type { MembershipCache } from "./membership-cache.js";
+import type { ChainProofs } from "./chain-proofs.js";
 import type { KnownStatus, TxStatusReader } from "./tx-status-reader.js";
 import type { TxWatcher } from "./tx-watcher.js";
 
@@ -92,6 +96,10 @@ export interface GatewayPorts {
   readonly statuses: TxStatusReader;
   readonly watcher: TxWatcher;
   readonly executor: ExecutorQueryServiceClient;
+  /** Inclusion proofs and signed headers from this node's verified chain. */
+  readonly proofs: ChainProofs;
+  /** Verifies signatures on worker threads; absent, on the event loop. */
+  readonly verifier?: BatchingVerifier;
   readonly nowMs: () => number;
   readonly log: Logger;
 }
@@ -100,7 +108,7 @@ function update(txId: Uint8Array, s: KnownStatus | undefined, duplicate = false)
   if (s?.result !== undefined) {
     return {
       txId,
-      status: TxStatus.TX_STATUS_COMMITTED,
+      status: s.final === true ? TxStatus.TX_STATUS_FINAL : TxStatus.TX_STATUS_COMMITTED,
       height: s.result.height,
       duplicate,
       result: {
@@ -166,7 +174,11 @@ export class Gateway {
         if (known !== undefined) return update(decoded.tx.id, known, true);
       }
       const height = await this.ports.statuses.committedHeight();
-      const tx = admit(raw, this.cfg.chainId, this.ports.nowMs(), this.ports.membership.view, height);
+      const view = this.ports.membership.view;
+      const tx =
+        this.ports.verifier === undefined
+          ? admit(raw, this.cfg.chainId, this.ports.nowMs(), view, height)
+          : await admitVerified(raw, this.cfg.chainId, this.ports.nowMs(), view, height, this.ports.verifier);
       const signer = tx.body.signer!.institutionId;
       const ack = await this.publishWithRetry(signer, raw, tx.idHex, deadline);
       this.remember(tx.idHex);
@@ -233,6 +245,7 @@ export class Gateway {
 
   async status(txId: Uint8Array): Promise<TxStatusUpdate> {
     if (txId.byteLength !== 32) throw new RpcError(status.INVALID_ARGUMENT, "tx_id must be 32 bytes", "BAD_TX_ID");
+    await this.ports.statuses.assertNotDiverged();
     const known = await this.ports.statuses.status(txId);
     if (known === undefined && !this.recentAccepted.has(toHex(txId)))
       throw new RpcError(status.NOT_FOUND, "unknown transaction", "NO_SUCH_TX");
@@ -243,7 +256,7 @@ export class Gateway {
    * Streams a transaction's progress until it is COMMITTED. Ends with DEADLINE_EXCEEDED
    * when waitMs passes first: the transaction stays accepted and will still commit.
    */
-  async wait(txId: Uint8Array, waitMs: number, signal: AbortSignal, emit: (u: TxStatusUpdate) => void): Promise<void> {
+  async wait(txId: Uint8Array, waitMs: number, signal: AbortSignal, emit: (u: TxStatusUpdate) => void, untilFinal = false): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined = undefined;
       let unwatch: (() => void) | undefined = undefined;
@@ -258,7 +271,7 @@ export class Gateway {
       unwatch = this.ports.watcher.watch(txId, (s) => {
         const u = update(txId, s);
         emit(u);
-        if (u.status === TxStatus.TX_STATUS_COMMITTED) finish();
+        if (u.status === TxStatus.TX_STATUS_FINAL || (u.status === TxStatus.TX_STATUS_COMMITTED && !untilFinal)) finish();
       });
       if (unwatch === undefined) {
         finish(
@@ -338,6 +351,26 @@ export class Gateway {
     }
   }
 
+  /** A transaction's inclusion proof for a caller that may see it (chain-proofs.ts); one token of the caller's rate. */
+  async inclusionProof(txId: Uint8Array, caller: Caller) {
+    const release = this.limits.acquire(caller.id);
+    try {
+      return await this.ports.proofs.inclusionProof(txId, caller.id, caller.roles);
+    } finally {
+      release();
+    }
+  }
+
+  /** Signed headers of a height range, a bounded page (chain-proofs.ts); one token of the caller's rate. */
+  async blockHeaders(fromHeight: bigint, toHeight: bigint, caller: Caller) {
+    const release = this.limits.acquire(caller.id);
+    try {
+      return await this.ports.proofs.headers(fromHeight, toHeight);
+    } finally {
+      release();
+    }
+  }
+
   // Calls the executor within the query timeout and the caller's deadline; its errors keep their code and reason.
   private async forward<T>(invoke: Parameters<typeof unary<T>>[0], deadline?: Date | number): Promise<T> {
     const until =
@@ -378,19 +411,25 @@ export function gatewayService(gw: Gateway, identify: CallerIdentity) {
     submitAndWait: async (req: SubmitAndWaitRequest, call: ServerWritableStream<SubmitAndWaitRequest, SubmitAndWaitResponse>) => {
       const first = await gw.submit(req.signedTx, who(call), deadlineOf(call));
       call.write({ update: first });
-      if (first.status === TxStatus.TX_STATUS_COMMITTED) return;
+      if (first.status === TxStatus.TX_STATUS_FINAL || (first.status === TxStatus.TX_STATUS_COMMITTED && !req.untilFinal)) return;
       const ac = new AbortController();
       call.on("cancelled", () => ac.abort());
       let lastStatus: TxStatus = first.status;
-      await gw.wait(first.txId, gw.waitMsFor(req.waitMs, call.getDeadline()), ac.signal, (u) => {
-        if (u.status === lastStatus && u.status !== TxStatus.TX_STATUS_COMMITTED) return;
-        // A block may be stored and applied between two looks: report SEQUENCED before COMMITTED.
-        if (u.status === TxStatus.TX_STATUS_COMMITTED && lastStatus === TxStatus.TX_STATUS_ACCEPTED) {
-          call.write({ update: { ...u, status: TxStatus.TX_STATUS_SEQUENCED, result: undefined } });
-        }
-        lastStatus = u.status;
-        call.write({ update: { ...u, duplicate: first.duplicate } });
-      });
+      await gw.wait(
+        first.txId,
+        gw.waitMsFor(req.waitMs, call.getDeadline()),
+        ac.signal,
+        (u) => {
+          if (u.status === lastStatus && u.status !== TxStatus.TX_STATUS_COMMITTED) return;
+          // A block may be stored and applied between two looks: report SEQUENCED before COMMITTED.
+          if (u.status === TxStatus.TX_STATUS_COMMITTED && lastStatus === TxStatus.TX_STATUS_ACCEPTED) {
+            call.write({ update: { ...u, status: TxStatus.TX_STATUS_SEQUENCED, result: undefined } });
+          }
+          lastStatus = u.status;
+          call.write({ update: { ...u, duplicate: first.duplicate } });
+        },
+        req.untilFinal,
+      );
     },
     submitStream: async (call: ServerDuplexStream<SubmitStreamRequest, SubmitStreamResponse>) => {
       const id = identify(call);
@@ -403,6 +442,12 @@ export function gatewayService(gw: Gateway, identify: CallerIdentity) {
     query: async (req: QueryRequest, call: ServerUnaryCall<QueryRequest, unknown>) => gw.query(req, who(call), deadlineOf(call)),
     getHistory: async (req: GetHistoryRequest, call: ServerUnaryCall<GetHistoryRequest, unknown>) =>
       gw.history(req, who(call), deadlineOf(call)),
+    getInclusionProof: async (
+      req: GatewayServiceGetInclusionProofRequest,
+      call: ServerUnaryCall<GatewayServiceGetInclusionProofRequest, unknown>,
+    ) => gw.inclusionProof(req.txId, who(call)),
+    getBlockHeaders: async (req: GetBlockHeadersRequest, call: ServerUnaryCall<GetBlockHeadersRequest, unknown>) =>
+      gw.blockHeaders(req.fromHeight, req.toHeight, who(call)),
   });
 }
 

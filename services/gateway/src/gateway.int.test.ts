@@ -20,6 +20,7 @@ import { TallyClient, TallyError } from "@tally/sdk";
 import { uniqueNamespace, waitFor } from "@tally/testkit";
 import { Gateway } from "./gateway-service.js";
 import { TxStatusReader } from "./tx-status-reader.js";
+import { ChainProofs } from "./chain-proofs.js";
 import { TxWatcher } from "./tx-watcher.js";
 import { buildTx, CHAIN_ID, membershipStateWithRevoked, NOT_PROTOBUF, SIGNERS, unsignedTx } from "./testing/fixtures.js";
 import {
@@ -56,7 +57,7 @@ function rawSubmit(signedTx: Uint8Array): Promise<{ res?: SubmitResponse; err?: 
 /** Opens a SubmitAndWait stream and collects its updates until it ends or fails. */
 function openWait(signedTx: Uint8Array, waitMs: number): { updates: TxStatusUpdate[]; done: Promise<ServiceError | undefined> } {
   const updates: TxStatusUpdate[] = [];
-  const call = raw.submitAndWait({ signedTx, waitMs }, new Metadata(), deadlineIn(waitMs + 10_000));
+  const call = raw.submitAndWait({ signedTx, waitMs, untilFinal: false }, new Metadata(), deadlineIn(waitMs + 10_000));
   const done = new Promise<ServiceError | undefined>((resolve) => {
     call.on("data", (m: SubmitAndWaitResponse) => {
       if (m.update !== undefined) updates.push(m.update);
@@ -512,7 +513,7 @@ describe("gateway over real NATS and PostgreSQL", () => {
 
     test("a client that cancels its wait frees its place in the watcher", async () => {
       const tx = buildTx({ args: { to: "bank-b", amount: "10" } });
-      const call = raw.submitAndWait({ signedTx: tx.raw, waitMs: 15_000 }, new Metadata(), deadlineIn(20_000));
+      const call = raw.submitAndWait({ signedTx: tx.raw, waitMs: 15_000, untilFinal: false }, new Metadata(), deadlineIn(20_000));
       const got: TxStatusUpdate[] = [];
       call.on("data", (m: SubmitAndWaitResponse) => m.update && got.push(m.update));
       call.on("error", () => undefined);
@@ -679,6 +680,7 @@ describe("gateway over real NATS and PostgreSQL", () => {
           statuses: h.statuses,
           watcher: h.watcher,
           executor: h.executorClient,
+          proofs: new ChainProofs(h.db),
           nowMs: () => Date.now(),
           log: silentLog,
         },
@@ -706,6 +708,7 @@ describe("gateway over real NATS and PostgreSQL", () => {
           statuses: h.statuses,
           watcher: h.watcher,
           executor: h.executorClient,
+          proofs: new ChainProofs(h.db),
           nowMs: () => Date.now(),
           log: silentLog,
         },
@@ -739,6 +742,7 @@ describe("gateway over real NATS and PostgreSQL", () => {
           statuses: h.statuses,
           watcher: h.watcher,
           executor: h.executorClient,
+          proofs: new ChainProofs(h.db),
           nowMs: () => Date.now(),
           log: silentLog,
         },
@@ -760,6 +764,7 @@ describe("gateway over real NATS and PostgreSQL", () => {
         statuses: h.statuses,
         watcher,
         executor: h.executorClient,
+        proofs: new ChainProofs(h.db),
         nowMs: () => Date.now(),
         log: silentLog,
       });

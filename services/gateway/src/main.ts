@@ -7,10 +7,12 @@ import { busNames, connectBus, ensureStreams } from "@tally/bus";
 import { ConfigError, Env, loadClientCertMap, loadGenesis } from "@tally/config";
 import { listenHeights, migrateToLatest, openDb } from "@tally/db";
 import { mtlsServerCredentials, startServer } from "@tally/rpc";
+import { BatchingVerifier, VerifyPool } from "@tally/crypto-pool";
 import { createLogger } from "@tally/telemetry";
 import { insecureHeaderCaller, mtlsCaller, type CallerIdentity } from "./caller-identity.js";
 import { Gateway, gatewayService } from "./gateway-service.js";
 import { MembershipCache } from "./membership-cache.js";
+import { ChainProofs } from "./chain-proofs.js";
 import { TxStatusReader } from "./tx-status-reader.js";
 import { TxWatcher } from "./tx-watcher.js";
 
@@ -67,6 +69,14 @@ async function main(): Promise<void> {
       void membership.refresh().catch((e: unknown) => log.warn({ err: e }, "membership refresh failed"));
   });
   const executor = new ExecutorQueryServiceClient(executorAddr, credentials.createInsecure());
+  // Ed25519 on worker threads (0: on the event loop); checks of concurrent submissions travel in batches.
+  const verifyWorkers = env.int("GATEWAY_VERIFY_WORKERS", 1, 0, 64);
+  const verifier =
+    verifyWorkers === 0
+      ? undefined
+      : new BatchingVerifier(new VerifyPool({ workers: verifyWorkers, chunkChecksMax: 32 }), {
+          batchChecksMax: env.int("GATEWAY_VERIFY_BATCH_MAX", 256, 1, 4096),
+        });
   const gw = new Gateway(
     {
       chainId: genesis.chainId,
@@ -86,7 +96,18 @@ async function main(): Promise<void> {
       },
       callDeadlineMsDefault: env.int("CALL_DEADLINE_MS_DEFAULT", 30_000, 100, 600_000),
     },
-    { bus, names, membership, statuses, watcher, executor, nowMs: () => Date.now(), log },
+    {
+      bus,
+      names,
+      membership,
+      statuses,
+      watcher,
+      executor,
+      proofs: new ChainProofs(db),
+      ...(verifier !== undefined ? { verifier } : {}),
+      nowMs: () => Date.now(),
+      log,
+    },
   );
   const server = await startServer({
     host: listen.host,
@@ -102,6 +123,7 @@ async function main(): Promise<void> {
   const shutdown = async (): Promise<void> => {
     watcher.stop();
     await server.stop(2000);
+    await verifier?.close();
     executor.close();
     await listener.close().catch(() => undefined);
     await bus.nc.drain().catch(() => undefined);

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Database } from "@tally/db";
 import { toHex } from "@tally/ledger";
+import { NodeDivergence } from "./node-divergence.js";
 
 /** What the node's database knows about a transaction. */
 export interface KnownStatus {
@@ -8,6 +9,8 @@ export interface KnownStatus {
   readonly sequencedAt?: bigint;
   /** Its result, once the executor applied the block. */
   readonly result?: { height: bigint; txIndex: number; committed: boolean; reasonCode: string; message: string };
+  /** True once a quorum of validators signed the state root of the block that holds its result (issue 8). */
+  readonly final?: boolean;
 }
 
 const IDS_PER_QUERY_MAX = 1000;
@@ -20,12 +23,20 @@ export class TxStatusReader {
     { id: Uint8Array; waiters: { resolve: (s: KnownStatus | undefined) => void; reject: (e: unknown) => void }[] }
   >();
   private flushScheduled: NodeJS.Immediate | undefined;
+  private readonly divergence: NodeDivergence;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<Database>) {
+    this.divergence = new NodeDivergence(db);
+  }
+
+  /** Throws FAILED_PRECONDITION / NODE_DIVERGED while the node has an open divergence record. */
+  assertNotDiverged(): Promise<void> {
+    return this.divergence.assertServing();
+  }
 
   /** Status by tx id hex, for the ids the node knows; unknown ids are absent. */
   async statuses(ids: readonly Uint8Array[]): Promise<Map<string, KnownStatus>> {
-    const out = new Map<string, { sequencedAt?: bigint; result?: KnownStatus["result"] }>();
+    const out = new Map<string, { sequencedAt?: bigint; result?: KnownStatus["result"]; final?: boolean }>();
     for (let i = 0; i < ids.length; i += IDS_PER_QUERY_MAX) {
       const part = ids.slice(i, i + IDS_PER_QUERY_MAX);
       const [seq, res] = await Promise.all([
@@ -52,6 +63,13 @@ export class TxStatusReader {
           sequencedAt: out.get(k)?.sequencedAt ?? r.height,
           result: { height: r.height, txIndex: r.tx_index, committed: r.committed, reasonCode: r.reason_code, message: r.message },
         });
+      }
+      const heights = [...new Set(res.map((r) => r.height))];
+      if (heights.length > 0) {
+        const finals = new Set(
+          (await this.db.selectFrom("finality").select("height").where("height", "in", heights).execute()).map((r) => r.height),
+        );
+        for (const v of out.values()) if (v.result !== undefined && finals.has(v.result.height)) v.final = true;
       }
     }
     return out;

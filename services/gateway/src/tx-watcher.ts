@@ -80,7 +80,7 @@ export class TxWatcher {
         const ids = [...this.waiters.values()].map((s) => s.values().next().value!.id);
         const statuses = await this.reader.statuses(ids).catch(() => new Map<string, KnownStatus>());
         for (const [key, s] of statuses) {
-          const sig = `${s.sequencedAt ?? ""}/${s.result?.height ?? ""}`;
+          const sig = `${s.sequencedAt ?? ""}/${s.result?.height ?? ""}/${s.final === true}`;
           for (const w of this.waiters.get(key) ?? []) {
             if (w.last === sig) continue;
             w.last = sig;

@@ -9,7 +9,23 @@ import { canonicalJson, fromUtf8, sha256, toHex, type JsonValue } from "@tally/l
 import { startServer, type RunningServer } from "@tally/rpc";
 import { createTestDatabase, waitFor } from "@tally/testkit";
 import { EventFeed, FILTER_VALUE_LENGTH_MAX, FILTER_VALUES_MAX } from "./event-feed.js";
-import { regfeedService } from "./regfeed-service.js";
+import { regfeedService, type CommitWaiter } from "./regfeed-service.js";
+import { AccessLog } from "./access-log.js";
+import { AlertStore } from "./alerts/alert-store.js";
+
+/** The service over a database, with the given feed and commit waiter. */
+function serviceOver(db: Kysely<Database>, feed: EventFeed, waitForCommit: CommitWaiter, subscriberStallMs?: number) {
+  return regfeedService({
+    feed,
+    waitForCommit,
+    access: new AccessLog(db),
+    alerts: new AlertStore(db),
+    waitForAlerts: waitForCommit,
+    db,
+    genesis: undefined,
+    ...(subscriberStallMs === undefined ? {} : { subscriberStallMs }),
+  });
+}
 
 /** An event row as the executor writes it. */
 interface Row {
@@ -102,7 +118,7 @@ async function insertRows(db: Kysely<Database>, rows: readonly Row[]): Promise<v
 
 const cursorOf = (r: Row): EventCursor => ({ height: r.height, txIndex: r.txIndex, eventIndex: r.eventIndex });
 const key = (c: EventCursor | undefined): string => (c === undefined ? "none" : `${c.height}/${c.txIndex}/${c.eventIndex}`);
-const filter = (f: Partial<EventFilter>): EventFilter => ({ contracts: [], types: [], parties: [], assetIds: [], ...f });
+const filter = (f: Partial<EventFilter>): EventFilter => ({ contracts: [], types: [], parties: [], assetIds: [], minAmount: "", ...f });
 
 /** Every field of a streamed event against the row it came from. */
 function assertEventIs(e: Event, r: Row): void {
@@ -151,7 +167,9 @@ const open: OpenStream[] = [];
 let all: Row[] = [];
 
 function stream(req: Partial<StreamEventsRequest>): OpenStream {
-  const call = client.streamEvents({ filter: undefined, after: undefined, ...req }, new Metadata(), { deadline: Date.now() + 120_000 });
+  const call = client.streamEvents({ filter: undefined, after: undefined, finalOnly: false, batchMax: 0, ...req }, new Metadata(), {
+    deadline: Date.now() + 120_000,
+  });
   const s: OpenStream = { events: [], outcome: {}, call };
   call.on("data", (m: StreamEventsResponse) => m.event && s.events.push(m.event));
   call.on("error", (e: ServiceError) => (s.outcome.error = e));
@@ -205,7 +223,7 @@ describe("regfeed over a real node database", () => {
       port: 0,
       healthNames: ["tally.v1.RegFeedService"],
       services: [
-        regfeedService(new EventFeed(db), (s) => {
+        serviceOver(db, new EventFeed(db), (s) => {
           waits++;
           return signal.wait(s);
         }),
@@ -469,7 +487,7 @@ describe("regfeed over a real node database", () => {
 
     before(async () => {
       feed = new GatedFeed(db);
-      const svc = regfeedService(feed, (s) => {
+      const svc = serviceOver(db, feed, (s) => {
         if (s.aborted) seen.waitsAfterAbort++;
         return signal.wait(s);
       });
@@ -500,7 +518,9 @@ describe("regfeed over a real node database", () => {
 
     test("a client that stops reading and then cancels releases the server's handler", async () => {
       const settled = seen.settled;
-      const call = ownClient.streamEvents({ filter: undefined, after: undefined }, new Metadata(), { deadline: Date.now() + 60_000 });
+      const call = ownClient.streamEvents({ filter: undefined, after: undefined, finalOnly: false, batchMax: 0 }, new Metadata(), {
+        deadline: Date.now() + 60_000,
+      });
       let got = 0;
       call.on("data", () => {
         if (++got === 5) call.pause();
@@ -520,9 +540,13 @@ describe("regfeed over a real node database", () => {
       feed.gate = new Promise<void>((r) => (release = r));
       const reads = feed.reads;
       // After the tail: the read finds nothing, so the next step would be to wait for a commit.
-      const call = ownClient.streamEvents({ filter: undefined, after: cursorOf(all[all.length - 1]!) }, new Metadata(), {
-        deadline: Date.now() + 60_000,
-      });
+      const call = ownClient.streamEvents(
+        { filter: undefined, after: cursorOf(all[all.length - 1]!), finalOnly: false, batchMax: 0 },
+        new Metadata(),
+        {
+          deadline: Date.now() + 60_000,
+        },
+      );
       call.on("data", () => undefined);
       call.on("error", () => undefined);
       await waitFor("the read to start", () => feed.reads > reads, 10_000, 10);

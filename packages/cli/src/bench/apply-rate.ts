@@ -60,6 +60,8 @@ export interface ApplyResult {
 const ROLES = ["bank", "enterprise", "clearing", "issuer", "exchange", "warehouse", "oracle"];
 const SEQUENCER = signingKeyFromSeed(new Uint8Array(32).fill(250));
 const NODE = signingKeyFromSeed(new Uint8Array(32).fill(251));
+/** The bench node's receipt key (its validator key in benchConsortium's genesis). */
+export const BENCH_NODE_KEY = NODE;
 const T0 = 1_800_000_000_000;
 
 /** The bench consortium: `count` institutions `m000`, `m001`..., a regulator, one sequencer and one node. */
@@ -91,7 +93,8 @@ function silentLogger(): Logger {
 
 let nonce = 0n;
 
-function sign(genesis: Genesis, t: BenchTx): Uint8Array {
+/** Signs a bench transaction (every signer's key), with a fresh nonce. */
+export function sign(genesis: Genesis, t: BenchTx): Uint8Array {
   const signers = [t.signer, ...(t.coSigners ?? [])];
   return signTx(
     {
@@ -108,7 +111,7 @@ function sign(genesis: Genesis, t: BenchTx): Uint8Array {
 }
 
 /** Seals txs into blocks of blockSize after prev, one second of block time apart. */
-function seal(genesis: Genesis, prev: SealedBlock, txs: readonly Uint8Array[], blockSize: number): SealedBlock[] {
+export function seal(genesis: Genesis, prev: SealedBlock, txs: readonly Uint8Array[], blockSize: number): SealedBlock[] {
   const out: SealedBlock[] = [];
   let tip = prev;
   for (let i = 0; i < txs.length; i += blockSize) {
@@ -133,8 +136,8 @@ function seal(genesis: Genesis, prev: SealedBlock, txs: readonly Uint8Array[], b
   return out;
 }
 
-/** Feeds blocks to runExecutor as a follower would, in batches of up to 64, then ends. */
-function memoryFollower(blocks: readonly SealedBlock[]) {
+/** Feeds blocks to runExecutor as a follower would, in batches of up to max, then ends. */
+export function memoryFollower(blocks: readonly SealedBlock[]) {
   return {
     async *followBatches(from: bigint, max = 64): AsyncGenerator<SealedBlock[]> {
       const rest = blocks.filter((b) => b.header.height >= from);
@@ -157,6 +160,10 @@ export async function measureApply(
     contracts?: ReadonlyMap<string, Contract>;
     /** Signature verify worker threads, as the executor service runs them; 0 verifies inline. Default: the cores available. */
     verifyWorkers?: number;
+    /** Batches verified ahead of the one executing (runExecutor's prepareAheadMax). */
+    prepareAheadMax?: number;
+    /** Most blocks per batch (runExecutor's batchBlocksMax). */
+    batchBlocksMax?: number;
   },
 ): Promise<ApplyResult> {
   const { genesis, parties } = benchConsortium(o.parties);
@@ -184,6 +191,8 @@ export async function measureApply(
       nodeKey: NODE,
       log: silentLogger(),
       ...(verifier === undefined ? {} : { verifier }),
+      ...(o.prepareAheadMax === undefined ? {} : { prepareAheadMax: o.prepareAheadMax }),
+      ...(o.batchBlocksMax === undefined ? {} : { batchBlocksMax: o.batchBlocksMax }),
     };
     await runExecutor({ ...base, follower: memoryFollower([g, ...setup]) });
     const t0 = performance.now();

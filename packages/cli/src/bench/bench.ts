@@ -5,12 +5,13 @@ import { join } from "node:path";
 import { DeliverPolicy } from "@nats-io/jetstream";
 import { Receipt, ReceiptBody, TxOutcome } from "@tally/proto/types";
 import { busNames, connectBus } from "@tally/bus";
-import { dropDatabase } from "@tally/db";
+import { dropDatabase, openDb } from "@tally/db";
 import { toHex } from "@tally/ledger";
 import { signerFromKeyFile, TallyClient } from "@tally/sdk";
 import type { TlsFiles } from "@tally/rpc";
 import { gatewayCredentials, LocalNetwork, startNatsServer, writeConsortium, type ConsortiumPlan } from "@tally/testkit";
 import { measureCeilings, type Ceilings } from "./ceilings.js";
+import type { FeedConfig, FeedReport } from "./feed-subscriber.js";
 import { percentilesOf, type Percentiles } from "./histogram.js";
 import type { ClientConfig, ClientRecord } from "./load-client.js";
 import { sampleProcess } from "./process-stats.js";
@@ -28,6 +29,10 @@ export interface BenchOptions {
   readonly accounts: number;
   readonly json: boolean;
   readonly pgAdminUrl: string;
+  /** gRPC subscribers on node-1's regulator feed during the load (0: no feed measured). */
+  readonly feedSubscribers: number;
+  /** Events per StreamEvents response for those subscribers (0: one per response). */
+  readonly feedBatchMax?: number;
 }
 
 /** One run's results. The JSON line carries these keys. */
@@ -65,6 +70,22 @@ export interface BenchResult {
   pg_insert_rows_per_s: number;
   services: Record<string, { cpu_pct: number; rss_mb: number }>;
   machine: string;
+  /** With --feed N: COMMITTED → event at a gRPC subscriber, and each subscriber's lag over the run. */
+  feed?: {
+    subscribers: number;
+    events: number;
+    p50_feed_ms: number;
+    p95_feed_ms: number;
+    p99_feed_ms: number;
+    max_feed_ms: number;
+    /** The worst subscriber's least-squares lag slope, heights per second (0: no growth). */
+    max_lag_slope_heights_per_s: number;
+    max_lag_heights: number;
+    /** Mean lag in the first and last thirds of the run, worst subscriber. */
+    lag_first_third_heights: number;
+    lag_last_third_heights: number;
+    errors: string[];
+  };
 }
 
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -84,7 +105,12 @@ function planFor(o: BenchOptions): ConsortiumPlan {
         node: `node-${i + 2}`,
       })),
     ],
-    nodes: Array.from({ length: o.nodes }, (_, i) => ({ id: `node-${i + 1}`, institution: i === 0 ? "clearing" : `validator-${i + 1}` })),
+    nodes: Array.from({ length: o.nodes }, (_, i) => ({
+      id: `node-${i + 1}`,
+      institution: i === 0 ? "clearing" : `validator-${i + 1}`,
+      // With --feed, node-1 also runs the regulator feed (and announces events on NATS).
+      ...(i === 0 && o.feedSubscribers > 0 ? { regfeed: true } : {}),
+    })),
     // A master and a hot backup, as in production.
     sequencers: [
       { id: "seq-1", institution: "clearing" },
@@ -136,6 +162,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
     clearing.close();
 
     const commits = await followCommits(nats.url, "node-1");
+    const feed = o.feedSubscribers > 0 ? await startFeedSubscribers(net, o.feedSubscribers, o.feedBatchMax ?? 0) : undefined;
     const clients = await startClients(
       o,
       gateway,
@@ -161,6 +188,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
       while (Date.now() < drainUntil && accepted.some((r) => !commits.seen.has(r.id))) await new Promise((r) => setTimeout(r, 100));
     }
     await commits.close();
+    const feedReport = await feed?.stop();
 
     const commitLat: number[] = [];
     let committed = 0;
@@ -191,7 +219,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
           rss_mb: round(a.rssBytes / 2 ** 20),
         };
     }
-    return result(
+    const r = result(
       o,
       outcome,
       accepted.length,
@@ -205,6 +233,8 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
       ceilings,
       services,
     );
+    if (feedReport !== undefined) r.feed = feedSummary(o.feedSubscribers, feedReport);
+    return r;
   } finally {
     offInterrupt();
     await net?.stop();
@@ -268,6 +298,56 @@ function result(
   };
 }
 
+/** Starts the feed subscriber process on node-1's regfeed, from node-1's committed height. */
+async function startFeedSubscribers(net: LocalNetwork, subscribers: number, batchMax: number): Promise<{ stop(): Promise<FeedReport> }> {
+  const node = net.endpoints.nodes[0]!;
+  const db = openDb(node.database, { poolMax: 1 });
+  const cp = await db.selectFrom("checkpoint").select("height").where("id", "=", 1).executeTakeFirst();
+  await db.destroy();
+  const cfg: FeedConfig = {
+    regfeed: net.endpoints.regfeed,
+    databaseUrl: node.database,
+    subscribers,
+    afterHeight: (cp?.height ?? 0n).toString(),
+    sampleMs: 1000,
+    batchMax,
+  };
+  const p = fork(new URL("./feed-subscriber.js", import.meta.url), [], {
+    env: { ...process.env, BENCH_FEED_CONFIG: JSON.stringify(cfg) },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    p.once("message", () => resolve());
+    p.once("exit", (code) => reject(new Error(`feed subscriber process exited with ${code}`)));
+  });
+  p.send({ type: "measure", afterHeight: cfg.afterHeight });
+  return {
+    stop: () =>
+      new Promise<FeedReport>((resolve, reject) => {
+        p.on("message", (m: { type: string; report?: FeedReport }) => m.type === "report" && m.report !== undefined && resolve(m.report));
+        p.once("exit", (code) => code !== 0 && reject(new Error(`feed subscriber process exited with ${code}`)));
+        p.send({ type: "stop" });
+      }),
+  };
+}
+
+function feedSummary(subscribers: number, f: FeedReport): NonNullable<BenchResult["feed"]> {
+  const worst = [...f.subscribers].sort((a, b) => b.slopeHeightsPerS - a.slopeHeightsPerS)[0];
+  return {
+    subscribers,
+    events: f.subscribers.reduce((a, s) => a + s.events, 0),
+    p50_feed_ms: round(f.latency.p50, 2),
+    p95_feed_ms: round(f.latency.p95, 2),
+    p99_feed_ms: round(f.latency.p99, 2),
+    max_feed_ms: round(f.latency.max, 2),
+    max_lag_slope_heights_per_s: round(worst?.slopeHeightsPerS ?? 0, 3),
+    max_lag_heights: Math.max(0, ...f.subscribers.map((s) => s.maxLag)),
+    lag_first_third_heights: round(Math.max(0, ...f.subscribers.map((s) => s.meanFirstThird)), 2),
+    lag_last_third_heights: round(Math.max(0, ...f.subscribers.map((s) => s.meanLastThird)), 2),
+    errors: f.errors,
+  };
+}
+
 /** Follows a node's receipts and records when each tx id committed, and whether it was accepted by its contract. */
 async function followCommits(
   natsUrl: string,
@@ -304,8 +384,9 @@ interface ClientsOutcome {
   readonly startMs: number;
 }
 
-async function startClients(
-  o: BenchOptions,
+/** Forks the load-client processes (ready, not yet driving load); run() starts them and collects their records. */
+export async function startClients(
+  o: Pick<BenchOptions, "clients" | "workload" | "submitMode" | "rate" | "durationSec">,
   gateway: string,
   chainId: string,
   accounts: readonly string[],

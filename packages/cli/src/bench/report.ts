@@ -15,6 +15,13 @@ export function formatReport(r: BenchResult): string {
     `  submit→ACCEPTED ${fmt(r.p50_accept_ms)} ${fmt(r.p95_accept_ms)} ${fmt(r.p99_accept_ms)} ${fmt(r.max_accept_ms)}`,
     `  submit→COMMITTED${fmt(r.p50_commit_ms)} ${fmt(r.p95_commit_ms)} ${fmt(r.p99_commit_ms)} ${fmt(r.max_commit_ms)}`,
     `  submit→FINAL    ${r.final}`,
+    ...(r.feed === undefined
+      ? []
+      : [
+          `  COMMITTED→feed  ${fmt(r.feed.p50_feed_ms)} ${fmt(r.feed.p95_feed_ms)} ${fmt(r.feed.p99_feed_ms)} ${fmt(r.feed.max_feed_ms)}   (${r.feed.subscribers} gRPC subscribers, ${r.feed.events} events)`,
+          `  feed lag (heights behind, worst subscriber): first third ${r.feed.lag_first_third_heights}, last third ${r.feed.lag_last_third_heights}, max ${r.feed.max_lag_heights}, slope ${r.feed.max_lag_slope_heights_per_s}/s`,
+          ...(r.feed.errors.length > 0 ? [`  feed errors: ${r.feed.errors.join("; ")}`] : []),
+        ]),
     "",
     "  ceilings measured in this run:",
     `    Ed25519 verify      ${r.verify_1core_per_s}/s on 1 core, ${r.verify_2core_per_s}/s on 2`,

@@ -1,11 +1,16 @@
 import { runBench, type BenchOptions } from "../bench/bench.js";
 import { formatReport } from "../bench/report.js";
+import { formatFeedReport, runFeedBench } from "../bench/feed-bench.js";
 import { flag, intFlag, type Args } from "../args.js";
 import { measureApply, type ApplyResult } from "../bench/apply-rate.js";
+import { benchRecovery } from "./bench-recovery.js";
 import { APPLY_WORKLOADS } from "../bench/apply-workloads.js";
 import { verifyOn } from "../bench/ceilings.js";
+import { formatGatewayReport, runGatewayBench } from "../bench/gateway-bench.js";
+import { runFuzzBench } from "../bench/fuzz-bench.js";
+import { FUZZ_SEED_DEFAULT } from "@tally/testkit";
 
-const WORKLOADS = ["transfer", "notarize", "query", "mixed"] as const;
+const WORKLOADS = ["transfer", "notarize", "query", "mixed", "feed"] as const;
 const LATER = ["bill-lifecycle"];
 
 /**
@@ -54,9 +59,61 @@ async function benchApply(a: Args): Promise<number> {
   return rows.every((r) => r.committed === r.txs) ? 0 : 1;
 }
 
+/** `tally bench --workload feed`: the regulator feed alone (see feed-bench.ts). */
+async function benchFeed(a: Args): Promise<number> {
+  const r = await runFeedBench(
+    {
+      rate: intFlag(a, "rate", 1000, 1, 100_000),
+      durationSec: intFlag(a, "duration", 60, 1, 3600),
+      subscribers: intFlag(a, "feed", 20, 1, 64),
+      blockMs: intFlag(a, "block-ms", 10, 1, 1000),
+      batchMax: intFlag(a, "feed-batch", 0, 0, 500),
+      pgAdminUrl: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+    },
+    (s) => console.error(s),
+  );
+  console.log(formatFeedReport(r));
+  if (a.flags.has("json")) console.log(JSON.stringify(r));
+  return r.errors.length === 0 && r.delivered_events === r.committed_events * r.subscribers ? 0 : 1;
+}
+
+/** `tally bench --gateway`: the gateway alone over mTLS (see gateway-bench.ts). */
+async function benchGateway(a: Args): Promise<number> {
+  const submitMode = flag(a, "submit", "stream")!;
+  if (submitMode !== "stream" && submitMode !== "unary") throw new Error("--submit must be stream or unary");
+  const r = await runGatewayBench(
+    {
+      durationSec: intFlag(a, "duration", 15, 1, 3600),
+      clients: intFlag(a, "clients", 2, 1, 16),
+      accounts: intFlag(a, "accounts", 16, 1, 1000),
+      verifyWorkers: intFlag(a, "verify-workers", 1, 0, 64),
+      submitMode,
+      pgAdminUrl: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+    },
+    (s) => console.error(s),
+  );
+  console.log(formatGatewayReport(r));
+  if (a.flags.has("json")) console.log(JSON.stringify(r));
+  return r.accepted > 0 ? 0 : 1;
+}
+
+/** `tally bench --fuzz [--cases N] [--seed S]`: the seeded SignedTx fuzz loop (see fuzz-bench.ts). */
+function benchFuzz(a: Args): number {
+  const r = runFuzzBench(intFlag(a, "cases", 100_000, 1, 100_000_000), intFlag(a, "seed", FUZZ_SEED_DEFAULT, 0, 2 ** 32 - 1));
+  console.log(`SignedTx fuzz: ${r.cases} cases (seed ${r.seed}) in ${r.seconds} s: ${r.cases_per_s} cases/s, ${r.crashes} crashes`);
+  console.log(`  outcomes: ${JSON.stringify(r.outcomes)}`);
+  if (r.first_crash !== undefined) console.log(`  first crash: ${r.first_crash}`);
+  if (a.flags.has("json")) console.log(JSON.stringify(r));
+  return r.crashes === 0 ? 0 : 1;
+}
+
 /** `tally bench`: one benchmark run; the last line is JSON with --json. */
 export async function bench(a: Args): Promise<number> {
   if (a.flags.has("apply")) return benchApply(a);
+  if (a.flags.has("recovery")) return benchRecovery(a);
+  if (a.flags.has("gateway")) return benchGateway(a);
+  if (a.flags.has("fuzz")) return benchFuzz(a);
+  if (flag(a, "workload") === "feed") return benchFeed(a);
   const workload = flag(a, "workload", "transfer")!;
   if (LATER.includes(workload)) throw new Error(`workload ${workload} is not built yet; available: ${WORKLOADS.join(", ")}`);
   if (!(WORKLOADS as readonly string[]).includes(workload)) throw new Error(`--workload must be one of ${WORKLOADS.join(", ")}`);
@@ -73,6 +130,8 @@ export async function bench(a: Args): Promise<number> {
     accounts: intFlag(a, "accounts", 16, 2, 1000),
     json: a.flags.has("json"),
     pgAdminUrl: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+    feedSubscribers: intFlag(a, "feed", 0, 0, 64),
+    feedBatchMax: intFlag(a, "feed-batch", 0, 0, 500),
   };
   const r = await runBench(o, (s) => console.error(s));
   console.log(formatReport(r));

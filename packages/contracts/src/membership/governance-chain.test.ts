@@ -171,6 +171,47 @@ describe("governance: the supervision rules", () => {
   }
 });
 
+describe("governance: the regulator's supervision rules beyond thresholds", () => {
+  const full = {
+    kind: "set-supervision",
+    largeTradeAmount: "1000000",
+    alertRules: [{ id: "any-cash", contract: "cash", minAmount: "2000000" }],
+    roundTrip: { windowBlocks: 20 },
+    concentration: { maxShareBp: 2500 },
+    rejectedAttempts: { count: 3, windowBlocks: 100, reasonCodes: ["ALREADY_FINANCED", "INSUFFICIENT_FUNDS"] },
+    dishonouredBills: true,
+    divergence: true,
+  };
+
+  test("records every rule once voted; rules left out stay out", () => {
+    const c = governanceChain();
+    const then = last(c.pass("p-1", full, EIGHT));
+    assert.deepEqual(outcomeTypes(then), ["VoteCast", "SupervisionChanged", "ProposalApplied"]);
+    const { kind: _kind, ...supervision } = full;
+    assert.deepEqual(config(c).supervision, supervision);
+    const { roundTrip: _r, divergence: _d, ...fewer } = full;
+    last(c.pass("p-2", { ...fewer, rejectedAttempts: { count: 2, windowBlocks: 5 } }, EIGHT));
+    const { kind: _k2, ...fewerSupervision } = fewer;
+    assert.deepEqual(config(c).supervision, { ...fewerSupervision, rejectedAttempts: { count: 2, windowBlocks: 5 } });
+  });
+
+  for (const [name, change] of [
+    ["a zero window", { ...full, roundTrip: { windowBlocks: 0 } }],
+    ["a window too long", { ...full, roundTrip: { windowBlocks: 100_001 } }],
+    ["a share of 100%", { ...full, concentration: { maxShareBp: 10_000 } }],
+    ["a lowercase reason code", { ...full, rejectedAttempts: { count: 1, windowBlocks: 1, reasonCodes: ["nope"] } }],
+    ["a repeated reason code", { ...full, rejectedAttempts: { count: 1, windowBlocks: 1, reasonCodes: ["A", "A"] } }],
+    ["an empty reason-code list", { ...full, rejectedAttempts: { count: 1, windowBlocks: 1, reasonCodes: [] } }],
+    ["a string flag", { ...full, divergence: "yes" }],
+    ["an extra field in a rule", { ...full, roundTrip: { windowBlocks: 5, note: 1 } }],
+    ["an unknown rule", { ...full, velocity: { perBlock: 3 } }],
+  ] as const) {
+    test(`BAD_ARGS for supervision with ${name}`, () => {
+      assert.equal(code(proposeBy(governanceChain(), "p-1", change as unknown as JsonValue)), "BAD_ARGS");
+    });
+  }
+});
+
 describe("membership proposal queries", () => {
   test("proposals lists every proposal in id order, open or closed", () => {
     const c = governanceChain();

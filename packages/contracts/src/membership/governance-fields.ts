@@ -66,3 +66,32 @@ export function listOf<T>(item: Field<T>, maxItems: number): Field<T[]> {
 
 /** One term of a proposed fraction (numerator or denominator): an integer from 1 to FRACTION_TERM_MAX. */
 export const fractionTerm: Field<number> = integer(1, FRACTION_TERM_MAX);
+
+/** A field that may be absent (undefined); present, it is checked by `field`. */
+export function optional<T>(field: Field<T>): Field<T | undefined> {
+  return (args, name) => (own(args, name) === undefined ? undefined : field(args, name));
+}
+
+/** A JSON boolean. */
+export const booleanField: Field<boolean> = (args, name) => {
+  const v = own(args, name);
+  if (typeof v !== "boolean") return badArgs(name, "must be true or false");
+  return v;
+};
+
+/** Most reason codes a supervision rule may list. */
+export const REASON_CODES_MAX = 32;
+
+const REASON_CODE_RE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/** A list of 1..REASON_CODES_MAX distinct rejection reason codes (UPPER_SNAKE_CASE). */
+export const reasonCodeList: Field<string[]> = (args, name) => {
+  const v = own(args, name);
+  if (!Array.isArray(v) || v.length === 0 || v.length > REASON_CODES_MAX) {
+    return badArgs(name, `must be a list of 1 to ${REASON_CODES_MAX} reason codes`);
+  }
+  if (!v.every((c): c is string => typeof c === "string" && REASON_CODE_RE.test(c)))
+    return badArgs(name, "must hold UPPER_SNAKE_CASE reason codes");
+  if (new Set(v).size !== v.length) return badArgs(name, "must not repeat a reason code");
+  return [...v];
+};

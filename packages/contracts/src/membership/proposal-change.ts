@@ -15,7 +15,8 @@ import {
   type Args,
   type Field,
 } from "../schema.js";
-import { fractionTerm, listOf, oneOf, roleList } from "./governance-fields.js";
+import { booleanField, fractionTerm, listOf, oneOf, optional, reasonCodeList, roleList } from "./governance-fields.js";
+import { integer } from "../schema.js";
 
 /** Longest institution name, in UTF-16 code units. */
 export const INSTITUTION_NAME_LENGTH_MAX = 200;
@@ -55,6 +56,26 @@ export interface AlertRule {
   readonly minAmount: bigint;
 }
 
+/**
+ * The supervision rules beyond large-value thresholds (all optional; absent means off), evaluated
+ * by the regulator's node (services/regfeed, docs/regfeed.md), never by consensus.
+ */
+export interface SupervisionExtras {
+  /** Wash trading: A→B then B→A of the same thing within windowBlocks blocks. */
+  readonly roundTrip?: { readonly windowBlocks: number } | undefined;
+  /** One holder above maxShareBp basis points of a bond issue's allotted units. */
+  readonly concentration?: { readonly maxShareBp: number } | undefined;
+  /** count rejections (of reasonCodes, default: the double-spend/double-finance codes) by one signer within windowBlocks. */
+  readonly rejectedAttempts?:
+    { readonly count: number; readonly windowBlocks: number; readonly reasonCodes: readonly string[] | undefined } | undefined;
+  readonly dishonouredBills?: boolean | undefined;
+  /** A validator's state root differing from the quorum's, judged from receipts. */
+  readonly divergence?: boolean | undefined;
+}
+
+/** Longest window a supervision rule may name, in blocks. */
+export const SUPERVISION_WINDOW_BLOCKS_MAX = 100_000;
+
 /** A change a proposal carries. Institution kinds name the institution they change. */
 export type Change =
   | {
@@ -80,7 +101,20 @@ export type Change =
   | { readonly kind: "remove-sequencer"; readonly sequencerId: string }
   | { readonly kind: "set-finality"; readonly quorumNumerator: number; readonly quorumDenominator: number }
   | { readonly kind: "set-governance"; readonly thresholdNumerator: number; readonly thresholdDenominator: number }
-  | { readonly kind: "set-supervision"; readonly largeTradeAmount: bigint; readonly alertRules: readonly AlertRule[] };
+  | ({
+      readonly kind: "set-supervision";
+      readonly largeTradeAmount: bigint;
+      readonly alertRules: readonly AlertRule[];
+    } & SupervisionExtras);
+
+const windowBlocks = integer(1, SUPERVISION_WINDOW_BLOCKS_MAX);
+const supervisionExtras = {
+  roundTrip: optional(objectOf({ windowBlocks })),
+  concentration: optional(objectOf({ maxShareBp: integer(1, 9_999) })),
+  rejectedAttempts: optional(objectOf({ count: integer(1, 1000), windowBlocks, reasonCodes: optional(reasonCodeList) })),
+  dishonouredBills: optional(booleanField),
+  divergence: optional(booleanField),
+};
 
 const newKey = objectOf({ keyId: identifier, publicKey: hex32 });
 const alertRule = objectOf({ id: identifier, contract: identifier, action: optionalIdentifier, minAmount: positiveAmount });
@@ -162,11 +196,25 @@ function parseKind(o: Args, kind: Change["kind"]): Change | Rejection {
       return { kind, thresholdNumerator: a.thresholdNumerator, thresholdDenominator: a.thresholdDenominator };
     }
     case "set-supervision": {
-      const a = parseArgs(o, { ...k, largeTradeAmount: positiveAmount, alertRules: listOf(alertRule, ALERT_RULES_MAX) });
+      const a = parseArgs(o, {
+        ...k,
+        largeTradeAmount: positiveAmount,
+        alertRules: listOf(alertRule, ALERT_RULES_MAX),
+        ...supervisionExtras,
+      });
       if (isRejection(a)) return a;
       const repeat = firstRepeat(a.alertRules.map((r) => r.id));
       if (repeat !== undefined) return bad(`alertRules name rule ${repeat} twice`);
-      return { kind, largeTradeAmount: a.largeTradeAmount, alertRules: a.alertRules };
+      return {
+        kind,
+        largeTradeAmount: a.largeTradeAmount,
+        alertRules: a.alertRules,
+        roundTrip: a.roundTrip,
+        concentration: a.concentration,
+        rejectedAttempts: a.rejectedAttempts,
+        dishonouredBills: a.dishonouredBills,
+        divergence: a.divergence,
+      };
     }
     default: {
       const never: never = kind;
@@ -209,17 +257,32 @@ export function changeJson(c: Change): JsonValue {
     case "change-roles":
       return { kind: c.kind, institution: c.institution, roles: [...c.roles] };
     case "set-supervision":
-      return { kind: c.kind, ...supervisionJsonFields(c.largeTradeAmount, c.alertRules) };
+      return { kind: c.kind, ...supervisionJsonFields(c) };
     default:
       // Every other kind holds only strings and integers already.
       return { ...c };
   }
 }
 
-function supervisionJsonFields(largeTradeAmount: bigint, alertRules: readonly AlertRule[]): { readonly [k: string]: JsonValue } {
+function supervisionJsonFields(c: Extract<Change, { kind: "set-supervision" }>): { readonly [k: string]: JsonValue } {
+  const ra = c.rejectedAttempts;
   return {
-    largeTradeAmount: largeTradeAmount.toString(),
-    alertRules: alertRules.map((r) => ({
+    // Absent optional rules are left out, so a record without them reads as before they existed.
+    ...(c.roundTrip === undefined ? {} : { roundTrip: { windowBlocks: c.roundTrip.windowBlocks } }),
+    ...(c.concentration === undefined ? {} : { concentration: { maxShareBp: c.concentration.maxShareBp } }),
+    ...(ra === undefined
+      ? {}
+      : {
+          rejectedAttempts: {
+            count: ra.count,
+            windowBlocks: ra.windowBlocks,
+            ...(ra.reasonCodes === undefined ? {} : { reasonCodes: [...ra.reasonCodes] }),
+          },
+        }),
+    ...(c.dishonouredBills === undefined ? {} : { dishonouredBills: c.dishonouredBills }),
+    ...(c.divergence === undefined ? {} : { divergence: c.divergence }),
+    largeTradeAmount: c.largeTradeAmount.toString(),
+    alertRules: c.alertRules.map((r) => ({
       id: r.id,
       contract: r.contract,
       ...(r.action === undefined ? {} : { action: r.action }),
@@ -230,7 +293,7 @@ function supervisionJsonFields(largeTradeAmount: bigint, alertRules: readonly Al
 
 /** The supervision record a set-supervision change writes into the chain config. */
 export function supervisionJson(c: Extract<Change, { kind: "set-supervision" }>): JsonValue {
-  return supervisionJsonFields(c.largeTradeAmount, c.alertRules);
+  return supervisionJsonFields(c);
 }
 
 /** Reads a stored change back; throws InvariantError when it is malformed (state is ours). */

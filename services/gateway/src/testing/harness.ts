@@ -15,7 +15,7 @@ import {
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { type Bus, busNames, type BusNames, connectBus, deleteNamespace, ensureStreams } from "@tally/bus";
 import { HEIGHT_CHANNEL, listenHeights, migrateToLatest, openDb, type Database } from "@tally/db";
-import { sha256 } from "@tally/ledger";
+import { leafTxId, sha256, type SealedBlock } from "@tally/ledger";
 import { parseClientCertMap } from "@tally/config";
 import {
   institutionHeaderInterceptor,
@@ -32,6 +32,7 @@ import { createCertAuthority, createTestDatabase, issueCert, testNatsUrl, unique
 import { insecureHeaderCaller, mtlsCaller } from "../caller-identity.js";
 import { Gateway, gatewayService, type GatewayConfig } from "../gateway-service.js";
 import { MembershipCache } from "../membership-cache.js";
+import { ChainProofs } from "../chain-proofs.js";
 import { TxStatusReader } from "../tx-status-reader.js";
 import { TxWatcher } from "../tx-watcher.js";
 import { GENESIS } from "./fixtures.js";
@@ -189,6 +190,7 @@ export async function startGatewayHarness(
         statuses,
         watcher,
         executor: executorClient,
+        proofs: new ChainProofs(db),
         nowMs: () => Date.now(),
         log: silentLog,
       },
@@ -311,4 +313,44 @@ export async function insertResult(
 /** Says "source reached height" on the node's height channel, as blockstore and executor do. */
 export async function notifyHeight(db: Kysely<Database>, source: "blockstore" | "executor", height: bigint): Promise<void> {
   await sql`select pg_notify(${HEIGHT_CHANNEL}, ${`${source}:${height}`})`.execute(db);
+}
+
+/** Stores sealed blocks and their transactions exactly as the blockstore does (rows of `blocks` and `transactions`). */
+export async function storeSealedBlocks(db: Kysely<Database>, blocks: readonly SealedBlock[]): Promise<void> {
+  const ROWS_MAX = 200;
+  for (let i = 0; i < blocks.length; i += ROWS_MAX) {
+    const part = blocks.slice(i, i + ROWS_MAX);
+    await db
+      .insertInto("blocks")
+      .values(
+        part.map((b) => ({
+          height: b.header.height,
+          hash: b.hash,
+          prev_hash: b.header.prevHash,
+          tx_root: b.header.txRoot,
+          tx_count: b.header.txCount,
+          first_txs_seq: b.header.firstTxsSeq,
+          last_txs_seq: b.header.lastTxsSeq,
+          timestamp_ms: b.header.timestampMs,
+          sequencer_id: b.header.sequencerId,
+          epoch: b.header.epoch,
+          header: b.block.header,
+          signature: b.block.signature,
+          raw: b.bytes,
+        })),
+      )
+      .execute();
+    const txRows = part.flatMap((b) =>
+      b.block.txs.map((raw, index) => ({
+        tx_id: leafTxId(raw),
+        height: b.header.height,
+        tx_index: index,
+        signer: "",
+        contract: "",
+        action: "",
+        raw,
+      })),
+    );
+    if (txRows.length > 0) await db.insertInto("transactions").values(txRows).execute();
+  }
 }

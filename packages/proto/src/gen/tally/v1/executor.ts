@@ -52,6 +52,17 @@ export interface GetCheckpointResponse {
   height: bigint;
   stateRoot: Uint8Array;
   blockHash: Uint8Array;
+  /** The highest height a quorum of validators made final, as this node's finality tracker saw it. */
+  finalHeight: bigint;
+  /** At final_height: from the block's timestamp to the quorum, in ms (0 when not known). */
+  finalityLagMs: bigint;
+  /** Median finality lag over the last heights this node saw become final, in ms. */
+  finalityLagMsMedian: bigint;
+  /** True while an unresolved divergence record exists: this node's state root disagreed with a quorum's. */
+  diverged: boolean;
+  /** The last height on the BLOCKS stream (0 when unknown), and how far this executor is behind it. */
+  chainHeight: bigint;
+  blocksBehind: bigint;
 }
 
 export interface ExecutorQueryServiceGetHistoryRequest {
@@ -496,7 +507,17 @@ export const GetCheckpointRequest: MessageFns<GetCheckpointRequest> = {
 };
 
 function createBaseGetCheckpointResponse(): GetCheckpointResponse {
-  return { height: 0n, stateRoot: new Uint8Array(0), blockHash: new Uint8Array(0) };
+  return {
+    height: 0n,
+    stateRoot: new Uint8Array(0),
+    blockHash: new Uint8Array(0),
+    finalHeight: 0n,
+    finalityLagMs: 0n,
+    finalityLagMsMedian: 0n,
+    diverged: false,
+    chainHeight: 0n,
+    blocksBehind: 0n,
+  };
 }
 
 export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
@@ -512,6 +533,39 @@ export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
     }
     if (message.blockHash.length !== 0) {
       writer.uint32(26).bytes(message.blockHash);
+    }
+    if (message.finalHeight !== 0n) {
+      if (BigInt.asUintN(64, message.finalHeight) !== message.finalHeight) {
+        throw new globalThis.Error("value provided for field message.finalHeight of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.finalHeight);
+    }
+    if (message.finalityLagMs !== 0n) {
+      if (BigInt.asUintN(64, message.finalityLagMs) !== message.finalityLagMs) {
+        throw new globalThis.Error("value provided for field message.finalityLagMs of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.finalityLagMs);
+    }
+    if (message.finalityLagMsMedian !== 0n) {
+      if (BigInt.asUintN(64, message.finalityLagMsMedian) !== message.finalityLagMsMedian) {
+        throw new globalThis.Error("value provided for field message.finalityLagMsMedian of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.finalityLagMsMedian);
+    }
+    if (message.diverged !== false) {
+      writer.uint32(56).bool(message.diverged);
+    }
+    if (message.chainHeight !== 0n) {
+      if (BigInt.asUintN(64, message.chainHeight) !== message.chainHeight) {
+        throw new globalThis.Error("value provided for field message.chainHeight of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.chainHeight);
+    }
+    if (message.blocksBehind !== 0n) {
+      if (BigInt.asUintN(64, message.blocksBehind) !== message.blocksBehind) {
+        throw new globalThis.Error("value provided for field message.blocksBehind of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.blocksBehind);
     }
     return writer;
   },
@@ -553,6 +607,54 @@ export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
             message.blockHash = reader.bytes();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.finalHeight = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.finalityLagMs = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.finalityLagMsMedian = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.diverged = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.chainHeight = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.blocksBehind = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -578,6 +680,32 @@ export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
         : isSet(object.block_hash)
         ? bytesFromBase64(object.block_hash)
         : new Uint8Array(0),
+      finalHeight: isSet(object.finalHeight)
+        ? BigInt(object.finalHeight)
+        : isSet(object.final_height)
+        ? BigInt(object.final_height)
+        : 0n,
+      finalityLagMs: isSet(object.finalityLagMs)
+        ? BigInt(object.finalityLagMs)
+        : isSet(object.finality_lag_ms)
+        ? BigInt(object.finality_lag_ms)
+        : 0n,
+      finalityLagMsMedian: isSet(object.finalityLagMsMedian)
+        ? BigInt(object.finalityLagMsMedian)
+        : isSet(object.finality_lag_ms_median)
+        ? BigInt(object.finality_lag_ms_median)
+        : 0n,
+      diverged: isSet(object.diverged) ? globalThis.Boolean(object.diverged) : false,
+      chainHeight: isSet(object.chainHeight)
+        ? BigInt(object.chainHeight)
+        : isSet(object.chain_height)
+        ? BigInt(object.chain_height)
+        : 0n,
+      blocksBehind: isSet(object.blocksBehind)
+        ? BigInt(object.blocksBehind)
+        : isSet(object.blocks_behind)
+        ? BigInt(object.blocks_behind)
+        : 0n,
     };
   },
 
@@ -592,6 +720,24 @@ export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
     if (message.blockHash.length !== 0) {
       obj.blockHash = base64FromBytes(message.blockHash);
     }
+    if (message.finalHeight !== 0n) {
+      obj.finalHeight = message.finalHeight.toString();
+    }
+    if (message.finalityLagMs !== 0n) {
+      obj.finalityLagMs = message.finalityLagMs.toString();
+    }
+    if (message.finalityLagMsMedian !== 0n) {
+      obj.finalityLagMsMedian = message.finalityLagMsMedian.toString();
+    }
+    if (message.diverged !== false) {
+      obj.diverged = message.diverged;
+    }
+    if (message.chainHeight !== 0n) {
+      obj.chainHeight = message.chainHeight.toString();
+    }
+    if (message.blocksBehind !== 0n) {
+      obj.blocksBehind = message.blocksBehind.toString();
+    }
     return obj;
   },
 
@@ -603,6 +749,22 @@ export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
     message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
     message.stateRoot = object.stateRoot ?? new Uint8Array(0);
     message.blockHash = object.blockHash ?? new Uint8Array(0);
+    message.finalHeight = (object.finalHeight !== undefined && object.finalHeight !== null)
+      ? BigInt(object.finalHeight)
+      : 0n;
+    message.finalityLagMs = (object.finalityLagMs !== undefined && object.finalityLagMs !== null)
+      ? BigInt(object.finalityLagMs)
+      : 0n;
+    message.finalityLagMsMedian = (object.finalityLagMsMedian !== undefined && object.finalityLagMsMedian !== null)
+      ? BigInt(object.finalityLagMsMedian)
+      : 0n;
+    message.diverged = object.diverged ?? false;
+    message.chainHeight = (object.chainHeight !== undefined && object.chainHeight !== null)
+      ? BigInt(object.chainHeight)
+      : 0n;
+    message.blocksBehind = (object.blocksBehind !== undefined && object.blocksBehind !== null)
+      ? BigInt(object.blocksBehind)
+      : 0n;
     return message;
   },
 };

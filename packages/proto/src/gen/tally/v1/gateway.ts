@@ -118,8 +118,10 @@ export interface SubmitStreamResponse {
 
 export interface SubmitAndWaitRequest {
   signedTx: Uint8Array;
-  /** How long to wait for COMMITTED, at most; 0 means the server default. */
+  /** How long to wait for COMMITTED (or FINAL), at most; 0 means the server default. */
   waitMs: number;
+  /** Wait on past COMMITTED until FINAL: a quorum of validators signed the same state root. */
+  untilFinal: boolean;
 }
 
 /** One step in a transaction's progress. */
@@ -175,6 +177,46 @@ export interface GetHistoryResponse {
   /** True when more entries follow the last one returned. */
   more: boolean;
   /** The height the answer was read at. */
+  height: bigint;
+}
+
+export interface GatewayServiceGetInclusionProofRequest {
+  txId: Uint8Array;
+}
+
+export interface GatewayServiceGetInclusionProofResponse {
+  height: bigint;
+  leafIndex: number;
+  treeSize: number;
+  /** The audit path from the leaf (the exact SignedTx bytes) to the header's tx root. */
+  path: Uint8Array[];
+  /** The exact SignedTx bytes as included. */
+  signedTx: Uint8Array;
+  /** The block header bytes and the sequencer's Ed25519 signature over their sha256. */
+  header: Uint8Array;
+  headerSignature: Uint8Array;
+}
+
+export interface GetBlockHeadersRequest {
+  fromHeight: bigint;
+  /**
+   * Inclusive. The answer stops at 1,000 headers or at this node's highest stored block, whichever
+   * comes first: ask again from the height after the last one returned.
+   */
+  toHeight: bigint;
+}
+
+/** A block header's exact bytes and the sequencer's signature over their sha256. */
+export interface SignedBlockHeader {
+  height: bigint;
+  header: Uint8Array;
+  signature: Uint8Array;
+}
+
+export interface GetBlockHeadersResponse {
+  /** Consecutive heights from from_height, in order. */
+  headers: SignedBlockHeader[];
+  /** This node's highest stored block when the page was read. */
   height: bigint;
 }
 
@@ -645,7 +687,7 @@ export const SubmitStreamResponse: MessageFns<SubmitStreamResponse> = {
 };
 
 function createBaseSubmitAndWaitRequest(): SubmitAndWaitRequest {
-  return { signedTx: new Uint8Array(0), waitMs: 0 };
+  return { signedTx: new Uint8Array(0), waitMs: 0, untilFinal: false };
 }
 
 export const SubmitAndWaitRequest: MessageFns<SubmitAndWaitRequest> = {
@@ -655,6 +697,9 @@ export const SubmitAndWaitRequest: MessageFns<SubmitAndWaitRequest> = {
     }
     if (message.waitMs !== 0) {
       writer.uint32(16).uint32(message.waitMs);
+    }
+    if (message.untilFinal !== false) {
+      writer.uint32(24).bool(message.untilFinal);
     }
     return writer;
   },
@@ -688,6 +733,14 @@ export const SubmitAndWaitRequest: MessageFns<SubmitAndWaitRequest> = {
             message.waitMs = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.untilFinal = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -712,6 +765,11 @@ export const SubmitAndWaitRequest: MessageFns<SubmitAndWaitRequest> = {
         : isSet(object.wait_ms)
         ? globalThis.Number(object.wait_ms)
         : 0,
+      untilFinal: isSet(object.untilFinal)
+        ? globalThis.Boolean(object.untilFinal)
+        : isSet(object.until_final)
+        ? globalThis.Boolean(object.until_final)
+        : false,
     };
   },
 
@@ -723,6 +781,9 @@ export const SubmitAndWaitRequest: MessageFns<SubmitAndWaitRequest> = {
     if (message.waitMs !== 0) {
       obj.waitMs = Math.round(message.waitMs);
     }
+    if (message.untilFinal !== false) {
+      obj.untilFinal = message.untilFinal;
+    }
     return obj;
   },
 
@@ -733,6 +794,7 @@ export const SubmitAndWaitRequest: MessageFns<SubmitAndWaitRequest> = {
     const message = createBaseSubmitAndWaitRequest();
     message.signedTx = object.signedTx ?? new Uint8Array(0);
     message.waitMs = object.waitMs ?? 0;
+    message.untilFinal = object.untilFinal ?? false;
     return message;
   },
 };
@@ -1508,6 +1570,574 @@ export const GetHistoryResponse: MessageFns<GetHistoryResponse> = {
   },
 };
 
+function createBaseGatewayServiceGetInclusionProofRequest(): GatewayServiceGetInclusionProofRequest {
+  return { txId: new Uint8Array(0) };
+}
+
+export const GatewayServiceGetInclusionProofRequest: MessageFns<GatewayServiceGetInclusionProofRequest> = {
+  encode(message: GatewayServiceGetInclusionProofRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.txId.length !== 0) {
+      writer.uint32(10).bytes(message.txId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GatewayServiceGetInclusionProofRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGatewayServiceGetInclusionProofRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.txId = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GatewayServiceGetInclusionProofRequest {
+    return {
+      txId: isSet(object.txId)
+        ? bytesFromBase64(object.txId)
+        : isSet(object.tx_id)
+        ? bytesFromBase64(object.tx_id)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: GatewayServiceGetInclusionProofRequest): unknown {
+    const obj: any = {};
+    if (message.txId.length !== 0) {
+      obj.txId = base64FromBytes(message.txId);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GatewayServiceGetInclusionProofRequest>, I>>(
+    base?: I,
+  ): GatewayServiceGetInclusionProofRequest {
+    return GatewayServiceGetInclusionProofRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GatewayServiceGetInclusionProofRequest>, I>>(
+    object: I,
+  ): GatewayServiceGetInclusionProofRequest {
+    const message = createBaseGatewayServiceGetInclusionProofRequest();
+    message.txId = object.txId ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseGatewayServiceGetInclusionProofResponse(): GatewayServiceGetInclusionProofResponse {
+  return {
+    height: 0n,
+    leafIndex: 0,
+    treeSize: 0,
+    path: [],
+    signedTx: new Uint8Array(0),
+    header: new Uint8Array(0),
+    headerSignature: new Uint8Array(0),
+  };
+}
+
+export const GatewayServiceGetInclusionProofResponse: MessageFns<GatewayServiceGetInclusionProofResponse> = {
+  encode(message: GatewayServiceGetInclusionProofResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.height);
+    }
+    if (message.leafIndex !== 0) {
+      writer.uint32(16).uint32(message.leafIndex);
+    }
+    if (message.treeSize !== 0) {
+      writer.uint32(24).uint32(message.treeSize);
+    }
+    for (const v of message.path) {
+      writer.uint32(34).bytes(v!);
+    }
+    if (message.signedTx.length !== 0) {
+      writer.uint32(42).bytes(message.signedTx);
+    }
+    if (message.header.length !== 0) {
+      writer.uint32(50).bytes(message.header);
+    }
+    if (message.headerSignature.length !== 0) {
+      writer.uint32(58).bytes(message.headerSignature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GatewayServiceGetInclusionProofResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGatewayServiceGetInclusionProofResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.leafIndex = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.treeSize = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.path.push(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.signedTx = reader.bytes();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.header = reader.bytes();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.headerSignature = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GatewayServiceGetInclusionProofResponse {
+    return {
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      leafIndex: isSet(object.leafIndex)
+        ? globalThis.Number(object.leafIndex)
+        : isSet(object.leaf_index)
+        ? globalThis.Number(object.leaf_index)
+        : 0,
+      treeSize: isSet(object.treeSize)
+        ? globalThis.Number(object.treeSize)
+        : isSet(object.tree_size)
+        ? globalThis.Number(object.tree_size)
+        : 0,
+      path: globalThis.Array.isArray(object?.path) ? object.path.map((e: any) => bytesFromBase64(e)) : [],
+      signedTx: isSet(object.signedTx)
+        ? bytesFromBase64(object.signedTx)
+        : isSet(object.signed_tx)
+        ? bytesFromBase64(object.signed_tx)
+        : new Uint8Array(0),
+      header: isSet(object.header) ? bytesFromBase64(object.header) : new Uint8Array(0),
+      headerSignature: isSet(object.headerSignature)
+        ? bytesFromBase64(object.headerSignature)
+        : isSet(object.header_signature)
+        ? bytesFromBase64(object.header_signature)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: GatewayServiceGetInclusionProofResponse): unknown {
+    const obj: any = {};
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.leafIndex !== 0) {
+      obj.leafIndex = Math.round(message.leafIndex);
+    }
+    if (message.treeSize !== 0) {
+      obj.treeSize = Math.round(message.treeSize);
+    }
+    if (message.path?.length) {
+      obj.path = message.path.map((e) => base64FromBytes(e));
+    }
+    if (message.signedTx.length !== 0) {
+      obj.signedTx = base64FromBytes(message.signedTx);
+    }
+    if (message.header.length !== 0) {
+      obj.header = base64FromBytes(message.header);
+    }
+    if (message.headerSignature.length !== 0) {
+      obj.headerSignature = base64FromBytes(message.headerSignature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GatewayServiceGetInclusionProofResponse>, I>>(
+    base?: I,
+  ): GatewayServiceGetInclusionProofResponse {
+    return GatewayServiceGetInclusionProofResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GatewayServiceGetInclusionProofResponse>, I>>(
+    object: I,
+  ): GatewayServiceGetInclusionProofResponse {
+    const message = createBaseGatewayServiceGetInclusionProofResponse();
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.leafIndex = object.leafIndex ?? 0;
+    message.treeSize = object.treeSize ?? 0;
+    message.path = object.path?.map((e) => e) || [];
+    message.signedTx = object.signedTx ?? new Uint8Array(0);
+    message.header = object.header ?? new Uint8Array(0);
+    message.headerSignature = object.headerSignature ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseGetBlockHeadersRequest(): GetBlockHeadersRequest {
+  return { fromHeight: 0n, toHeight: 0n };
+}
+
+export const GetBlockHeadersRequest: MessageFns<GetBlockHeadersRequest> = {
+  encode(message: GetBlockHeadersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromHeight !== 0n) {
+      if (BigInt.asUintN(64, message.fromHeight) !== message.fromHeight) {
+        throw new globalThis.Error("value provided for field message.fromHeight of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.fromHeight);
+    }
+    if (message.toHeight !== 0n) {
+      if (BigInt.asUintN(64, message.toHeight) !== message.toHeight) {
+        throw new globalThis.Error("value provided for field message.toHeight of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.toHeight);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBlockHeadersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBlockHeadersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromHeight = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.toHeight = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetBlockHeadersRequest {
+    return {
+      fromHeight: isSet(object.fromHeight)
+        ? BigInt(object.fromHeight)
+        : isSet(object.from_height)
+        ? BigInt(object.from_height)
+        : 0n,
+      toHeight: isSet(object.toHeight)
+        ? BigInt(object.toHeight)
+        : isSet(object.to_height)
+        ? BigInt(object.to_height)
+        : 0n,
+    };
+  },
+
+  toJSON(message: GetBlockHeadersRequest): unknown {
+    const obj: any = {};
+    if (message.fromHeight !== 0n) {
+      obj.fromHeight = message.fromHeight.toString();
+    }
+    if (message.toHeight !== 0n) {
+      obj.toHeight = message.toHeight.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetBlockHeadersRequest>, I>>(base?: I): GetBlockHeadersRequest {
+    return GetBlockHeadersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetBlockHeadersRequest>, I>>(object: I): GetBlockHeadersRequest {
+    const message = createBaseGetBlockHeadersRequest();
+    message.fromHeight = (object.fromHeight !== undefined && object.fromHeight !== null)
+      ? BigInt(object.fromHeight)
+      : 0n;
+    message.toHeight = (object.toHeight !== undefined && object.toHeight !== null) ? BigInt(object.toHeight) : 0n;
+    return message;
+  },
+};
+
+function createBaseSignedBlockHeader(): SignedBlockHeader {
+  return { height: 0n, header: new Uint8Array(0), signature: new Uint8Array(0) };
+}
+
+export const SignedBlockHeader: MessageFns<SignedBlockHeader> = {
+  encode(message: SignedBlockHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.height);
+    }
+    if (message.header.length !== 0) {
+      writer.uint32(18).bytes(message.header);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(26).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignedBlockHeader {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignedBlockHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.header = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.signature = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignedBlockHeader {
+    return {
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      header: isSet(object.header) ? bytesFromBase64(object.header) : new Uint8Array(0),
+      signature: isSet(object.signature) ? bytesFromBase64(object.signature) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: SignedBlockHeader): unknown {
+    const obj: any = {};
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.header.length !== 0) {
+      obj.header = base64FromBytes(message.header);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignedBlockHeader>, I>>(base?: I): SignedBlockHeader {
+    return SignedBlockHeader.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignedBlockHeader>, I>>(object: I): SignedBlockHeader {
+    const message = createBaseSignedBlockHeader();
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.header = object.header ?? new Uint8Array(0);
+    message.signature = object.signature ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseGetBlockHeadersResponse(): GetBlockHeadersResponse {
+  return { headers: [], height: 0n };
+}
+
+export const GetBlockHeadersResponse: MessageFns<GetBlockHeadersResponse> = {
+  encode(message: GetBlockHeadersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.headers) {
+      SignedBlockHeader.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.height);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBlockHeadersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBlockHeadersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.headers.push(SignedBlockHeader.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetBlockHeadersResponse {
+    return {
+      headers: globalThis.Array.isArray(object?.headers)
+        ? object.headers.map((e: any) => SignedBlockHeader.fromJSON(e))
+        : [],
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+    };
+  },
+
+  toJSON(message: GetBlockHeadersResponse): unknown {
+    const obj: any = {};
+    if (message.headers?.length) {
+      obj.headers = message.headers.map((e) => SignedBlockHeader.toJSON(e));
+    }
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetBlockHeadersResponse>, I>>(base?: I): GetBlockHeadersResponse {
+    return GetBlockHeadersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetBlockHeadersResponse>, I>>(object: I): GetBlockHeadersResponse {
+    const message = createBaseGetBlockHeadersResponse();
+    message.headers = object.headers?.map((e) => SignedBlockHeader.fromPartial(e)) || [];
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    return message;
+  },
+};
+
 /** The institution-facing gateway of a node. */
 export type GatewayServiceService = typeof GatewayServiceService;
 export const GatewayServiceService = {
@@ -1536,7 +2166,7 @@ export const GatewayServiceService = {
       Buffer.from(SubmitStreamResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SubmitStreamResponse => SubmitStreamResponse.decode(value),
   },
-  /** Submits and streams the transaction's progress until COMMITTED (or a timeout). */
+  /** Submits and streams the transaction's progress until COMMITTED, or FINAL when asked (or a timeout). */
   submitAndWait: {
     path: "/tally.v1.GatewayService/SubmitAndWait" as const,
     requestStream: false as const,
@@ -1577,6 +2207,39 @@ export const GatewayServiceService = {
     responseSerialize: (value: GetHistoryResponse): Buffer => Buffer.from(GetHistoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetHistoryResponse => GetHistoryResponse.decode(value),
   },
+  /**
+   * A transaction's RFC 6962 inclusion proof with its block's signed header, from this node's
+   * verified chain. Only for a transaction the caller signed, co-signed or is party to an event
+   * of (a regulator: any); anything else is NOT_FOUND, like a transaction that does not exist.
+   */
+  getInclusionProof: {
+    path: "/tally.v1.GatewayService/GetInclusionProof" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GatewayServiceGetInclusionProofRequest): Buffer =>
+      Buffer.from(GatewayServiceGetInclusionProofRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GatewayServiceGetInclusionProofRequest =>
+      GatewayServiceGetInclusionProofRequest.decode(value),
+    responseSerialize: (value: GatewayServiceGetInclusionProofResponse): Buffer =>
+      Buffer.from(GatewayServiceGetInclusionProofResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GatewayServiceGetInclusionProofResponse =>
+      GatewayServiceGetInclusionProofResponse.decode(value),
+  },
+  /**
+   * Signed block headers of consecutive heights (no transactions), at most 1,000 per call, for a
+   * client's consistency check between two heights it has seen. Any member; headers carry no contents.
+   */
+  getBlockHeaders: {
+    path: "/tally.v1.GatewayService/GetBlockHeaders" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetBlockHeadersRequest): Buffer =>
+      Buffer.from(GetBlockHeadersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetBlockHeadersRequest => GetBlockHeadersRequest.decode(value),
+    responseSerialize: (value: GetBlockHeadersResponse): Buffer =>
+      Buffer.from(GetBlockHeadersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetBlockHeadersResponse => GetBlockHeadersResponse.decode(value),
+  },
 } as const;
 
 export interface GatewayServiceServer extends UntypedServiceImplementation {
@@ -1588,7 +2251,7 @@ export interface GatewayServiceServer extends UntypedServiceImplementation {
    * The server reads no further while max_in_flight of this stream's transactions are unanswered.
    */
   submitStream: handleBidiStreamingCall<SubmitStreamRequest, SubmitStreamResponse>;
-  /** Submits and streams the transaction's progress until COMMITTED (or a timeout). */
+  /** Submits and streams the transaction's progress until COMMITTED, or FINAL when asked (or a timeout). */
   submitAndWait: handleServerStreamingCall<SubmitAndWaitRequest, SubmitAndWaitResponse>;
   /** The current status of a transaction. */
   getTxStatus: handleUnaryCall<GetTxStatusRequest, GetTxStatusResponse>;
@@ -1596,6 +2259,17 @@ export interface GatewayServiceServer extends UntypedServiceImplementation {
   query: handleUnaryCall<QueryRequest, QueryResponse>;
   /** Everything that ever happened to one asset, in commit order, a page at a time. */
   getHistory: handleUnaryCall<GetHistoryRequest, GetHistoryResponse>;
+  /**
+   * A transaction's RFC 6962 inclusion proof with its block's signed header, from this node's
+   * verified chain. Only for a transaction the caller signed, co-signed or is party to an event
+   * of (a regulator: any); anything else is NOT_FOUND, like a transaction that does not exist.
+   */
+  getInclusionProof: handleUnaryCall<GatewayServiceGetInclusionProofRequest, GatewayServiceGetInclusionProofResponse>;
+  /**
+   * Signed block headers of consecutive heights (no transactions), at most 1,000 per call, for a
+   * client's consistency check between two heights it has seen. Any member; headers carry no contents.
+   */
+  getBlockHeaders: handleUnaryCall<GetBlockHeadersRequest, GetBlockHeadersResponse>;
 }
 
 export interface GatewayServiceClient extends Client {
@@ -1626,7 +2300,7 @@ export interface GatewayServiceClient extends Client {
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<SubmitStreamRequest, SubmitStreamResponse>;
-  /** Submits and streams the transaction's progress until COMMITTED (or a timeout). */
+  /** Submits and streams the transaction's progress until COMMITTED, or FINAL when asked (or a timeout). */
   submitAndWait(
     request: SubmitAndWaitRequest,
     options?: Partial<CallOptions>,
@@ -1683,6 +2357,45 @@ export interface GatewayServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A transaction's RFC 6962 inclusion proof with its block's signed header, from this node's
+   * verified chain. Only for a transaction the caller signed, co-signed or is party to an event
+   * of (a regulator: any); anything else is NOT_FOUND, like a transaction that does not exist.
+   */
+  getInclusionProof(
+    request: GatewayServiceGetInclusionProofRequest,
+    callback: (error: ServiceError | null, response: GatewayServiceGetInclusionProofResponse) => void,
+  ): ClientUnaryCall;
+  getInclusionProof(
+    request: GatewayServiceGetInclusionProofRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GatewayServiceGetInclusionProofResponse) => void,
+  ): ClientUnaryCall;
+  getInclusionProof(
+    request: GatewayServiceGetInclusionProofRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GatewayServiceGetInclusionProofResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Signed block headers of consecutive heights (no transactions), at most 1,000 per call, for a
+   * client's consistency check between two heights it has seen. Any member; headers carry no contents.
+   */
+  getBlockHeaders(
+    request: GetBlockHeadersRequest,
+    callback: (error: ServiceError | null, response: GetBlockHeadersResponse) => void,
+  ): ClientUnaryCall;
+  getBlockHeaders(
+    request: GetBlockHeadersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetBlockHeadersResponse) => void,
+  ): ClientUnaryCall;
+  getBlockHeaders(
+    request: GetBlockHeadersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetBlockHeadersResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -12,12 +12,15 @@ import {
   Client,
   type ClientOptions,
   type ClientReadableStream,
+  type ClientUnaryCall,
   type handleServerStreamingCall,
+  type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
+  type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Event, EventCursor } from "./types.js";
+import { Event, EventCursor, HistoryEntry } from "./types.js";
 
 export const protobufPackage = "tally.v1";
 
@@ -28,6 +31,11 @@ export interface EventFilter {
   types: string[];
   parties: string[];
   assetIds: string[];
+  /**
+   * A decimal number of minor units: only events whose amount (see docs/regfeed.md) is at least this.
+   * Events that carry no amount do not match. Empty means no minimum.
+   */
+  minAmount: string;
 }
 
 export interface StreamEventsRequest {
@@ -35,15 +43,144 @@ export interface StreamEventsRequest {
     | EventFilter
     | undefined;
   /** Resume strictly after this cursor; absent means from the start of the chain. */
-  after: EventCursor | undefined;
+  after:
+    | EventCursor
+    | undefined;
+  /**
+   * Deliver only events of final blocks. Finality is not built yet: refused with
+   * FAILED_PRECONDITION / FINALITY_NOT_AVAILABLE.
+   */
+  finalOnly: boolean;
+  /**
+   * 0: one event per response, in `event`. 1..500: up to this many events per response, in
+   * `events`, for subscribers that want fewer, larger messages (the same order and cursors).
+   */
+  batchMax: number;
 }
 
 export interface StreamEventsResponse {
-  event: Event | undefined;
+  event:
+    | Event
+    | undefined;
+  /** With batch_max > 0: consecutive events in commit order. */
+  events: Event[];
+}
+
+/** One supervision alert, derived from committed data by the regulator's node. */
+export interface Alert {
+  /** Position in the node's alert log, from 1. */
+  seq: bigint;
+  /** large-value, round-trip, concentration, repeated-rejections, dishonoured-bill, state-root-divergence. */
+  rule: string;
+  /** The configured rule's id, where the rule kind has several (large-value), else the rule name. */
+  ruleId: string;
+  /** The block the alert is about. */
+  height: bigint;
+  txId: Uint8Array;
+  assetId: string;
+  /** The institutions the alert is about. */
+  subjects: string[];
+  summary: string;
+  /** Canonical JSON of the alert's evidence. */
+  details: Uint8Array;
+  blockTimeMs: bigint;
+  acked: boolean;
+  ackedBy: string;
+  ackedAtMs: bigint;
+  ackNote: string;
+}
+
+export interface StreamAlertsRequest {
+  /** Resume strictly after this alert seq; 0 means from the first alert. */
+  afterSeq: bigint;
+  /** Skip alerts already acknowledged (when they are read). */
+  unackedOnly: boolean;
+}
+
+export interface StreamAlertsResponse {
+  alert: Alert | undefined;
+}
+
+export interface AckAlertRequest {
+  seq: bigint;
+  note: string;
+}
+
+export interface AckAlertResponse {
+  alert:
+    | Alert
+    | undefined;
+  /** The alert had already been acknowledged (the first acknowledgement is kept). */
+  alreadyAcked: boolean;
+}
+
+export interface GetAssetHistoryRequest {
+  /** The contract the asset belongs to; empty means any contract. */
+  contract: string;
+  assetId: string;
+  after: EventCursor | undefined;
+  limit: number;
+}
+
+export interface GetAssetHistoryResponse {
+  entries: HistoryEntry[];
+  more: boolean;
+  /**
+   * The asset's ancestors (parents it was split from) and descendants (children split off it),
+   * as asset ids that appear in the node's events, in byte order.
+   */
+  lineage: string[];
+  /** The node's committed height when the page was read. */
+  height: bigint;
+}
+
+export interface VerifyChainRequest {
+  fromHeight: bigint;
+  toHeight: bigint;
+}
+
+/** One thing that did not match. */
+export interface ChainMismatch {
+  height: bigint;
+  /**
+   * block-decode, block-hash, header-columns, tx-root, sequencer-signature, prev-hash, genesis,
+   * tx-count, tx-signature, tx-row, state-root, receipt-state-root.
+   */
+  check: string;
+  detail: string;
+}
+
+export interface VerifyChainResponse {
+  fromHeight: bigint;
+  toHeight: bigint;
+  blocksChecked: bigint;
+  txsChecked: bigint;
+  receiptsChecked: bigint;
+  mismatches: ChainMismatch[];
+}
+
+export interface AccessLogEntry {
+  id: bigint;
+  atMs: bigint;
+  caller: string;
+  rpc: string;
+  /** Canonical JSON of the request (filter, cursor, range). */
+  request: Uint8Array;
+}
+
+export interface QueryAccessLogRequest {
+  afterId: bigint;
+  limit: number;
+  /** Only this caller's reads; empty means everyone's. */
+  caller: string;
+}
+
+export interface QueryAccessLogResponse {
+  entries: AccessLogEntry[];
 }
 
 function createBaseEventFilter(): EventFilter {
-  return { contracts: [], types: [], parties: [], assetIds: [] };
+  return { contracts: [], types: [], parties: [], assetIds: [], minAmount: "" };
 }
 
 export const EventFilter: MessageFns<EventFilter> = {
@@ -59,6 +196,9 @@ export const EventFilter: MessageFns<EventFilter> = {
     }
     for (const v of message.assetIds) {
       writer.uint32(34).string(v!);
+    }
+    if (message.minAmount !== "") {
+      writer.uint32(42).string(message.minAmount);
     }
     return writer;
   },
@@ -108,6 +248,14 @@ export const EventFilter: MessageFns<EventFilter> = {
             message.assetIds.push(reader.string());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.minAmount = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -132,6 +280,11 @@ export const EventFilter: MessageFns<EventFilter> = {
         : globalThis.Array.isArray(object?.asset_ids)
         ? object.asset_ids.map((e: any) => globalThis.String(e))
         : [],
+      minAmount: isSet(object.minAmount)
+        ? globalThis.String(object.minAmount)
+        : isSet(object.min_amount)
+        ? globalThis.String(object.min_amount)
+        : "",
     };
   },
 
@@ -149,6 +302,9 @@ export const EventFilter: MessageFns<EventFilter> = {
     if (message.assetIds?.length) {
       obj.assetIds = message.assetIds;
     }
+    if (message.minAmount !== "") {
+      obj.minAmount = message.minAmount;
+    }
     return obj;
   },
 
@@ -161,12 +317,13 @@ export const EventFilter: MessageFns<EventFilter> = {
     message.types = object.types?.map((e) => e) || [];
     message.parties = object.parties?.map((e) => e) || [];
     message.assetIds = object.assetIds?.map((e) => e) || [];
+    message.minAmount = object.minAmount ?? "";
     return message;
   },
 };
 
 function createBaseStreamEventsRequest(): StreamEventsRequest {
-  return { filter: undefined, after: undefined };
+  return { filter: undefined, after: undefined, finalOnly: false, batchMax: 0 };
 }
 
 export const StreamEventsRequest: MessageFns<StreamEventsRequest> = {
@@ -176,6 +333,12 @@ export const StreamEventsRequest: MessageFns<StreamEventsRequest> = {
     }
     if (message.after !== undefined) {
       EventCursor.encode(message.after, writer.uint32(18).fork()).join();
+    }
+    if (message.finalOnly !== false) {
+      writer.uint32(24).bool(message.finalOnly);
+    }
+    if (message.batchMax !== 0) {
+      writer.uint32(32).uint32(message.batchMax);
     }
     return writer;
   },
@@ -209,6 +372,22 @@ export const StreamEventsRequest: MessageFns<StreamEventsRequest> = {
             message.after = EventCursor.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.finalOnly = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.batchMax = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -225,6 +404,16 @@ export const StreamEventsRequest: MessageFns<StreamEventsRequest> = {
     return {
       filter: isSet(object.filter) ? EventFilter.fromJSON(object.filter) : undefined,
       after: isSet(object.after) ? EventCursor.fromJSON(object.after) : undefined,
+      finalOnly: isSet(object.finalOnly)
+        ? globalThis.Boolean(object.finalOnly)
+        : isSet(object.final_only)
+        ? globalThis.Boolean(object.final_only)
+        : false,
+      batchMax: isSet(object.batchMax)
+        ? globalThis.Number(object.batchMax)
+        : isSet(object.batch_max)
+        ? globalThis.Number(object.batch_max)
+        : 0,
     };
   },
 
@@ -235,6 +424,12 @@ export const StreamEventsRequest: MessageFns<StreamEventsRequest> = {
     }
     if (message.after !== undefined) {
       obj.after = EventCursor.toJSON(message.after);
+    }
+    if (message.finalOnly !== false) {
+      obj.finalOnly = message.finalOnly;
+    }
+    if (message.batchMax !== 0) {
+      obj.batchMax = Math.round(message.batchMax);
     }
     return obj;
   },
@@ -250,18 +445,23 @@ export const StreamEventsRequest: MessageFns<StreamEventsRequest> = {
     message.after = (object.after !== undefined && object.after !== null)
       ? EventCursor.fromPartial(object.after)
       : undefined;
+    message.finalOnly = object.finalOnly ?? false;
+    message.batchMax = object.batchMax ?? 0;
     return message;
   },
 };
 
 function createBaseStreamEventsResponse(): StreamEventsResponse {
-  return { event: undefined };
+  return { event: undefined, events: [] };
 }
 
 export const StreamEventsResponse: MessageFns<StreamEventsResponse> = {
   encode(message: StreamEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.event !== undefined) {
       Event.encode(message.event, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.events) {
+      Event.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -287,6 +487,14 @@ export const StreamEventsResponse: MessageFns<StreamEventsResponse> = {
             message.event = Event.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.events.push(Event.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -300,13 +508,19 @@ export const StreamEventsResponse: MessageFns<StreamEventsResponse> = {
   },
 
   fromJSON(object: any): StreamEventsResponse {
-    return { event: isSet(object.event) ? Event.fromJSON(object.event) : undefined };
+    return {
+      event: isSet(object.event) ? Event.fromJSON(object.event) : undefined,
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => Event.fromJSON(e)) : [],
+    };
   },
 
   toJSON(message: StreamEventsResponse): unknown {
     const obj: any = {};
     if (message.event !== undefined) {
       obj.event = Event.toJSON(message.event);
+    }
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => Event.toJSON(e));
     }
     return obj;
   },
@@ -317,11 +531,1649 @@ export const StreamEventsResponse: MessageFns<StreamEventsResponse> = {
   fromPartial<I extends Exact<DeepPartial<StreamEventsResponse>, I>>(object: I): StreamEventsResponse {
     const message = createBaseStreamEventsResponse();
     message.event = (object.event !== undefined && object.event !== null) ? Event.fromPartial(object.event) : undefined;
+    message.events = object.events?.map((e) => Event.fromPartial(e)) || [];
     return message;
   },
 };
 
-/** The regulator's event feed. */
+function createBaseAlert(): Alert {
+  return {
+    seq: 0n,
+    rule: "",
+    ruleId: "",
+    height: 0n,
+    txId: new Uint8Array(0),
+    assetId: "",
+    subjects: [],
+    summary: "",
+    details: new Uint8Array(0),
+    blockTimeMs: 0n,
+    acked: false,
+    ackedBy: "",
+    ackedAtMs: 0n,
+    ackNote: "",
+  };
+}
+
+export const Alert: MessageFns<Alert> = {
+  encode(message: Alert, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0n) {
+      if (BigInt.asUintN(64, message.seq) !== message.seq) {
+        throw new globalThis.Error("value provided for field message.seq of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.seq);
+    }
+    if (message.rule !== "") {
+      writer.uint32(18).string(message.rule);
+    }
+    if (message.ruleId !== "") {
+      writer.uint32(26).string(message.ruleId);
+    }
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.height);
+    }
+    if (message.txId.length !== 0) {
+      writer.uint32(42).bytes(message.txId);
+    }
+    if (message.assetId !== "") {
+      writer.uint32(50).string(message.assetId);
+    }
+    for (const v of message.subjects) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.summary !== "") {
+      writer.uint32(66).string(message.summary);
+    }
+    if (message.details.length !== 0) {
+      writer.uint32(74).bytes(message.details);
+    }
+    if (message.blockTimeMs !== 0n) {
+      if (BigInt.asIntN(64, message.blockTimeMs) !== message.blockTimeMs) {
+        throw new globalThis.Error("value provided for field message.blockTimeMs of type int64 too large");
+      }
+      writer.uint32(80).int64(message.blockTimeMs);
+    }
+    if (message.acked !== false) {
+      writer.uint32(88).bool(message.acked);
+    }
+    if (message.ackedBy !== "") {
+      writer.uint32(98).string(message.ackedBy);
+    }
+    if (message.ackedAtMs !== 0n) {
+      if (BigInt.asIntN(64, message.ackedAtMs) !== message.ackedAtMs) {
+        throw new globalThis.Error("value provided for field message.ackedAtMs of type int64 too large");
+      }
+      writer.uint32(104).int64(message.ackedAtMs);
+    }
+    if (message.ackNote !== "") {
+      writer.uint32(114).string(message.ackNote);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Alert {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlert();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rule = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ruleId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.txId = reader.bytes();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.assetId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.subjects.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.summary = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.details = reader.bytes();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.blockTimeMs = reader.int64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.acked = reader.bool();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.ackedBy = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.ackedAtMs = reader.int64() as bigint;
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.ackNote = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Alert {
+    return {
+      seq: isSet(object.seq) ? BigInt(object.seq) : 0n,
+      rule: isSet(object.rule) ? globalThis.String(object.rule) : "",
+      ruleId: isSet(object.ruleId)
+        ? globalThis.String(object.ruleId)
+        : isSet(object.rule_id)
+        ? globalThis.String(object.rule_id)
+        : "",
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      txId: isSet(object.txId)
+        ? bytesFromBase64(object.txId)
+        : isSet(object.tx_id)
+        ? bytesFromBase64(object.tx_id)
+        : new Uint8Array(0),
+      assetId: isSet(object.assetId)
+        ? globalThis.String(object.assetId)
+        : isSet(object.asset_id)
+        ? globalThis.String(object.asset_id)
+        : "",
+      subjects: globalThis.Array.isArray(object?.subjects)
+        ? object.subjects.map((e: any) => globalThis.String(e))
+        : [],
+      summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+      details: isSet(object.details) ? bytesFromBase64(object.details) : new Uint8Array(0),
+      blockTimeMs: isSet(object.blockTimeMs)
+        ? BigInt(object.blockTimeMs)
+        : isSet(object.block_time_ms)
+        ? BigInt(object.block_time_ms)
+        : 0n,
+      acked: isSet(object.acked) ? globalThis.Boolean(object.acked) : false,
+      ackedBy: isSet(object.ackedBy)
+        ? globalThis.String(object.ackedBy)
+        : isSet(object.acked_by)
+        ? globalThis.String(object.acked_by)
+        : "",
+      ackedAtMs: isSet(object.ackedAtMs)
+        ? BigInt(object.ackedAtMs)
+        : isSet(object.acked_at_ms)
+        ? BigInt(object.acked_at_ms)
+        : 0n,
+      ackNote: isSet(object.ackNote)
+        ? globalThis.String(object.ackNote)
+        : isSet(object.ack_note)
+        ? globalThis.String(object.ack_note)
+        : "",
+    };
+  },
+
+  toJSON(message: Alert): unknown {
+    const obj: any = {};
+    if (message.seq !== 0n) {
+      obj.seq = message.seq.toString();
+    }
+    if (message.rule !== "") {
+      obj.rule = message.rule;
+    }
+    if (message.ruleId !== "") {
+      obj.ruleId = message.ruleId;
+    }
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.txId.length !== 0) {
+      obj.txId = base64FromBytes(message.txId);
+    }
+    if (message.assetId !== "") {
+      obj.assetId = message.assetId;
+    }
+    if (message.subjects?.length) {
+      obj.subjects = message.subjects;
+    }
+    if (message.summary !== "") {
+      obj.summary = message.summary;
+    }
+    if (message.details.length !== 0) {
+      obj.details = base64FromBytes(message.details);
+    }
+    if (message.blockTimeMs !== 0n) {
+      obj.blockTimeMs = message.blockTimeMs.toString();
+    }
+    if (message.acked !== false) {
+      obj.acked = message.acked;
+    }
+    if (message.ackedBy !== "") {
+      obj.ackedBy = message.ackedBy;
+    }
+    if (message.ackedAtMs !== 0n) {
+      obj.ackedAtMs = message.ackedAtMs.toString();
+    }
+    if (message.ackNote !== "") {
+      obj.ackNote = message.ackNote;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Alert>, I>>(base?: I): Alert {
+    return Alert.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Alert>, I>>(object: I): Alert {
+    const message = createBaseAlert();
+    message.seq = (object.seq !== undefined && object.seq !== null) ? BigInt(object.seq) : 0n;
+    message.rule = object.rule ?? "";
+    message.ruleId = object.ruleId ?? "";
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.txId = object.txId ?? new Uint8Array(0);
+    message.assetId = object.assetId ?? "";
+    message.subjects = object.subjects?.map((e) => e) || [];
+    message.summary = object.summary ?? "";
+    message.details = object.details ?? new Uint8Array(0);
+    message.blockTimeMs = (object.blockTimeMs !== undefined && object.blockTimeMs !== null)
+      ? BigInt(object.blockTimeMs)
+      : 0n;
+    message.acked = object.acked ?? false;
+    message.ackedBy = object.ackedBy ?? "";
+    message.ackedAtMs = (object.ackedAtMs !== undefined && object.ackedAtMs !== null) ? BigInt(object.ackedAtMs) : 0n;
+    message.ackNote = object.ackNote ?? "";
+    return message;
+  },
+};
+
+function createBaseStreamAlertsRequest(): StreamAlertsRequest {
+  return { afterSeq: 0n, unackedOnly: false };
+}
+
+export const StreamAlertsRequest: MessageFns<StreamAlertsRequest> = {
+  encode(message: StreamAlertsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterSeq !== 0n) {
+      if (BigInt.asUintN(64, message.afterSeq) !== message.afterSeq) {
+        throw new globalThis.Error("value provided for field message.afterSeq of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.afterSeq);
+    }
+    if (message.unackedOnly !== false) {
+      writer.uint32(16).bool(message.unackedOnly);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamAlertsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamAlertsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.afterSeq = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.unackedOnly = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamAlertsRequest {
+    return {
+      afterSeq: isSet(object.afterSeq)
+        ? BigInt(object.afterSeq)
+        : isSet(object.after_seq)
+        ? BigInt(object.after_seq)
+        : 0n,
+      unackedOnly: isSet(object.unackedOnly)
+        ? globalThis.Boolean(object.unackedOnly)
+        : isSet(object.unacked_only)
+        ? globalThis.Boolean(object.unacked_only)
+        : false,
+    };
+  },
+
+  toJSON(message: StreamAlertsRequest): unknown {
+    const obj: any = {};
+    if (message.afterSeq !== 0n) {
+      obj.afterSeq = message.afterSeq.toString();
+    }
+    if (message.unackedOnly !== false) {
+      obj.unackedOnly = message.unackedOnly;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamAlertsRequest>, I>>(base?: I): StreamAlertsRequest {
+    return StreamAlertsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamAlertsRequest>, I>>(object: I): StreamAlertsRequest {
+    const message = createBaseStreamAlertsRequest();
+    message.afterSeq = (object.afterSeq !== undefined && object.afterSeq !== null) ? BigInt(object.afterSeq) : 0n;
+    message.unackedOnly = object.unackedOnly ?? false;
+    return message;
+  },
+};
+
+function createBaseStreamAlertsResponse(): StreamAlertsResponse {
+  return { alert: undefined };
+}
+
+export const StreamAlertsResponse: MessageFns<StreamAlertsResponse> = {
+  encode(message: StreamAlertsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alert !== undefined) {
+      Alert.encode(message.alert, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamAlertsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamAlertsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alert = Alert.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamAlertsResponse {
+    return { alert: isSet(object.alert) ? Alert.fromJSON(object.alert) : undefined };
+  },
+
+  toJSON(message: StreamAlertsResponse): unknown {
+    const obj: any = {};
+    if (message.alert !== undefined) {
+      obj.alert = Alert.toJSON(message.alert);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamAlertsResponse>, I>>(base?: I): StreamAlertsResponse {
+    return StreamAlertsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamAlertsResponse>, I>>(object: I): StreamAlertsResponse {
+    const message = createBaseStreamAlertsResponse();
+    message.alert = (object.alert !== undefined && object.alert !== null) ? Alert.fromPartial(object.alert) : undefined;
+    return message;
+  },
+};
+
+function createBaseAckAlertRequest(): AckAlertRequest {
+  return { seq: 0n, note: "" };
+}
+
+export const AckAlertRequest: MessageFns<AckAlertRequest> = {
+  encode(message: AckAlertRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0n) {
+      if (BigInt.asUintN(64, message.seq) !== message.seq) {
+        throw new globalThis.Error("value provided for field message.seq of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.seq);
+    }
+    if (message.note !== "") {
+      writer.uint32(18).string(message.note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AckAlertRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAckAlertRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AckAlertRequest {
+    return {
+      seq: isSet(object.seq) ? BigInt(object.seq) : 0n,
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+    };
+  },
+
+  toJSON(message: AckAlertRequest): unknown {
+    const obj: any = {};
+    if (message.seq !== 0n) {
+      obj.seq = message.seq.toString();
+    }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AckAlertRequest>, I>>(base?: I): AckAlertRequest {
+    return AckAlertRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AckAlertRequest>, I>>(object: I): AckAlertRequest {
+    const message = createBaseAckAlertRequest();
+    message.seq = (object.seq !== undefined && object.seq !== null) ? BigInt(object.seq) : 0n;
+    message.note = object.note ?? "";
+    return message;
+  },
+};
+
+function createBaseAckAlertResponse(): AckAlertResponse {
+  return { alert: undefined, alreadyAcked: false };
+}
+
+export const AckAlertResponse: MessageFns<AckAlertResponse> = {
+  encode(message: AckAlertResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alert !== undefined) {
+      Alert.encode(message.alert, writer.uint32(10).fork()).join();
+    }
+    if (message.alreadyAcked !== false) {
+      writer.uint32(16).bool(message.alreadyAcked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AckAlertResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAckAlertResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alert = Alert.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.alreadyAcked = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AckAlertResponse {
+    return {
+      alert: isSet(object.alert) ? Alert.fromJSON(object.alert) : undefined,
+      alreadyAcked: isSet(object.alreadyAcked)
+        ? globalThis.Boolean(object.alreadyAcked)
+        : isSet(object.already_acked)
+        ? globalThis.Boolean(object.already_acked)
+        : false,
+    };
+  },
+
+  toJSON(message: AckAlertResponse): unknown {
+    const obj: any = {};
+    if (message.alert !== undefined) {
+      obj.alert = Alert.toJSON(message.alert);
+    }
+    if (message.alreadyAcked !== false) {
+      obj.alreadyAcked = message.alreadyAcked;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AckAlertResponse>, I>>(base?: I): AckAlertResponse {
+    return AckAlertResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AckAlertResponse>, I>>(object: I): AckAlertResponse {
+    const message = createBaseAckAlertResponse();
+    message.alert = (object.alert !== undefined && object.alert !== null) ? Alert.fromPartial(object.alert) : undefined;
+    message.alreadyAcked = object.alreadyAcked ?? false;
+    return message;
+  },
+};
+
+function createBaseGetAssetHistoryRequest(): GetAssetHistoryRequest {
+  return { contract: "", assetId: "", after: undefined, limit: 0 };
+}
+
+export const GetAssetHistoryRequest: MessageFns<GetAssetHistoryRequest> = {
+  encode(message: GetAssetHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.contract !== "") {
+      writer.uint32(10).string(message.contract);
+    }
+    if (message.assetId !== "") {
+      writer.uint32(18).string(message.assetId);
+    }
+    if (message.after !== undefined) {
+      EventCursor.encode(message.after, writer.uint32(26).fork()).join();
+    }
+    if (message.limit !== 0) {
+      writer.uint32(32).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAssetHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAssetHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contract = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.assetId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.after = EventCursor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAssetHistoryRequest {
+    return {
+      contract: isSet(object.contract) ? globalThis.String(object.contract) : "",
+      assetId: isSet(object.assetId)
+        ? globalThis.String(object.assetId)
+        : isSet(object.asset_id)
+        ? globalThis.String(object.asset_id)
+        : "",
+      after: isSet(object.after) ? EventCursor.fromJSON(object.after) : undefined,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: GetAssetHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.contract !== "") {
+      obj.contract = message.contract;
+    }
+    if (message.assetId !== "") {
+      obj.assetId = message.assetId;
+    }
+    if (message.after !== undefined) {
+      obj.after = EventCursor.toJSON(message.after);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAssetHistoryRequest>, I>>(base?: I): GetAssetHistoryRequest {
+    return GetAssetHistoryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAssetHistoryRequest>, I>>(object: I): GetAssetHistoryRequest {
+    const message = createBaseGetAssetHistoryRequest();
+    message.contract = object.contract ?? "";
+    message.assetId = object.assetId ?? "";
+    message.after = (object.after !== undefined && object.after !== null)
+      ? EventCursor.fromPartial(object.after)
+      : undefined;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetAssetHistoryResponse(): GetAssetHistoryResponse {
+  return { entries: [], more: false, lineage: [], height: 0n };
+}
+
+export const GetAssetHistoryResponse: MessageFns<GetAssetHistoryResponse> = {
+  encode(message: GetAssetHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      HistoryEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.more !== false) {
+      writer.uint32(16).bool(message.more);
+    }
+    for (const v of message.lineage) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.height);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAssetHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAssetHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(HistoryEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.more = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.lineage.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAssetHistoryResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => HistoryEntry.fromJSON(e))
+        : [],
+      more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
+      lineage: globalThis.Array.isArray(object?.lineage) ? object.lineage.map((e: any) => globalThis.String(e)) : [],
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+    };
+  },
+
+  toJSON(message: GetAssetHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => HistoryEntry.toJSON(e));
+    }
+    if (message.more !== false) {
+      obj.more = message.more;
+    }
+    if (message.lineage?.length) {
+      obj.lineage = message.lineage;
+    }
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAssetHistoryResponse>, I>>(base?: I): GetAssetHistoryResponse {
+    return GetAssetHistoryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAssetHistoryResponse>, I>>(object: I): GetAssetHistoryResponse {
+    const message = createBaseGetAssetHistoryResponse();
+    message.entries = object.entries?.map((e) => HistoryEntry.fromPartial(e)) || [];
+    message.more = object.more ?? false;
+    message.lineage = object.lineage?.map((e) => e) || [];
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    return message;
+  },
+};
+
+function createBaseVerifyChainRequest(): VerifyChainRequest {
+  return { fromHeight: 0n, toHeight: 0n };
+}
+
+export const VerifyChainRequest: MessageFns<VerifyChainRequest> = {
+  encode(message: VerifyChainRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromHeight !== 0n) {
+      if (BigInt.asUintN(64, message.fromHeight) !== message.fromHeight) {
+        throw new globalThis.Error("value provided for field message.fromHeight of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.fromHeight);
+    }
+    if (message.toHeight !== 0n) {
+      if (BigInt.asUintN(64, message.toHeight) !== message.toHeight) {
+        throw new globalThis.Error("value provided for field message.toHeight of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.toHeight);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyChainRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyChainRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromHeight = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.toHeight = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyChainRequest {
+    return {
+      fromHeight: isSet(object.fromHeight)
+        ? BigInt(object.fromHeight)
+        : isSet(object.from_height)
+        ? BigInt(object.from_height)
+        : 0n,
+      toHeight: isSet(object.toHeight)
+        ? BigInt(object.toHeight)
+        : isSet(object.to_height)
+        ? BigInt(object.to_height)
+        : 0n,
+    };
+  },
+
+  toJSON(message: VerifyChainRequest): unknown {
+    const obj: any = {};
+    if (message.fromHeight !== 0n) {
+      obj.fromHeight = message.fromHeight.toString();
+    }
+    if (message.toHeight !== 0n) {
+      obj.toHeight = message.toHeight.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VerifyChainRequest>, I>>(base?: I): VerifyChainRequest {
+    return VerifyChainRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifyChainRequest>, I>>(object: I): VerifyChainRequest {
+    const message = createBaseVerifyChainRequest();
+    message.fromHeight = (object.fromHeight !== undefined && object.fromHeight !== null)
+      ? BigInt(object.fromHeight)
+      : 0n;
+    message.toHeight = (object.toHeight !== undefined && object.toHeight !== null) ? BigInt(object.toHeight) : 0n;
+    return message;
+  },
+};
+
+function createBaseChainMismatch(): ChainMismatch {
+  return { height: 0n, check: "", detail: "" };
+}
+
+export const ChainMismatch: MessageFns<ChainMismatch> = {
+  encode(message: ChainMismatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.height);
+    }
+    if (message.check !== "") {
+      writer.uint32(18).string(message.check);
+    }
+    if (message.detail !== "") {
+      writer.uint32(26).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChainMismatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChainMismatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.check = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChainMismatch {
+    return {
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      check: isSet(object.check) ? globalThis.String(object.check) : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: ChainMismatch): unknown {
+    const obj: any = {};
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.check !== "") {
+      obj.check = message.check;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChainMismatch>, I>>(base?: I): ChainMismatch {
+    return ChainMismatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChainMismatch>, I>>(object: I): ChainMismatch {
+    const message = createBaseChainMismatch();
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.check = object.check ?? "";
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyChainResponse(): VerifyChainResponse {
+  return { fromHeight: 0n, toHeight: 0n, blocksChecked: 0n, txsChecked: 0n, receiptsChecked: 0n, mismatches: [] };
+}
+
+export const VerifyChainResponse: MessageFns<VerifyChainResponse> = {
+  encode(message: VerifyChainResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromHeight !== 0n) {
+      if (BigInt.asUintN(64, message.fromHeight) !== message.fromHeight) {
+        throw new globalThis.Error("value provided for field message.fromHeight of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.fromHeight);
+    }
+    if (message.toHeight !== 0n) {
+      if (BigInt.asUintN(64, message.toHeight) !== message.toHeight) {
+        throw new globalThis.Error("value provided for field message.toHeight of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.toHeight);
+    }
+    if (message.blocksChecked !== 0n) {
+      if (BigInt.asUintN(64, message.blocksChecked) !== message.blocksChecked) {
+        throw new globalThis.Error("value provided for field message.blocksChecked of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.blocksChecked);
+    }
+    if (message.txsChecked !== 0n) {
+      if (BigInt.asUintN(64, message.txsChecked) !== message.txsChecked) {
+        throw new globalThis.Error("value provided for field message.txsChecked of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.txsChecked);
+    }
+    if (message.receiptsChecked !== 0n) {
+      if (BigInt.asUintN(64, message.receiptsChecked) !== message.receiptsChecked) {
+        throw new globalThis.Error("value provided for field message.receiptsChecked of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.receiptsChecked);
+    }
+    for (const v of message.mismatches) {
+      ChainMismatch.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyChainResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyChainResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromHeight = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.toHeight = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.blocksChecked = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.txsChecked = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.receiptsChecked = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.mismatches.push(ChainMismatch.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyChainResponse {
+    return {
+      fromHeight: isSet(object.fromHeight)
+        ? BigInt(object.fromHeight)
+        : isSet(object.from_height)
+        ? BigInt(object.from_height)
+        : 0n,
+      toHeight: isSet(object.toHeight)
+        ? BigInt(object.toHeight)
+        : isSet(object.to_height)
+        ? BigInt(object.to_height)
+        : 0n,
+      blocksChecked: isSet(object.blocksChecked)
+        ? BigInt(object.blocksChecked)
+        : isSet(object.blocks_checked)
+        ? BigInt(object.blocks_checked)
+        : 0n,
+      txsChecked: isSet(object.txsChecked)
+        ? BigInt(object.txsChecked)
+        : isSet(object.txs_checked)
+        ? BigInt(object.txs_checked)
+        : 0n,
+      receiptsChecked: isSet(object.receiptsChecked)
+        ? BigInt(object.receiptsChecked)
+        : isSet(object.receipts_checked)
+        ? BigInt(object.receipts_checked)
+        : 0n,
+      mismatches: globalThis.Array.isArray(object?.mismatches)
+        ? object.mismatches.map((e: any) => ChainMismatch.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: VerifyChainResponse): unknown {
+    const obj: any = {};
+    if (message.fromHeight !== 0n) {
+      obj.fromHeight = message.fromHeight.toString();
+    }
+    if (message.toHeight !== 0n) {
+      obj.toHeight = message.toHeight.toString();
+    }
+    if (message.blocksChecked !== 0n) {
+      obj.blocksChecked = message.blocksChecked.toString();
+    }
+    if (message.txsChecked !== 0n) {
+      obj.txsChecked = message.txsChecked.toString();
+    }
+    if (message.receiptsChecked !== 0n) {
+      obj.receiptsChecked = message.receiptsChecked.toString();
+    }
+    if (message.mismatches?.length) {
+      obj.mismatches = message.mismatches.map((e) => ChainMismatch.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VerifyChainResponse>, I>>(base?: I): VerifyChainResponse {
+    return VerifyChainResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifyChainResponse>, I>>(object: I): VerifyChainResponse {
+    const message = createBaseVerifyChainResponse();
+    message.fromHeight = (object.fromHeight !== undefined && object.fromHeight !== null)
+      ? BigInt(object.fromHeight)
+      : 0n;
+    message.toHeight = (object.toHeight !== undefined && object.toHeight !== null) ? BigInt(object.toHeight) : 0n;
+    message.blocksChecked = (object.blocksChecked !== undefined && object.blocksChecked !== null)
+      ? BigInt(object.blocksChecked)
+      : 0n;
+    message.txsChecked = (object.txsChecked !== undefined && object.txsChecked !== null)
+      ? BigInt(object.txsChecked)
+      : 0n;
+    message.receiptsChecked = (object.receiptsChecked !== undefined && object.receiptsChecked !== null)
+      ? BigInt(object.receiptsChecked)
+      : 0n;
+    message.mismatches = object.mismatches?.map((e) => ChainMismatch.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAccessLogEntry(): AccessLogEntry {
+  return { id: 0n, atMs: 0n, caller: "", rpc: "", request: new Uint8Array(0) };
+}
+
+export const AccessLogEntry: MessageFns<AccessLogEntry> = {
+  encode(message: AccessLogEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.atMs !== 0n) {
+      if (BigInt.asIntN(64, message.atMs) !== message.atMs) {
+        throw new globalThis.Error("value provided for field message.atMs of type int64 too large");
+      }
+      writer.uint32(16).int64(message.atMs);
+    }
+    if (message.caller !== "") {
+      writer.uint32(26).string(message.caller);
+    }
+    if (message.rpc !== "") {
+      writer.uint32(34).string(message.rpc);
+    }
+    if (message.request.length !== 0) {
+      writer.uint32(42).bytes(message.request);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccessLogEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccessLogEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.atMs = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.caller = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.rpc = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.request = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccessLogEntry {
+    return {
+      id: isSet(object.id) ? BigInt(object.id) : 0n,
+      atMs: isSet(object.atMs) ? BigInt(object.atMs) : isSet(object.at_ms) ? BigInt(object.at_ms) : 0n,
+      caller: isSet(object.caller) ? globalThis.String(object.caller) : "",
+      rpc: isSet(object.rpc) ? globalThis.String(object.rpc) : "",
+      request: isSet(object.request) ? bytesFromBase64(object.request) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: AccessLogEntry): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    if (message.atMs !== 0n) {
+      obj.atMs = message.atMs.toString();
+    }
+    if (message.caller !== "") {
+      obj.caller = message.caller;
+    }
+    if (message.rpc !== "") {
+      obj.rpc = message.rpc;
+    }
+    if (message.request.length !== 0) {
+      obj.request = base64FromBytes(message.request);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AccessLogEntry>, I>>(base?: I): AccessLogEntry {
+    return AccessLogEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AccessLogEntry>, I>>(object: I): AccessLogEntry {
+    const message = createBaseAccessLogEntry();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    message.atMs = (object.atMs !== undefined && object.atMs !== null) ? BigInt(object.atMs) : 0n;
+    message.caller = object.caller ?? "";
+    message.rpc = object.rpc ?? "";
+    message.request = object.request ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseQueryAccessLogRequest(): QueryAccessLogRequest {
+  return { afterId: 0n, limit: 0, caller: "" };
+}
+
+export const QueryAccessLogRequest: MessageFns<QueryAccessLogRequest> = {
+  encode(message: QueryAccessLogRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterId !== 0n) {
+      if (BigInt.asUintN(64, message.afterId) !== message.afterId) {
+        throw new globalThis.Error("value provided for field message.afterId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.afterId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    if (message.caller !== "") {
+      writer.uint32(26).string(message.caller);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryAccessLogRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryAccessLogRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.afterId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.caller = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryAccessLogRequest {
+    return {
+      afterId: isSet(object.afterId) ? BigInt(object.afterId) : isSet(object.after_id) ? BigInt(object.after_id) : 0n,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      caller: isSet(object.caller) ? globalThis.String(object.caller) : "",
+    };
+  },
+
+  toJSON(message: QueryAccessLogRequest): unknown {
+    const obj: any = {};
+    if (message.afterId !== 0n) {
+      obj.afterId = message.afterId.toString();
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.caller !== "") {
+      obj.caller = message.caller;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryAccessLogRequest>, I>>(base?: I): QueryAccessLogRequest {
+    return QueryAccessLogRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryAccessLogRequest>, I>>(object: I): QueryAccessLogRequest {
+    const message = createBaseQueryAccessLogRequest();
+    message.afterId = (object.afterId !== undefined && object.afterId !== null) ? BigInt(object.afterId) : 0n;
+    message.limit = object.limit ?? 0;
+    message.caller = object.caller ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryAccessLogResponse(): QueryAccessLogResponse {
+  return { entries: [] };
+}
+
+export const QueryAccessLogResponse: MessageFns<QueryAccessLogResponse> = {
+  encode(message: QueryAccessLogResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      AccessLogEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryAccessLogResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryAccessLogResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(AccessLogEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryAccessLogResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => AccessLogEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: QueryAccessLogResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => AccessLogEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryAccessLogResponse>, I>>(base?: I): QueryAccessLogResponse {
+    return QueryAccessLogResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryAccessLogResponse>, I>>(object: I): QueryAccessLogResponse {
+    const message = createBaseQueryAccessLogResponse();
+    message.entries = object.entries?.map((e) => AccessLogEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+/**
+ * The regulator's feed: events, alerts, asset histories, chain verification and its own access log.
+ * Every call is recorded in the access log under the caller's identity (see docs/regfeed.md).
+ */
 export type RegFeedServiceService = typeof RegFeedServiceService;
 export const RegFeedServiceService = {
   /** Events in commit order, strictly after the cursor, then live. */
@@ -335,11 +2187,76 @@ export const RegFeedServiceService = {
       Buffer.from(StreamEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamEventsResponse => StreamEventsResponse.decode(value),
   },
+  /** Supervision alerts in the order they were raised, strictly after the cursor, then live. */
+  streamAlerts: {
+    path: "/tally.v1.RegFeedService/StreamAlerts" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: StreamAlertsRequest): Buffer => Buffer.from(StreamAlertsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StreamAlertsRequest => StreamAlertsRequest.decode(value),
+    responseSerialize: (value: StreamAlertsResponse): Buffer =>
+      Buffer.from(StreamAlertsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StreamAlertsResponse => StreamAlertsResponse.decode(value),
+  },
+  /** Marks an alert as seen and handled by the caller. */
+  ackAlert: {
+    path: "/tally.v1.RegFeedService/AckAlert" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AckAlertRequest): Buffer => Buffer.from(AckAlertRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AckAlertRequest => AckAlertRequest.decode(value),
+    responseSerialize: (value: AckAlertResponse): Buffer => Buffer.from(AckAlertResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AckAlertResponse => AckAlertResponse.decode(value),
+  },
+  /** The full life of one asset: its events with heights, timestamps and signers, and its lineage. */
+  getAssetHistory: {
+    path: "/tally.v1.RegFeedService/GetAssetHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAssetHistoryRequest): Buffer =>
+      Buffer.from(GetAssetHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAssetHistoryRequest => GetAssetHistoryRequest.decode(value),
+    responseSerialize: (value: GetAssetHistoryResponse): Buffer =>
+      Buffer.from(GetAssetHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAssetHistoryResponse => GetAssetHistoryResponse.decode(value),
+  },
+  /** Re-checks stored blocks, transactions and state roots between two heights; returns what does not match. */
+  verifyChain: {
+    path: "/tally.v1.RegFeedService/VerifyChain" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyChainRequest): Buffer => Buffer.from(VerifyChainRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyChainRequest => VerifyChainRequest.decode(value),
+    responseSerialize: (value: VerifyChainResponse): Buffer => Buffer.from(VerifyChainResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyChainResponse => VerifyChainResponse.decode(value),
+  },
+  /** Reads the regulator feed's access log. */
+  queryAccessLog: {
+    path: "/tally.v1.RegFeedService/QueryAccessLog" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryAccessLogRequest): Buffer =>
+      Buffer.from(QueryAccessLogRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryAccessLogRequest => QueryAccessLogRequest.decode(value),
+    responseSerialize: (value: QueryAccessLogResponse): Buffer =>
+      Buffer.from(QueryAccessLogResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryAccessLogResponse => QueryAccessLogResponse.decode(value),
+  },
 } as const;
 
 export interface RegFeedServiceServer extends UntypedServiceImplementation {
   /** Events in commit order, strictly after the cursor, then live. */
   streamEvents: handleServerStreamingCall<StreamEventsRequest, StreamEventsResponse>;
+  /** Supervision alerts in the order they were raised, strictly after the cursor, then live. */
+  streamAlerts: handleServerStreamingCall<StreamAlertsRequest, StreamAlertsResponse>;
+  /** Marks an alert as seen and handled by the caller. */
+  ackAlert: handleUnaryCall<AckAlertRequest, AckAlertResponse>;
+  /** The full life of one asset: its events with heights, timestamps and signers, and its lineage. */
+  getAssetHistory: handleUnaryCall<GetAssetHistoryRequest, GetAssetHistoryResponse>;
+  /** Re-checks stored blocks, transactions and state roots between two heights; returns what does not match. */
+  verifyChain: handleUnaryCall<VerifyChainRequest, VerifyChainResponse>;
+  /** Reads the regulator feed's access log. */
+  queryAccessLog: handleUnaryCall<QueryAccessLogRequest, QueryAccessLogResponse>;
 }
 
 export interface RegFeedServiceClient extends Client {
@@ -353,6 +2270,80 @@ export interface RegFeedServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamEventsResponse>;
+  /** Supervision alerts in the order they were raised, strictly after the cursor, then live. */
+  streamAlerts(
+    request: StreamAlertsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<StreamAlertsResponse>;
+  streamAlerts(
+    request: StreamAlertsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<StreamAlertsResponse>;
+  /** Marks an alert as seen and handled by the caller. */
+  ackAlert(
+    request: AckAlertRequest,
+    callback: (error: ServiceError | null, response: AckAlertResponse) => void,
+  ): ClientUnaryCall;
+  ackAlert(
+    request: AckAlertRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AckAlertResponse) => void,
+  ): ClientUnaryCall;
+  ackAlert(
+    request: AckAlertRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AckAlertResponse) => void,
+  ): ClientUnaryCall;
+  /** The full life of one asset: its events with heights, timestamps and signers, and its lineage. */
+  getAssetHistory(
+    request: GetAssetHistoryRequest,
+    callback: (error: ServiceError | null, response: GetAssetHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getAssetHistory(
+    request: GetAssetHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAssetHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getAssetHistory(
+    request: GetAssetHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAssetHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /** Re-checks stored blocks, transactions and state roots between two heights; returns what does not match. */
+  verifyChain(
+    request: VerifyChainRequest,
+    callback: (error: ServiceError | null, response: VerifyChainResponse) => void,
+  ): ClientUnaryCall;
+  verifyChain(
+    request: VerifyChainRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyChainResponse) => void,
+  ): ClientUnaryCall;
+  verifyChain(
+    request: VerifyChainRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyChainResponse) => void,
+  ): ClientUnaryCall;
+  /** Reads the regulator feed's access log. */
+  queryAccessLog(
+    request: QueryAccessLogRequest,
+    callback: (error: ServiceError | null, response: QueryAccessLogResponse) => void,
+  ): ClientUnaryCall;
+  queryAccessLog(
+    request: QueryAccessLogRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryAccessLogResponse) => void,
+  ): ClientUnaryCall;
+  queryAccessLog(
+    request: QueryAccessLogRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryAccessLogResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const RegFeedServiceClient = makeGenericClientConstructor(
@@ -363,6 +2354,31 @@ export const RegFeedServiceClient = makeGenericClientConstructor(
   service: typeof RegFeedServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 

@@ -1,7 +1,7 @@
 // How checks travel to a verify worker: packed into one transferable buffer, so a chunk of
 // hundreds of checks is one message and no structured clone of many small arrays.
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from "@tally/ledger";
-import type { SignatureCheck } from "./signature-verifier.js";
+import type { SignatureCheck } from "./signature-check.js";
 
 /** A chunk of checks for a worker. */
 export interface VerifyRequest {

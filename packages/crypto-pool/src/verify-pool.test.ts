@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ed25519Sign, signingKeyFromSeed, utf8 } from "@tally/ledger";
-import { inlineVerifier, type SignatureCheck } from "./signature-verifier.js";
+import { inlineVerifier, type SignatureCheck } from "./signature-check.js";
 import { VerifyPool, VerifyPoolError } from "./verify-pool.js";
 
 const keys = [1, 2, 3].map((n) => signingKeyFromSeed(new Uint8Array(32).fill(n)));
