@@ -171,4 +171,32 @@ describe("finality tracker", () => {
     await second.tracker.close();
     await second.running;
   });
+  test("own results are judged even when they come after their height became final; a stale own receipt on the stream is not", async () => {
+    const divergences: DivergenceRecord[] = [];
+    const { tracker, running } = start(divergences);
+    // Height 5: a receipt this node signed in an earlier life (say, before a wipe) disagrees; the
+    // node's executor now reports the agreed root. No divergence.
+    await bus.js.publish(
+      names.receiptSubject(OWN.id),
+      signReceipt({ chainId: genesis.chainId, nodeId: OWN.id, height: 5n, blockHash: hash(5), stateRoot: hash(13), results: [] }, OWN.key),
+      { msgID: `stale:${++published}` },
+    );
+    for (const n of NODES.slice(1)) await publish(n, 5n, 105);
+    await waitFor(
+      "height 5 final",
+      async () => (await db.selectFrom("finality").select("height").where("height", "=", 5n).execute()).length === 1,
+      10_000,
+    );
+    tracker.noteOwn(5n, hash(5), hash(105));
+    // A node replaying behind the others reports height 2 long after it became final, with another root.
+    tracker.noteOwn(2n, hash(2), hash(77));
+    await waitFor("the late divergence at height 2", () => divergences.length === 1, 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(
+      divergences.map((d) => d.height),
+      [2n],
+    );
+    await tracker.close();
+    await running;
+  });
 });
