@@ -9,17 +9,7 @@ import { prepareCommand, runCommand } from "../run.js";
 import { testContext } from "../testing/given-when-then.js";
 import { DAY_MS, HELD_STATES, readBill, type Bill } from "./bill-state.js";
 import { CONTRACTS, FUNDING, T0, givenBill } from "./bill-test-fixtures.js";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../testing/prng.js";
 
 const PEOPLE = ["ent-a", "ent-b", "ent-c", "issuer-a", "bank-a", "bank-b", "clear-a", "reg", "wh-a"];
 const STEPS = 250;

@@ -2,18 +2,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { couponAmount, faceAmount, proRata } from "./bond-amounts.js";
-
-// mulberry32: a small seeded PRNG, so the random cases are the same on every run.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../testing/prng.js";
 
 describe("proRata", () => {
   test("undersubscribed or exactly subscribed: everyone gets its demand", () => {

@@ -12,18 +12,7 @@ import { testContext } from "../testing/given-when-then.js";
 import { HOLDERS_MAX } from "./bond-commands.js";
 import { BOND_CONTRACTS, cashIssued, DAY_MS, givenBond, prospectus, T0_MS } from "./bond-fixtures.js";
 import { readBond, readHolding, type Bond } from "./bond-state.js";
-
-// mulberry32: a small seeded PRNG, so every run plays the same sequences.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../testing/prng.js";
 
 const INVESTORS = ["bank-a", "bank-b", "ent-a", "ent-b", "ent-c", "clear-a"];
 const SIGNERS = [...INVESTORS, "issuer-a", "reg"];

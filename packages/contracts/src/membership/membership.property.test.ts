@@ -13,18 +13,7 @@ import { TEST_GENESIS, fixtureKey } from "../testing/test-genesis.js";
 import { membershipGenesisEvents } from "./genesis-events.js";
 import { foldEvents } from "../run.js";
 import { membersFromMembership, membershipView } from "./membership-view.js";
-
-// mulberry32: a tiny seeded PRNG, so every run replays the same sequences.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../testing/prng.js";
 
 const GENESIS: Genesis = {
   ...TEST_GENESIS,

@@ -11,17 +11,7 @@ import { testContext } from "../testing/given-when-then.js";
 import { TEST_MEMBERS } from "../testing/test-genesis.js";
 import { readRecord, type ReceivableRecord } from "./receivable-record.js";
 import { T0, cashIssued, contracts, givenRecv } from "./receivable-test-kit.js";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../testing/prng.js";
 
 const MEMBERS = [...TEST_MEMBERS.keys()];
 const ENTERPRISES = ["ent-a", "ent-b", "ent-c", "issuer-a"];

@@ -6,18 +6,7 @@ import { isRejection, type Contract, type Rejection, type TxContext } from "../c
 import { prepareCommand, runCommand, type CommandOutcome } from "../run.js";
 import { readDecimal, readObject } from "../state-read.js";
 import { testContext } from "../testing/given-when-then.js";
-
-/** A seeded PRNG (mulberry32): the same seed gives the same sequence on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from "../testing/prng.js";
 
 /** Picks one element with the PRNG. */
 export function pick<T>(rand: () => number, items: readonly T[]): T {

@@ -6,17 +6,7 @@ import type { JsonValue } from "@tally/ledger";
 import { isRejection } from "../contract.js";
 import type { When } from "../testing/given-when-then.js";
 import { Market, cancelOrder, issued, listed, lodged, placeOrder, type HitArg } from "./trade-fixtures.js";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../testing/prng.js";
 
 type Entry = { order: string; owner: string; clearing: string; price: string; units: string; seq: string };
 type BookJson = { bids: Entry[]; asks: Entry[] };
