@@ -177,3 +177,41 @@ describe("ed25519 edge cases", () => {
     assert.equal(ed25519Verify(b.publicKey, msg, sig), false);
   });
 });
+
+// Every node must give every signature the same verdict. OpenSSL (node:crypto) and libsodium
+// differ on signatures a key's holder can craft: R = the identity point and S = H(R‖A‖M)·a
+// satisfies the cofactorless equation, so OpenSSL accepts it; libsodium refuses small-order R.
+// ed25519Verify is libsodium's everywhere, so such a signature is refused on every node.
+describe("signatures with a small-order component are refused", () => {
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const le = (b: Uint8Array): bigint => b.reduceRight((x, byte) => (x << 8n) | BigInt(byte), 0n);
+  const toLe = (x: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => Number((x >> BigInt(8 * i)) & 255n));
+  const seed = new Uint8Array(32).fill(9);
+  const key = signingKeyFromSeed(seed);
+  const message = new TextEncoder().encode("pay 1,000,000 to mallory");
+
+  test("R = identity, S = H(R‖A‖M)·a (accepted by the cofactorless equation) is refused", () => {
+    const digest = createHash("sha512").update(seed).digest();
+    const clamped = new Uint8Array(digest.subarray(0, 32));
+    clamped[0]! &= 248;
+    clamped[31]! &= 127;
+    clamped[31]! |= 64;
+    const identity = toLe(1n);
+    const k = le(createHash("sha512").update(identity).update(key.publicKey).update(message).digest()) % L;
+    const forged = new Uint8Array([...identity, ...toLe((k * le(clamped)) % L)]);
+    assert.equal(ed25519Verify(key.publicKey, message, forged), false);
+    // The key itself is fine: its honest signature verifies.
+    assert.equal(ed25519Verify(key.publicKey, message, ed25519Sign(key, message)), true);
+  });
+
+  test("a small-order public key (the identity) with S = 0 is refused", () => {
+    const identity = toLe(1n);
+    assert.equal(ed25519Verify(identity, message, new Uint8Array([...identity, ...new Uint8Array(32)])), false);
+  });
+
+  test("a non-canonical S (S + L) is refused", () => {
+    const sig = ed25519Sign(key, message);
+    const bumped = new Uint8Array([...sig.subarray(0, 32), ...toLe(le(sig.subarray(32)) + L)]);
+    assert.equal(ed25519Verify(key.publicKey, message, bumped), false);
+  });
+});
