@@ -14,12 +14,12 @@ import { measureCeilings, type Ceilings } from "./ceilings.js";
 import type { FeedConfig, FeedReport } from "./feed-subscriber.js";
 import { percentilesOf, type Percentiles } from "./histogram.js";
 import type { ClientConfig, ClientRecord } from "./load-client.js";
-import { sampleProcess } from "./process-stats.js";
+import { RssSampler, sampleProcess } from "./process-stats.js";
 import { onInterrupt } from "../interrupt.js";
 
 /** Bench options (see `tally bench --help`). */
 export interface BenchOptions {
-  readonly workload: "transfer" | "notarize" | "query" | "mixed";
+  readonly workload: "transfer" | "notarize" | "query" | "mixed" | "bill-lifecycle";
   readonly submitMode: "stream" | "unary";
   readonly durationSec: number;
   /** Offered tx/s in total; 0 for the open-loop maximum. */
@@ -60,7 +60,11 @@ export interface BenchResult {
   p95_commit_ms: number;
   p99_commit_ms: number;
   max_commit_ms: number;
-  final: "not yet measured: finality is issue 8";
+  /** Submit → FINAL: the height's receipts from more than 2/3 of the validator nodes agree (the default quorum). */
+  p50_final_ms: number;
+  p95_final_ms: number;
+  p99_final_ms: number;
+  max_final_ms: number;
   verifies_per_tx: number;
   verify_1core_per_s: number;
   verify_2core_per_s: number;
@@ -69,6 +73,10 @@ export interface BenchResult {
   jetstream_publish_per_s: number;
   pg_insert_rows_per_s: number;
   services: Record<string, { cpu_pct: number; rss_mb: number }>;
+  /** RSS per service sampled every 2 s: after the warm-up (first fifth, at least 10 s) and at the end. */
+  memory?: Record<string, { after_warmup_mb: number; end_mb: number; growth_pct: number }>;
+  /** The largest of those growths, % (the target: under 10 over a 5-minute run). */
+  max_rss_growth_pct?: number;
   machine: string;
   /** With --feed N: COMMITTED → event at a gRPC subscriber, and each subscriber's lag over the run. */
   feed?: {
@@ -161,7 +169,11 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
     await Promise.all(accounts.map((a) => clearing.submitAndWait(clearing.build("cash", "issue", { to: a, amount: "1000000000000" }))));
     clearing.close();
 
-    const commits = await followCommits(nats.url, "node-1");
+    const commits = await followCommits(
+      nats.url,
+      "node-1",
+      plan.nodes.map((n) => n.id),
+    );
     const feed = o.feedSubscribers > 0 ? await startFeedSubscribers(net, o.feedSubscribers, o.feedBatchMax ?? 0) : undefined;
     const clients = await startClients(
       o,
@@ -173,6 +185,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
     );
     const pids = new Map([...net.processes].map(([name, p]) => [name, p.pid]));
     const before = new Map([...pids].map(([name, pid]) => [name, sampleProcess(pid)]));
+    const rss = new RssSampler(pids, 2000);
     const t0 = performance.timeOrigin + performance.now();
     log(
       `load: ${o.workload} at ${o.rate === 0 ? "the open-loop maximum" : `${o.rate} tx/s`} for ${o.durationSec} s from ${o.clients} client processes...`,
@@ -180,17 +193,23 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
     const outcome = await clients.run();
     const t1 = performance.timeOrigin + performance.now();
     const after = new Map([...pids].map(([name, pid]) => [name, sampleProcess(pid)]));
+    // Warm-up: the first fifth of the run, at least 10 s (connections, JIT, pools, caches).
+    const memory = rss.stop(Math.max(10_000, (o.durationSec * 1000) / 5));
 
     const accepted = outcome.records.filter((r) => r.error === "" && r.id !== "");
     // Wait (bounded) for every accepted tx to commit before counting anything as lost.
     if (o.workload !== "query") {
       const drainUntil = Date.now() + 30_000;
       while (Date.now() < drainUntil && accepted.some((r) => !commits.seen.has(r.id))) await new Promise((r) => setTimeout(r, 100));
+      // And (bounded) for the last heights to become final.
+      const lastHeight = Math.max(0, ...[...commits.seen.values()].map((c) => c.height));
+      while (Date.now() < drainUntil + 10_000 && !commits.finalAt.has(lastHeight)) await new Promise((r) => setTimeout(r, 100));
     }
     await commits.close();
     const feedReport = await feed?.stop();
 
     const commitLat: number[] = [];
+    const finalLat: number[] = [];
     let committed = 0;
     let rejected = 0;
     let lastCommitMs = t0;
@@ -200,11 +219,14 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
       if (c.ok) committed++;
       else rejected++;
       commitLat.push(c.atMs - r.submitMs);
+      const f = commits.finalAt.get(c.height);
+      if (f !== undefined) finalLat.push(f - r.submitMs);
       lastCommitMs = Math.max(lastCommitMs, c.atMs);
     }
     const ok = outcome.records.filter((r) => r.error === "");
     const acceptP = percentilesOf(ok.map((r) => r.acceptMs - r.submitMs));
     const commitP: Percentiles = percentilesOf(commitLat);
+    const finalP: Percentiles = percentilesOf(finalLat);
     const spanS = (lastCommitMs - outcome.startMs) / 1000;
     const verifiesPerTx = o.workload === "query" ? 0 : 1 + o.nodes;
     const verifyCeiling = verifiesPerTx === 0 ? 0 : ceilings.verify2CoresPerSec / verifiesPerTx;
@@ -227,6 +249,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
       rejected,
       acceptP,
       commitP,
+      finalP,
       committedTps,
       verifiesPerTx,
       verifyCeiling,
@@ -234,6 +257,8 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
       services,
     );
     if (feedReport !== undefined) r.feed = feedSummary(o.feedSubscribers, feedReport);
+    r.memory = memory;
+    r.max_rss_growth_pct = Math.max(0, ...Object.values(memory).map((m) => m.growth_pct));
     return r;
   } finally {
     offInterrupt();
@@ -252,6 +277,7 @@ function result(
   rejected: number,
   acceptP: Percentiles,
   commitP: Percentiles,
+  finalP: Percentiles,
   committedTps: number,
   verifiesPerTx: number,
   verifyCeiling: number,
@@ -285,7 +311,10 @@ function result(
     p95_commit_ms: round(commitP.p95, 2),
     p99_commit_ms: round(commitP.p99, 2),
     max_commit_ms: round(commitP.max, 2),
-    final: "not yet measured: finality is issue 8",
+    p50_final_ms: round(finalP.p50, 2),
+    p95_final_ms: round(finalP.p95, 2),
+    p99_final_ms: round(finalP.p99, 2),
+    max_final_ms: round(finalP.max, 2),
     verifies_per_tx: verifiesPerTx,
     verify_1core_per_s: Math.round(c.verify1CorePerSec),
     verify_2core_per_s: Math.round(c.verify2CoresPerSec),
@@ -348,28 +377,49 @@ function feedSummary(subscribers: number, f: FeedReport): NonNullable<BenchResul
   };
 }
 
-/** Follows a node's receipts and records when each tx id committed, and whether it was accepted by its contract. */
+/**
+ * Follows every validator's receipts: when each tx id committed on `nodeId` (and whether its
+ * contract accepted it), and when each height became final, i.e. when receipts from more than
+ * 2/3 of the validators agreed on its block hash and state root (the default quorum).
+ */
 async function followCommits(
   natsUrl: string,
   nodeId: string,
-): Promise<{ seen: Map<string, { atMs: number; ok: boolean }>; close(): Promise<void> }> {
+  validators: readonly string[],
+): Promise<{ seen: Map<string, { atMs: number; ok: boolean; height: number }>; finalAt: Map<number, number>; close(): Promise<void> }> {
   const bus = await connectBus({ url: natsUrl, name: "bench-receipts" });
   const names = busNames("tally");
-  const seen = new Map<string, { atMs: number; ok: boolean }>();
+  const seen = new Map<string, { atMs: number; ok: boolean; height: number }>();
+  const finalAt = new Map<number, number>();
+  // Per height not yet final: votes per (block hash, state root).
+  const votes = new Map<number, Map<string, number>>();
   const consumer = await bus.js.consumers.get(names.receiptsStream, {
     deliver_policy: DeliverPolicy.New,
-    filter_subjects: names.receiptSubject(nodeId),
+    filter_subjects: names.receiptsSubjects,
   });
   const messages = await consumer.consume({ max_messages: 256 });
   const done = (async () => {
     for await (const m of messages) {
       const atMs = performance.timeOrigin + performance.now();
       const body = ReceiptBody.decode(Receipt.decode(m.data).body);
-      for (const r of body.results) seen.set(toHex(r.txId), { atMs, ok: r.outcome === TxOutcome.TX_OUTCOME_COMMITTED });
+      const height = Number(body.height);
+      if (body.nodeId === nodeId)
+        for (const r of body.results) seen.set(toHex(r.txId), { atMs, ok: r.outcome === TxOutcome.TX_OUTCOME_COMMITTED, height });
+      if (finalAt.has(height) || !validators.includes(body.nodeId)) continue;
+      const key = `${toHex(body.blockHash)}:${toHex(body.stateRoot)}`;
+      const forHeight = votes.get(height) ?? new Map<string, number>();
+      const n = (forHeight.get(key) ?? 0) + 1;
+      forHeight.set(key, n);
+      votes.set(height, forHeight);
+      if (n * 3 > validators.length * 2) {
+        finalAt.set(height, atMs);
+        votes.delete(height);
+      }
     }
   })();
   return {
     seen,
+    finalAt,
     close: async () => {
       await messages.close();
       await done;

@@ -14,7 +14,7 @@ export function formatReport(r: BenchResult): string {
     "  latency (ms)        p50      p95      p99      max",
     `  submit→ACCEPTED ${fmt(r.p50_accept_ms)} ${fmt(r.p95_accept_ms)} ${fmt(r.p99_accept_ms)} ${fmt(r.max_accept_ms)}`,
     `  submit→COMMITTED${fmt(r.p50_commit_ms)} ${fmt(r.p95_commit_ms)} ${fmt(r.p99_commit_ms)} ${fmt(r.max_commit_ms)}`,
-    `  submit→FINAL    ${r.final}`,
+    `  submit→FINAL    ${fmt(r.p50_final_ms)} ${fmt(r.p95_final_ms)} ${fmt(r.p99_final_ms)} ${fmt(r.max_final_ms)}   (receipts of more than 2/3 of ${r.nodes} validator node(s) agree)`,
     ...(r.feed === undefined
       ? []
       : [
@@ -30,10 +30,12 @@ export function formatReport(r: BenchResult): string {
     `  verify ceiling for this topology (${r.verifies_per_tx} verifies per tx): ${r.verify_ceiling_tps} tx/s`,
     `  efficiency = committed / verify ceiling = ${r.efficiency}`,
     "",
-    "  per service          CPU %    RSS MB",
-    ...Object.entries(r.services).map(
-      ([name, s]) => `    ${name.padEnd(20)} ${String(s.cpu_pct).padStart(6)} ${String(s.rss_mb).padStart(9)}`,
-    ),
+    "  per service          CPU %    RSS MB   RSS after warm-up → end",
+    ...Object.entries(r.services).map(([name, s]) => {
+      const m = r.memory?.[name];
+      const growth = m === undefined ? "" : `   ${m.after_warmup_mb} → ${m.end_mb} MB (${m.growth_pct >= 0 ? "+" : ""}${m.growth_pct} %)`;
+      return `    ${name.padEnd(20)} ${String(s.cpu_pct).padStart(6)} ${String(s.rss_mb).padStart(9)}${growth}`;
+    }),
     "",
     `  machine: ${r.machine}`,
   ];
