@@ -7,3 +7,4 @@ export { headersWithTraceContext, contextFromHeaders } from "./trace-headers.js"
 export { BlockFollower } from "./block-follower.js";
 export { BackfillFollower, BlocksRetainedError, type BlockBackfill } from "./backfill-follower.js";
 export { OrderedFollower, type OrderedMessage, type OrderedFollowOptions } from "./ordered-follower.js";
+export { JetStreamPublisher, PublishError, type PubAck } from "./js-publisher.js";

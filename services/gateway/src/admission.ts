@@ -34,8 +34,15 @@ const STATUS_OF: Record<TxRejectCode, status> = {
  * the signer's role, and the action's args schema. Throws RpcError with the status and a
  * stable reason; nothing is published for a refused transaction.
  */
-export function admit(raw: Uint8Array, chainId: string, nowMs: number, membership: MembershipView, height: bigint): DecodedTx {
-  return admitChecked(precheck(raw, chainId, nowMs), chainId, nowMs, membership, height);
+export function admit(
+  raw: Uint8Array,
+  chainId: string,
+  nowMs: number,
+  membership: MembershipView,
+  height: bigint,
+  decoded?: DecodedTx,
+): DecodedTx {
+  return admitChecked(precheck(raw, chainId, nowMs, decoded), chainId, nowMs, membership, height);
 }
 
 /**
@@ -50,8 +57,9 @@ export async function admitVerified(
   membership: MembershipView,
   height: bigint,
   verifier: BatchingVerifier,
+  decoded?: DecodedTx,
 ): Promise<DecodedTx> {
-  const tx = precheck(raw, chainId, nowMs);
+  const tx = precheck(raw, chainId, nowMs, decoded);
   const known: { publicKey: Uint8Array; signature: Uint8Array; valid: boolean }[] = [];
   await Promise.all(
     tx.signatures.map(async (sig) => {
@@ -69,13 +77,17 @@ export async function admitVerified(
 }
 
 // Size, shape, chain id and deadlines: the checks that cost no signature verification.
-function precheck(raw: Uint8Array, chainId: string, nowMs: number): DecodedTx {
+// `already` is raw as the caller decoded it (decoding twice costs as much as a verify here).
+function precheck(raw: Uint8Array, chainId: string, nowMs: number, already?: DecodedTx): DecodedTx {
   if (raw.byteLength > LIMITS.txBytesMax) {
     throw new RpcError(status.INVALID_ARGUMENT, `transaction is ${raw.byteLength} bytes; the limit is ${LIMITS.txBytesMax}`, "TOO_LARGE");
   }
-  const decoded = decodeSignedTx(raw);
-  if (!decoded.ok) throw new RpcError(STATUS_OF[decoded.code], decoded.message, decoded.code);
-  const tx = decoded.tx;
+  let tx = already;
+  if (tx === undefined) {
+    const decoded = decodeSignedTx(raw);
+    if (!decoded.ok) throw new RpcError(STATUS_OF[decoded.code], decoded.message, decoded.code);
+    tx = decoded.tx;
+  }
   const ctxCheck = checkTxContext(tx, chainId, nowMs);
   if (!ctxCheck.ok) throw new RpcError(STATUS_OF[ctxCheck.code], ctxCheck.message, ctxCheck.code);
   if (tx.body.validUntilMs > BigInt(nowMs + VALID_UNTIL_AHEAD_MS_MAX)) {

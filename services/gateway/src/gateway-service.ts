@@ -22,7 +22,7 @@ import type {
   ExecutorQueryServiceQueryResponse,
 } from "@tally/proto/executor";
 import { TxOutcome } from "@tally/proto/types";
-import { headersWithTraceContext, type Bus, type BusNames } from "@tally/bus";
+import { headersWithTraceContext, JetStreamPublisher, type Bus, type BusNames } from "@tally/bus";
 import { decodeSignedTx, fromUtf8, LIMITS, toHex, utf8, type JsonValue } from "@tally/ledger";
 import { malformedRequestReason, RpcError, unary, wrapService } from "@tally/rpc";
 import type { Logger } from "@tally/telemetry";
@@ -130,12 +130,21 @@ export class Gateway {
   private inFlight = 0;
   private readonly recentAccepted = new Set<string>();
   readonly limits: InstitutionLimits;
+  /** Publishes to TXS with one shared reply subscription (no per-publish request machinery). */
+  private readonly publisher: JetStreamPublisher;
 
   constructor(
     readonly cfg: GatewayConfig,
     private readonly ports: GatewayPorts,
   ) {
     this.limits = new InstitutionLimits(cfg.institution, ports.nowMs);
+    // Every submission in flight publishes at most once at a time.
+    this.publisher = new JetStreamPublisher(ports.bus.nc, Math.max(1, cfg.inFlightMax));
+  }
+
+  /** Stops the publisher's reply subscription (the bus connection stays the caller's). */
+  close(): void {
+    this.publisher.close();
   }
 
   /** The caller as a current member with its roles (PERMISSION_DENIED for others). */
@@ -175,10 +184,11 @@ export class Gateway {
       }
       const height = await this.ports.statuses.committedHeight();
       const view = this.ports.membership.view;
+      const pre = decoded?.ok === true ? decoded.tx : undefined;
       const tx =
         this.ports.verifier === undefined
-          ? admit(raw, this.cfg.chainId, this.ports.nowMs(), view, height)
-          : await admitVerified(raw, this.cfg.chainId, this.ports.nowMs(), view, height, this.ports.verifier);
+          ? admit(raw, this.cfg.chainId, this.ports.nowMs(), view, height, pre)
+          : await admitVerified(raw, this.cfg.chainId, this.ports.nowMs(), view, height, this.ports.verifier, pre);
       const signer = tx.body.signer!.institutionId;
       const ack = await this.publishWithRetry(signer, raw, tx.idHex, deadline);
       this.remember(tx.idHex);
@@ -209,9 +219,9 @@ export class Gateway {
     let delayMs = 50;
     for (let attempt = 0; ; attempt++) {
       try {
-        const ack = await this.ports.bus.js.publish(this.ports.names.txSubject(signer), raw, {
+        const ack = await this.publisher.publish(this.ports.names.txSubject(signer), raw, {
           msgID: idHex,
-          timeout: Math.max(100, Math.min(this.cfg.publishTimeoutMs, giveUpAt - Date.now())),
+          timeoutMs: Math.max(100, Math.min(this.cfg.publishTimeoutMs, giveUpAt - Date.now())),
           headers: headersWithTraceContext({ "tally-tx-id": idHex }),
         });
         // A duplicate ack after a retry is most likely our own earlier attempt landing.
