@@ -179,8 +179,12 @@ export class Gateway {
             "WRONG_INSTITUTION",
           );
         }
-        const known = await this.ports.statuses.status(decoded.tx.id);
-        if (known !== undefined) return update(decoded.tx.id, known, true);
+        // The node certainly never applied it (its seen-tx filter says so): no lookup. A tx in
+        // flight or sequenced but not yet applied is caught by TXS's duplicate window below.
+        if (this.ports.statuses.mayHaveApplied(decoded.tx.id)) {
+          const known = await this.ports.statuses.status(decoded.tx.id);
+          if (known !== undefined) return update(decoded.tx.id, known, true);
+        }
       }
       const height = await this.ports.statuses.committedHeight();
       const view = this.ports.membership.view;
@@ -192,7 +196,11 @@ export class Gateway {
       const signer = tx.body.signer!.institutionId;
       const ack = await this.publishWithRetry(signer, raw, tx.idHex, deadline);
       this.remember(tx.idHex);
-      return update(tx.id, undefined, ack.duplicate && !ack.retried);
+      if (ack.duplicate && !ack.retried) {
+        // Submitted before: answer its current status (sequenced, or applied since).
+        return update(tx.id, await this.ports.statuses.status(tx.id), true);
+      }
+      return update(tx.id, undefined, false);
     } catch (e) {
       throw withField(e);
     } finally {

@@ -60,7 +60,8 @@ async function main(): Promise<void> {
   await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
   const membership = new MembershipCache(db, genesis);
   await membership.refresh();
-  const statuses = new TxStatusReader(db);
+  // A Bloom filter of applied tx ids spares most submissions the database lookup for resubmissions.
+  const statuses = new TxStatusReader(db, { seenFilter: true });
   const watcher = new TxWatcher(statuses, env.int("GATEWAY_WAITERS_MAX", 10_000, 1, 1_000_000));
   const listener = await listenHeights(dbUrl, (n) => {
     watcher.wake();

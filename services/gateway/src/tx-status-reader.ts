@@ -2,6 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Database } from "@tally/db";
 import { toHex } from "@tally/ledger";
 import { NodeDivergence } from "./node-divergence.js";
+import { SeenTxFilter } from "./seen-tx-filter.js";
 
 /** What the node's database knows about a transaction. */
 export interface KnownStatus {
@@ -14,6 +15,8 @@ export interface KnownStatus {
 }
 
 const IDS_PER_QUERY_MAX = 1000;
+/** Rows per page when the seen-tx filter loads the node's applied tx ids. */
+const SEEN_PAGE_ROWS = 20_000;
 
 /** Reads transaction progress from the node's database: blockstore's transactions and executor's tx_results. */
 export class TxStatusReader {
@@ -24,9 +27,73 @@ export class TxStatusReader {
   >();
   private flushScheduled: NodeJS.Immediate | undefined;
   private readonly divergence: NodeDivergence;
+  /** Every tx id the executor applied up to seenThrough; undefined height until the first load ends. */
+  private readonly seen: SeenTxFilter;
+  private seenThrough: bigint | undefined;
+  private seenWanted = 0n;
+  private seenLoading: Promise<void> | undefined;
 
-  constructor(private readonly db: Kysely<Database>) {
+  constructor(
+    private readonly db: Kysely<Database>,
+    o: { seenFilter?: boolean; seenFilterMaxIds?: number } = {},
+  ) {
     this.divergence = new NodeDivergence(db);
+    this.seen = new SeenTxFilter(o.seenFilterMaxIds);
+    if (o.seenFilter === true) this.catchUpSeen(0n);
+  }
+
+  /**
+   * False only when the node certainly never applied this tx id (the Bloom filter of its
+   * tx_results says so): a submission can then skip the database lookup. True until the filter
+   * has loaded, and for every id once it is past its bound.
+   */
+  mayHaveApplied(id: Uint8Array): boolean {
+    return this.seenThrough === undefined || this.seen.mayContain(id);
+  }
+
+  /** Loads the applied tx ids up to at least `height` into the filter, one load at a time. */
+  private catchUpSeen(height: bigint): void {
+    if (height > this.seenWanted) this.seenWanted = height;
+    if (this.seenLoading !== undefined || !this.seen.usable) return;
+    this.seenLoading = (async () => {
+      try {
+        let from = this.seenThrough ?? -1n;
+        for (;;) {
+          // The first load reads to the checkpoint; later ones to the heights the executor announced.
+          const target =
+            this.seenThrough === undefined
+              ? ((await sql<{ height: bigint }>`select height from checkpoint where id = 1`.execute(this.db)).rows[0]?.height ?? 0n)
+              : this.seenWanted;
+          if (target <= from && this.seenThrough !== undefined) break;
+          let after: { height: bigint; txIndex: number } = { height: from, txIndex: 2 ** 31 - 1 };
+          for (;;) {
+            const rows = await this.db
+              .selectFrom("tx_results")
+              .select(["tx_id", "height", "tx_index"])
+              .where((eb) =>
+                eb.or([eb("height", ">", after.height), eb.and([eb("height", "=", after.height), eb("tx_index", ">", after.txIndex)])]),
+              )
+              .where("height", "<=", target)
+              .orderBy("height")
+              .orderBy("tx_index")
+              .limit(SEEN_PAGE_ROWS)
+              .execute();
+            for (const r of rows) this.seen.add(r.tx_id);
+            const last = rows.at(-1);
+            if (last === undefined || rows.length < SEEN_PAGE_ROWS) break;
+            after = { height: last.height, txIndex: last.tx_index };
+          }
+          this.seenThrough = target;
+          from = target;
+          if (this.seenWanted <= target) break;
+        }
+      } catch {
+        // The filter stays as it was: with seenThrough undefined every lookup goes to the database.
+      } finally {
+        this.seenLoading = undefined;
+      }
+      if (this.seenThrough !== undefined && this.seenWanted > this.seenThrough) this.catchUpSeen(this.seenWanted);
+    })();
   }
 
   /** Throws FAILED_PRECONDITION / NODE_DIVERGED while the node has an open divergence record. */
@@ -87,6 +154,7 @@ export class TxStatusReader {
   /** Call with each height the executor announces. */
   noteCommitted(height: bigint): void {
     if (this.knownHeight === undefined || height > this.knownHeight) this.knownHeight = height;
+    if (this.seenThrough !== undefined && height > this.seenThrough) this.catchUpSeen(height);
   }
 
   /**
