@@ -196,6 +196,11 @@ const CASES: readonly (readonly [string, () => SignedTransaction])[] = [
           { id: "big-bills", contract: "bill", action: "discount", minAmount: 1_000_000n },
           { id: "big-cash", contract: "cash", minAmount: 5_000_000n },
         ],
+        roundTrip: { windowBlocks: 50 },
+        concentration: { maxShareBp: 2_500 },
+        rejectedAttempts: { count: 3, windowBlocks: 100, reasonCodes: ["INSUFFICIENT_FUNDS"] },
+        dishonouredBills: true,
+        divergence: true,
       },
     ] as const
   ).map(
@@ -356,4 +361,31 @@ describe("trade.placeOrder computes its hits from the book query", () => {
       for (const x of clients) x.close();
     }
   });
+});
+
+test("set-supervision carries the optional rules (round trips, concentration, rejected attempts, dishonoured bills, divergence)", () => {
+  const d = decoded(
+    c.membership.propose({
+      id: "pr-sup",
+      expiresAtMs: NOW + 86_400_000,
+      change: {
+        kind: "set-supervision",
+        largeTradeAmount: 1n,
+        alertRules: [],
+        roundTrip: { windowBlocks: 10 },
+        rejectedAttempts: { count: 2, windowBlocks: 5 },
+        divergence: true,
+      },
+    }),
+  );
+  assert.deepEqual((d.args as { change: unknown }).change, {
+    kind: "set-supervision",
+    roundTrip: { windowBlocks: 10 },
+    rejectedAttempts: { count: 2, windowBlocks: 5 },
+    divergence: true,
+    largeTradeAmount: "1",
+    alertRules: [],
+  });
+  const prepared = prepareCommand(builtinContracts, d.contract, d.action, d.args, d.ctx);
+  assert.ok(!isRejection(prepared));
 });

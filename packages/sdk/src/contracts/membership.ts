@@ -44,7 +44,21 @@ export type MembershipChange =
   | { readonly kind: "remove-sequencer"; readonly sequencerId: string }
   | { readonly kind: "set-finality"; readonly quorumNumerator: number; readonly quorumDenominator: number }
   | { readonly kind: "set-governance"; readonly thresholdNumerator: number; readonly thresholdDenominator: number }
-  | { readonly kind: "set-supervision"; readonly largeTradeAmount: bigint; readonly alertRules: readonly AlertRule[] };
+  | ({ readonly kind: "set-supervision"; readonly largeTradeAmount: bigint; readonly alertRules: readonly AlertRule[] } & SupervisionRules);
+
+/** The optional supervision rules of a set-supervision change; an absent rule is off. */
+export interface SupervisionRules {
+  /** Funds that come back to their sender within windowBlocks blocks. */
+  readonly roundTrip?: { readonly windowBlocks: number };
+  /** One party holding more than maxShareBp basis points of an asset type. */
+  readonly concentration?: { readonly maxShareBp: number };
+  /** An institution's rejected attempts: count within windowBlocks (of these reason codes, or any). */
+  readonly rejectedAttempts?: { readonly count: number; readonly windowBlocks: number; readonly reasonCodes?: readonly string[] };
+  /** Alert on every dishonoured bill. */
+  readonly dishonouredBills?: boolean;
+  /** Alert when a validator's state root differs from the quorum's. */
+  readonly divergence?: boolean;
+}
 
 /** membership.add-key: an institution adds a key of its own. */
 export interface MembershipAddKeyArgs {
@@ -89,6 +103,19 @@ function changeArgs(c: MembershipChange): { [k: string]: JsonValue } {
     case "set-supervision":
       return {
         kind: c.kind,
+        ...(c.roundTrip === undefined ? {} : { roundTrip: { windowBlocks: c.roundTrip.windowBlocks } }),
+        ...(c.concentration === undefined ? {} : { concentration: { maxShareBp: c.concentration.maxShareBp } }),
+        ...(c.rejectedAttempts === undefined
+          ? {}
+          : {
+              rejectedAttempts: {
+                count: c.rejectedAttempts.count,
+                windowBlocks: c.rejectedAttempts.windowBlocks,
+                ...(c.rejectedAttempts.reasonCodes === undefined ? {} : { reasonCodes: [...c.rejectedAttempts.reasonCodes] }),
+              },
+            }),
+        ...(c.dishonouredBills === undefined ? {} : { dishonouredBills: c.dishonouredBills }),
+        ...(c.divergence === undefined ? {} : { divergence: c.divergence }),
         largeTradeAmount: wireAmount(c.largeTradeAmount),
         alertRules: c.alertRules.map((r) => ({
           id: r.id,
