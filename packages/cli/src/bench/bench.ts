@@ -202,7 +202,8 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
       const drainUntil = Date.now() + 30_000;
       while (Date.now() < drainUntil && accepted.some((r) => !commits.seen.has(r.id))) await new Promise((r) => setTimeout(r, 100));
       // And (bounded) for the last heights to become final.
-      const lastHeight = Math.max(0, ...[...commits.seen.values()].map((c) => c.height));
+      let lastHeight = 0;
+      for (const c of commits.seen.values()) if (c.height > lastHeight) lastHeight = c.height;
       while (Date.now() < drainUntil + 10_000 && !commits.finalAt.has(lastHeight)) await new Promise((r) => setTimeout(r, 100));
     }
     await commits.close();
