@@ -230,9 +230,10 @@ function xorshift(seed: number): () => number {
   };
 }
 
+// FNV-1a over the id's characters: every character counts, in order.
 function seedOf(txId: string): number {
-  let seed = 0;
-  for (let i = 0; i + 8 <= txId.length; i += 8) seed = (seed ^ Number.parseInt(txId.slice(i, i + 8), 16)) >>> 0;
+  let seed = 0x811c9dc5;
+  for (let i = 0; i < txId.length; i++) seed = Math.imul(seed ^ txId.charCodeAt(i), 0x01000193) >>> 0;
   return seed;
 }
 
