@@ -157,7 +157,7 @@ describe("the data, points and charity scenarios over gRPC", () => {
   test("a red envelope is claimed by three users, not twice by one, and refunded at expiry by block time", async () => {
     const insurer = as("insurer");
     assert.equal((await run("insurer", insurer.points.mint({ to: "enterprise-a", amount: 1000n }))).code, "OK");
-    const expiresAtMs = Date.now() + 12_000;
+    const expiresAtMs = Date.now() + 6000;
     const locked = await run(
       "enterprise-a",
       as("enterprise-a").points.envelope({ issuer: "insurer", id: "red-1", amount: 300n, packets: 4, split: "lucky", expiresAtMs }),
