@@ -2,6 +2,7 @@
 // refusal: given events / when a command / then events, state or the reason code.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
+import { canonicalJson } from "@tally/ledger";
 import type { ContractEvent } from "../contract.js";
 import { expectAccepted, expectRejection, type When } from "../testing/given-when-then.js";
 import { T0, cashIssued, cmd, givenOf, history } from "../testing/scenario-fixtures.js";
@@ -224,4 +225,12 @@ describe("charity args", () => {
     for (const args of [null, [], "x", 5])
       assert.equal(expectRejection(g(ATTESTED).when(cmd("ent-a", "disburse", args, T0))).code, "BAD_ARGS");
   });
+});
+
+test("charity is deterministic: the same inputs give deep-equal outputs and the same bytes", () => {
+  const run = () => g(ATTESTED).when(disburse(1, "ent-b"));
+  const a = expectAccepted(run());
+  const b = expectAccepted(run());
+  assert.deepEqual(a, b);
+  assert.equal(canonicalJson([a.events, [...a.updates]]), canonicalJson([b.events, [...b.updates]]));
 });

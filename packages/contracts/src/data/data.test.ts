@@ -1,6 +1,7 @@
 // Data transactions, act by act: given events / when a command / then events, state or the reason code.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
+import { canonicalJson } from "@tally/ledger";
 import type { ContractEvent } from "../contract.js";
 import { expectAccepted, expectRejection, type When } from "../testing/given-when-then.js";
 import { T0, cashIssued, cmd, givenOf, history } from "../testing/scenario-fixtures.js";
@@ -316,4 +317,12 @@ describe("data args", () => {
     for (const args of [null, [], "x", 5]) assert.equal(expectRejection(g(BOUGHT).when(cmd("ent-b", "access", args, T0))).code, "BAD_ARGS");
     assert.equal(expectRejection(g(BOUGHT).when(cmd("ent-b", "steal", {}, T0))).code, "UNKNOWN_ACTION");
   });
+});
+
+test("data is deterministic: the same inputs give deep-equal outputs and the same bytes", () => {
+  const run = () => g(RESOLD).when(cmd("bank-a", "buy", { asset: H, license: "l-7", owner: "ent-a" }, T0 + 7000));
+  const a = expectAccepted(run());
+  const b = expectAccepted(run());
+  assert.deepEqual(a, b);
+  assert.equal(canonicalJson([a.events, [...a.updates]]), canonicalJson([b.events, [...b.updates]]));
 });

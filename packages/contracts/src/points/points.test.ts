@@ -2,6 +2,7 @@
 // refusal: given events / when a command / then events, state or the reason code.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
+import { canonicalJson } from "@tally/ledger";
 import type { ContractEvent } from "../contract.js";
 import { expectAccepted, expectRejection, type When } from "../testing/given-when-then.js";
 import { T0, cmd, givenOf, history, withTxId } from "../testing/scenario-fixtures.js";
@@ -332,4 +333,15 @@ describe("points args", () => {
   test("args that are not an object are refused", () => {
     for (const args of [null, [], "x", 5]) assert.equal(expectRejection(g(OPENED).when(cmd("ent-b", "claim", args, T0))).code, "BAD_ARGS");
   });
+});
+
+test("points is deterministic: the same inputs give deep-equal outputs and the same bytes", () => {
+  const run = () =>
+    g(MINTED).when(
+      cmd("ent-a", "envelope", { issuer: "issuer-a", id: "e-8", amount: "999", packets: 9, split: "lucky", expiresAtMs: EXPIRES }, T0 + 1),
+    );
+  const a = expectAccepted(run());
+  const b = expectAccepted(run());
+  assert.deepEqual(a, b);
+  assert.equal(canonicalJson([a.events, [...a.updates]]), canonicalJson([b.events, [...b.updates]]));
 });
