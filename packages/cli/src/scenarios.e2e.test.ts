@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { TxOutcome } from "@tally/proto/types";
 import { busNames, connectBus, deleteNamespace } from "@tally/bus";
 import { dropDatabase } from "@tally/db";
-import { signerFromKeyFile, TallyClient, type SignedTransaction } from "@tally/sdk";
+import { signerFromKeyFile, TallyClient, type SignedTransaction, type TallyError } from "@tally/sdk";
 import {
   gatewayCredentials,
   LocalNetwork,
@@ -156,6 +156,17 @@ describe("the data, points and charity scenarios over gRPC", () => {
 
   test("a red envelope is claimed by three users, not twice by one, and refunded at expiry by block time", async () => {
     const insurer = as("insurer");
+    // Garbage args are refused at the gateway with the contract's reason, naming the field, and it keeps serving.
+    for (const args of [
+      { issuer: "insurer", id: "red-x", amount: "300", packets: 0, expiresAtMs: Date.now() + 6000 },
+      { issuer: "insurer", id: "red-x", amount: "300", packets: 2, recipients: ["enterprise-b"], expiresAtMs: Date.now() + 6000 },
+      { issuer: "insurer", id: "red-x", amount: 300, packets: 2, expiresAtMs: Date.now() + 6000 },
+    ]) {
+      await assert.rejects(as("enterprise-a").submitAndWait(as("enterprise-a").build("points", "envelope", args)), (e: unknown) => {
+        assert.equal((e as TallyError).reason, "BAD_ARGS", String(e));
+        return true;
+      });
+    }
     assert.equal((await run("insurer", insurer.points.mint({ to: "enterprise-a", amount: 1000n }))).code, "OK");
     const expiresAtMs = Date.now() + 6000;
     const locked = await run(
