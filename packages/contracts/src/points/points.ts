@@ -19,7 +19,7 @@ import { BALANCE_MAX } from "../cash/cash.js";
 import { eraseContract, eraseQuery } from "../erase-contract.js";
 import { WRITER_ROLES } from "../roles.js";
 import { identifier, integer, optionalString, parseArgs, positiveAmount, timeMs, type Args } from "../schema.js";
-import { readDecimal, readInteger, readObject, readString, readStringArray } from "../state-read.js";
+import { readArray, readDecimal, readInteger, readObject, readString, readStringArray } from "../state-read.js";
 import { holdsRole, oneOf, optionalDistinctArrayOf, partiesOf, requireSignature } from "../supply/supply-fields.js";
 import {
   ENVELOPE_TERM_MAX_MS,
@@ -364,7 +364,7 @@ function evolve(state: StateSlice, event: ContractEvent): ReadonlyMap<string, Js
       if (state.has(envelopeKey(issuer, id))) broken(`red envelope ${issuer}/${id} locked twice`);
       const sender = readString(data, "sender", what);
       const amount = readDecimal(data, "amount", what);
-      const packets = (data.packets as JsonValue[]).map((p) => {
+      const packets = readArray(data, "packets", what).map((p) => {
         const o = readObject(p, `${what} packet`);
         const recipient = o.recipient === null ? null : readString(o, "recipient", `${what} packet`);
         return { amount: readDecimal(o, "amount", `${what} packet`), recipient, claimedBy: null, claimedAtMs: null };
