@@ -74,11 +74,18 @@ describe("tally up + tally demo on embedded defaults", () => {
       "logistics\\.EscrowReleased",
       "trade\\.TradeExecuted",
       "trade\\.LargeTradeAlert",
+      "data\\.LicenseGranted",
+      "points\\.PointsExchanged",
+      "points\\.PacketClaimed",
+      "points\\.EnvelopeRefunded",
+      "charity\\.MilestoneDisbursed",
     ])
       assert.match(demo.out, new RegExp(`\\[regfeed\\] .*${e}`), e);
     // The refusals the demo shows are the contracts' own reason codes.
     assert.match(demo.out, /REJECTED NOT_HOLDER/);
     assert.match(demo.out, /REJECTED ALREADY_FINANCED/);
+    for (const code of ["ALREADY_REGISTERED", "RESALE_FORBIDDEN", "ALREADY_CLAIMED", "NOT_ATTESTED"])
+      assert.match(demo.out, new RegExp(`REJECTED ${code}`));
     // Every validator node executed every block and reached the same state root.
     assert.match(demo.out, /every node reached the same state root/);
     assert.match(demo.out, /demo complete/);

@@ -41,6 +41,9 @@ export {
 export { CASH_CONTRACT, accountKey, cashAccountKey, cashBalanceIn, cashLegs, type CashLeg } from "./cash/cash.js";
 export { NOTARY_CONTRACT, documentKey } from "./notary/notary.js";
 export { BILL_CONTRACT } from "./bill/bill-state.js";
+export { DATA_CONTRACT } from "./data/data-state.js";
+export { POINTS_CONTRACT, splitPackets } from "./points/points-state.js";
+export { CHARITY_CONTRACT } from "./charity/charity-state.js";
 export { orderHits } from "./trade/trade-hits.js";
 export type { Hit as TradeHit } from "./trade/trade-commands.js";
 export {

@@ -44,7 +44,7 @@ export interface GenesisGovernance {
 }
 
 /** The roles Tally knows. */
-export const ROLES = ["bank", "enterprise", "exchange", "clearing", "warehouse", "oracle", "regulator", "issuer"] as const;
+export const ROLES = ["bank", "enterprise", "exchange", "clearing", "warehouse", "oracle", "regulator", "issuer", "auditor"] as const;
 
 /** sha256 of the canonical JSON of the genesis document. */
 export function genesisHash(g: Genesis): Uint8Array {

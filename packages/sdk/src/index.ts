@@ -93,3 +93,21 @@ export {
   type MembershipProposeArgs,
   type MembershipVoteArgs,
 } from "./contracts/membership.js";
+export { DataActions, type DataRegisterArgs, type DataBuyArgs, type DataResellArgs, type DataAccessArgs } from "./contracts/data.js";
+export {
+  PointsActions,
+  type PointsMintArgs,
+  type PointsTransferArgs,
+  type PointsEnvelopeArgs,
+  type PointsEnvelopeRef,
+  type PointsAgreeRateArgs,
+  type PointsExchangeArgs,
+} from "./contracts/points.js";
+export {
+  CharityActions,
+  type CharityMilestone,
+  type CharityOpenArgs,
+  type CharityDonateArgs,
+  type CharityAttestArgs,
+  type CharityDisburseArgs,
+} from "./contracts/charity.js";

@@ -17,9 +17,12 @@ import { BulkSubmitter } from "./bulk-submitter.js";
 import { BillActions } from "./contracts/bill.js";
 import { BondActions } from "./contracts/bond.js";
 import { CashActions } from "./contracts/cash.js";
+import { CharityActions } from "./contracts/charity.js";
+import { DataActions } from "./contracts/data.js";
 import { LogisticsActions } from "./contracts/logistics.js";
 import { MembershipActions } from "./contracts/membership.js";
 import { NotaryActions } from "./contracts/notary.js";
+import { PointsActions } from "./contracts/points.js";
 import { ReceivableActions } from "./contracts/receivable.js";
 import { TradeActions } from "./contracts/trade.js";
 import { WarehouseActions } from "./contracts/warehouse.js";
@@ -141,6 +144,12 @@ export class TallyClient {
   readonly trade = new TradeActions(this, this);
   /** membership: addKey, revokeKey, propose, vote. */
   readonly membership = new MembershipActions(this);
+  /** data: register, buy, resell, access. */
+  readonly data = new DataActions(this);
+  /** points: mint, transfer, envelope, claim, refund, agreeRate, exchange. */
+  readonly points = new PointsActions(this);
+  /** charity: open, donate, attest, disburse. */
+  readonly charity = new CharityActions(this);
 
   constructor(
     gatewayAddr: string,

@@ -34,6 +34,9 @@ export const SAMPLE_CONSORTIUM: ConsortiumPlan = {
     { id: "logistics", name: "Logistics Provider", roles: ["oracle"], node: "node-bank-a" },
     { id: "issuer", name: "Bond Issuer", roles: ["issuer", "enterprise"], node: "node-exchange" },
     { id: "regulator", name: "Financial Regulator", roles: ["regulator"], node: "node-regulator" },
+    { id: "insurer", name: "Insurance Company", roles: ["issuer", "enterprise"], node: "node-bank-a" },
+    { id: "charity", name: "Water Foundation", roles: ["enterprise"], node: "node-exchange" },
+    { id: "auditor", name: "Charity Auditor", roles: ["auditor"], node: "node-clearing" },
   ],
   nodes: [
     { id: "node-exchange", institution: "exchange" },

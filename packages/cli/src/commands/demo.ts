@@ -6,6 +6,7 @@ import { formatUpdate } from "../format.js";
 import { readNetwork } from "../paths.js";
 import { startWatch } from "./watch.js";
 import { financeScenarios } from "../demo/finance.js";
+import { dataPointsCharityScenarios } from "../demo/data-points-charity.js";
 import { money, ScenarioRunner } from "../demo/scenario.js";
 import { compareStateRoots } from "../demo/state-roots.js";
 
@@ -21,7 +22,8 @@ async function step(title: string, client: TallyClient, contract: string, action
  * `tally demo`: drives the seed's scenarios through the institutions' own gateways — deposits,
  * a payment, a notarized contract and a refused overdraft; then a bill from issue to payment, a
  * receivable down three tiers and financed, an escrow released by a delivery attestation and a
- * block trade settled DvP — while the regulator's feed prints every event live. It ends by
+ * block trade settled DvP; a licensed dataset, a red envelope and a charity project paid by
+ * milestone — while the regulator's feed prints every event live. It ends by
  * checking that every validator node reached the same state root.
  */
 export async function demo(): Promise<number> {
@@ -32,7 +34,7 @@ export async function demo(): Promise<number> {
   try {
     const start = await bankA.query("cash", "balance", { account: "bank-a" });
     console.log(`chain ${net.chainId} at height ${start.height}; the regulator feed follows from there:`);
-    const feed = startWatch({ after: { height: start.height, txIndex: LAST, eventIndex: LAST }, limitMs: 60_000 });
+    const feed = startWatch({ after: { height: start.height, txIndex: LAST, eventIndex: LAST }, limitMs: 120_000 });
     const ok = [
       await step("issues 1,000,000.00 of deposits to bank-a (minor units)", clearing, "cash", "issue", {
         to: "bank-a",
@@ -54,8 +56,10 @@ export async function demo(): Promise<number> {
     });
     const runner = new ScenarioRunner(net);
     let finance = false;
+    let more = false;
     try {
       finance = await financeScenarios(runner, Date.now());
+      more = await dataPointsCharityScenarios(runner, Date.now());
     } finally {
       runner.close();
     }
@@ -73,7 +77,7 @@ export async function demo(): Promise<number> {
     feed.stop();
     await feed.done;
     const roots = await compareStateRoots(net, 20_000);
-    const done = ok.every(Boolean) && !overdraft && finance && roots;
+    const done = ok.every(Boolean) && !overdraft && finance && more && roots;
     console.log(done ? "\ndemo complete: every scenario ran as a banker would expect." : "\ndemo finished with unexpected results");
     return done ? 0 : 1;
   } finally {
