@@ -43,8 +43,24 @@ export interface GenesisGovernance {
   readonly thresholdDenominator: number;
 }
 
-/** The roles Tally knows. */
-export const ROLES = ["bank", "enterprise", "exchange", "clearing", "warehouse", "oracle", "regulator", "issuer"] as const;
+/**
+ * The roles Tally knows. hospital and patient act in medical records; school issues education
+ * credentials and government identity attestations (SCENARIOS.md §10).
+ */
+export const ROLES = [
+  "bank",
+  "enterprise",
+  "exchange",
+  "clearing",
+  "warehouse",
+  "oracle",
+  "regulator",
+  "issuer",
+  "hospital",
+  "patient",
+  "school",
+  "government",
+] as const;
 
 /** sha256 of the canonical JSON of the genesis document. */
 export function genesisHash(g: Genesis): Uint8Array {
