@@ -2,6 +2,8 @@ import { bill } from "./bill/bill.js";
 import { bond } from "./bond/bond.js";
 import { cash } from "./cash/cash.js";
 import type { Contract } from "./contract.js";
+import { credential } from "./credential/credential.js";
+import { medical } from "./medical/medical.js";
 import { membership } from "./membership/membership.js";
 import { notary } from "./notary/notary.js";
 import { receivable } from "./receivable/receivable.js";
@@ -11,5 +13,5 @@ import { trade } from "./trade/trade.js";
 
 /** The contracts every node runs, by name. */
 export const builtinContracts: ReadonlyMap<string, Contract> = new Map(
-  [membership, cash, notary, bill, receivable, warehouse, logistics, bond, trade].map((c) => [c.name, c]),
+  [membership, cash, notary, bill, receivable, warehouse, logistics, bond, trade, medical, credential].map((c) => [c.name, c]),
 );

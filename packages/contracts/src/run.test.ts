@@ -148,7 +148,7 @@ describe("queries", () => {
 test("the builtin contracts are the scenarios' contracts, and every name is a valid transaction identifier", () => {
   assert.deepEqual(
     [...builtinContracts.keys()],
-    ["membership", "cash", "notary", "bill", "receivable", "warehouse", "logistics", "bond", "trade"],
+    ["membership", "cash", "notary", "bill", "receivable", "warehouse", "logistics", "bond", "trade", "medical", "credential"],
   );
   for (const [name, c] of builtinContracts) {
     assert.equal(c.name, name);
