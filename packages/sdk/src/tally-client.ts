@@ -17,7 +17,9 @@ import { BulkSubmitter } from "./bulk-submitter.js";
 import { BillActions } from "./contracts/bill.js";
 import { BondActions } from "./contracts/bond.js";
 import { CashActions } from "./contracts/cash.js";
+import { CredentialActions } from "./contracts/credential.js";
 import { LogisticsActions } from "./contracts/logistics.js";
+import { MedicalActions } from "./contracts/medical.js";
 import { MembershipActions } from "./contracts/membership.js";
 import { NotaryActions } from "./contracts/notary.js";
 import { ReceivableActions } from "./contracts/receivable.js";
@@ -125,7 +127,7 @@ export class TallyClient {
 
   /** cash: issue, transfer, redeem. */
   readonly cash = new CashActions(this);
-  /** notary: register. */
+  /** notary: register, transfer, license. */
   readonly notary = new NotaryActions(this);
   /** bill: issue, accept, void, endorse, split, discount, pledge, release, pay, dishonour, recourse. */
   readonly bill = new BillActions(this);
@@ -141,6 +143,10 @@ export class TallyClient {
   readonly trade = new TradeActions(this, this);
   /** membership: addKey, revokeKey, propose, vote. */
   readonly membership = new MembershipActions(this);
+  /** medical: anchor, grant, revoke, access. */
+  readonly medical = new MedicalActions(this);
+  /** credential: issue, revoke. */
+  readonly credential = new CredentialActions(this);
 
   constructor(
     gatewayAddr: string,
