@@ -23,6 +23,16 @@ export {
   type GatewayProofSourceOptions,
 } from "./proof-source.js";
 export { verifyInclusionProof } from "./verify-proof.js";
+export {
+  checkNotarization,
+  genesisKeyLookup,
+  notarizationReceipt,
+  parseNotarizationReceipt,
+  readRegistrationClaim,
+  type RegistrationClaim,
+  type ProvenNotarization,
+  type NotarizationReceipt,
+} from "./notarization.js";
 export { signerFromKeyFile } from "./key-file.js";
 export { BulkSubmitter, type StreamedAck } from "./bulk-submitter.js";
 export { signAction, type ActionSigner, type QueryRunner, type WireArgs } from "./contracts/action-builder.js";
