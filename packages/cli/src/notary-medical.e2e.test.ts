@@ -40,6 +40,10 @@ import {
   type NetworkFile,
 } from "@tally/testkit";
 
+import { civicScenarios } from "./demo/civic.js";
+import { ScenarioRunner } from "./demo/scenario.js";
+import { readNetwork } from "./paths.js";
+
 const cli = join(repoRoot, "packages/cli/dist/main.js");
 const PLAN: ConsortiumPlan = {
   chainId: "tally-civic",
@@ -51,6 +55,7 @@ const PLAN: ConsortiumPlan = {
     { id: "hospital-b", name: "Hospital B", roles: ["hospital"], node: "node-b" },
     { id: "patient-a", name: "Patient A", roles: ["patient"], node: "node-b" },
     { id: "school", name: "School", roles: ["school"], node: "node-a" },
+    { id: "government", name: "Civil Registry", roles: ["government"], node: "node-b" },
   ],
   nodes: [
     { id: "node-a", institution: "clearing" },
@@ -359,6 +364,20 @@ describe("notarization, medical records and credentials over gRPC", () => {
     await assert.rejects(
       commit(employer, employer.build("credential", "issue", { id: "x", kind: "education", subjectHash: "5a".repeat(32), claimHash })),
       /FORBIDDEN_ROLE/,
+    );
+  });
+
+  test("the demo's notarization, medical and credential scenarios run as a banker would expect", async () => {
+    const net = readNetwork(networkFile);
+    const runner = new ScenarioRunner(net);
+    try {
+      assert.equal(await civicScenarios(runner, Date.now(), net), true);
+    } finally {
+      runner.close();
+    }
+    assert.deepEqual(
+      runner.outcomes.filter((o) => o.code !== "OK").map((o) => o.code),
+      ["ALREADY_REGISTERED", "NOT_RIGHTS_HOLDER", "ACCESS_REVOKED"],
     );
   });
 });

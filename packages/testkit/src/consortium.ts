@@ -33,6 +33,11 @@ export const SAMPLE_CONSORTIUM: ConsortiumPlan = {
     { id: "warehouse", name: "Bonded Warehouse", roles: ["warehouse"], node: "node-bank-a" },
     { id: "logistics", name: "Logistics Provider", roles: ["oracle"], node: "node-bank-a" },
     { id: "issuer", name: "Bond Issuer", roles: ["issuer", "enterprise"], node: "node-exchange" },
+    { id: "hospital-a", name: "City Hospital", roles: ["hospital"], node: "node-bank-a" },
+    { id: "hospital-b", name: "University Hospital", roles: ["hospital"], node: "node-clearing" },
+    { id: "patient-a", name: "Patient A", roles: ["patient"], node: "node-exchange" },
+    { id: "school", name: "State University", roles: ["school"], node: "node-clearing" },
+    { id: "government", name: "Civil Registry", roles: ["government"], node: "node-exchange" },
     { id: "regulator", name: "Financial Regulator", roles: ["regulator"], node: "node-regulator" },
   ],
   nodes: [
