@@ -254,6 +254,10 @@ describe("notarization, medical records and credentials over gRPC", () => {
     const g = await tally(["verify-file", file, "--receipt", bad, "--genesis", files.genesisFile]);
     assert.equal(g.code, 1, g.out + g.err);
     assert.match(g.err, /PROOF_MALFORMED_RECEIPT/);
+    writeFileSync(bad, "{ not json");
+    const nj = await tally(["verify-file", file, "--receipt", bad, "--genesis", files.genesisFile]);
+    assert.equal(nj.code, 1, nj.out + nj.err);
+    assert.match(nj.err, /PROOF_MALFORMED_RECEIPT: the receipt is not readable JSON/);
 
     // A gateway that lies, one byte at a time: every lie fails the check with its reason.
     const upstream = net.endpoints.institutions.find((i) => i.id === "enterprise-a")!.gateway;

@@ -122,7 +122,13 @@ export async function verifyFile(a: Args, path: string | undefined): Promise<num
 function verifyReceipt(a: Args, hash: string): ProvenNotarization {
   const genesisFile = flag(a, "genesis") ?? readNetwork(flag(a, "network")).genesisFile;
   const genesis = loadGenesis(genesisFile);
-  const receipt = parseNotarizationReceipt(JSON.parse(readFileSync(flag(a, "receipt")!, "utf8")) as unknown);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(flag(a, "receipt")!, "utf8"));
+  } catch (e) {
+    throw new ProofError("PROOF_MALFORMED_RECEIPT", `the receipt is not readable JSON: ${(e as Error).message}`);
+  }
+  const receipt = parseNotarizationReceipt(json);
   if (receipt.chainId !== genesis.chainId)
     throw new ProofError("PROOF_WRONG_CHAIN", `the receipt is of chain ${receipt.chainId}, the genesis of ${genesis.chainId}`);
   console.log(`checking the receipt offline against ${genesisFile}`);
