@@ -25,7 +25,7 @@ test("bench refuses bad options by name", () => {
     [["bench", "--rate", "fast"], /--rate must be an integer/],
     [["bench", "--duration", "0"], /--duration must be an integer from 1/],
     [["bench", "--workload", "lottery"], /--workload must be one of/],
-    [["bench", "--workload", "bill-lifecycle"], /bill-lifecycle is not built yet/],
+    [["bench", "--nodes", "9"], /--nodes must be an integer/],
     [["bench", "--submit", "carrier-pigeon"], /--submit must be stream or unary/],
   ] as const) {
     const r = run([...args]);

@@ -7,6 +7,7 @@ import { chaos } from "./commands/chaos.js";
 import { demo } from "./commands/demo.js";
 import { init } from "./commands/init.js";
 import { nodeCommand } from "./commands/node.js";
+import { notarize, verifyFile } from "./commands/notarize.js";
 import { query, submit } from "./commands/submit.js";
 import { up } from "./commands/up.js";
 import { parseCursor, watch } from "./commands/watch.js";
@@ -23,6 +24,12 @@ const USAGE = `usage: tally <command>
                                                    follow the regulator feed and its alerts, resuming
                                                    from the position saved in $TALLY_HOME/watch-cursor.json
   demo                                             drive a scenario through the gateways, with the feed live
+  notarize <path> [--as <institution>] [--title t] [--receipt <file>]
+                                                   register the file's sha256 with the notary through the
+                                                   caller's gateway (.tally/network.json unless --network)
+  verify-file <path> [--as <institution>] | [--receipt <file> [--genesis <file>]]
+                                                   prove who registered the file and when, checking the
+                                                   inclusion proof and signatures against genesis only
   bench [--workload transfer|notarize|query|mixed|feed] [--rate N|max] [--duration s] [--nodes n] [--clients k]
         [--submit stream|unary] [--feed N [--feed-batch B]] [--json]
                                                    start a network and measure it (npm run bench)
@@ -73,6 +80,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case "demo":
       return demo();
+    case "notarize":
+      return notarize(a, rest[0]);
+    case "verify-file":
+      return verifyFile(a, rest[0]);
     case "bench":
       return bench(a);
     case "chaos":

@@ -40,6 +40,8 @@ export {
 } from "./membership/institution-entry.js";
 export { CASH_CONTRACT, accountKey, cashAccountKey, cashBalanceIn, cashLegs, type CashLeg } from "./cash/cash.js";
 export { NOTARY_CONTRACT, documentKey } from "./notary/notary.js";
+export { MEDICAL_CONTRACT } from "./medical/medical.js";
+export { CREDENTIAL_CONTRACT, CREDENTIAL_KINDS, type CredentialKind } from "./credential/credential.js";
 export { BILL_CONTRACT } from "./bill/bill-state.js";
 export { DATA_CONTRACT } from "./data/data-state.js";
 export { POINTS_CONTRACT, splitPackets } from "./points/points-state.js";

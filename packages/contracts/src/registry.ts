@@ -4,6 +4,8 @@ import { cash } from "./cash/cash.js";
 import { charity } from "./charity/charity.js";
 import type { Contract } from "./contract.js";
 import { data } from "./data/data.js";
+import { credential } from "./credential/credential.js";
+import { medical } from "./medical/medical.js";
 import { membership } from "./membership/membership.js";
 import { notary } from "./notary/notary.js";
 import { points } from "./points/points.js";
@@ -14,5 +16,8 @@ import { trade } from "./trade/trade.js";
 
 /** The contracts every node runs, by name. */
 export const builtinContracts: ReadonlyMap<string, Contract> = new Map(
-  [membership, cash, notary, bill, receivable, warehouse, logistics, bond, trade, data, points, charity].map((c) => [c.name, c]),
+  [membership, cash, notary, bill, receivable, warehouse, logistics, bond, trade, data, points, charity, medical, credential].map((c) => [
+    c.name,
+    c,
+  ]),
 );

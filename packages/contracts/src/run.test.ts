@@ -148,7 +148,22 @@ describe("queries", () => {
 test("the builtin contracts are the scenarios' contracts, and every name is a valid transaction identifier", () => {
   assert.deepEqual(
     [...builtinContracts.keys()],
-    ["membership", "cash", "notary", "bill", "receivable", "warehouse", "logistics", "bond", "trade", "data", "points", "charity"],
+    [
+      "membership",
+      "cash",
+      "notary",
+      "bill",
+      "receivable",
+      "warehouse",
+      "logistics",
+      "bond",
+      "trade",
+      "data",
+      "points",
+      "charity",
+      "medical",
+      "credential",
+    ],
   );
   for (const [name, c] of builtinContracts) {
     assert.equal(c.name, name);

@@ -43,8 +43,26 @@ export interface GenesisGovernance {
   readonly thresholdDenominator: number;
 }
 
-/** The roles Tally knows. */
-export const ROLES = ["bank", "enterprise", "exchange", "clearing", "warehouse", "oracle", "regulator", "issuer", "auditor"] as const;
+/**
+ * The roles Tally knows. hospital and patient act in medical records; school issues education
+ * credentials and government identity attestations (SCENARIOS.md §10); auditor attests charity
+ * milestones.
+ */
+export const ROLES = [
+  "bank",
+  "enterprise",
+  "exchange",
+  "clearing",
+  "warehouse",
+  "oracle",
+  "regulator",
+  "issuer",
+  "auditor",
+  "hospital",
+  "patient",
+  "school",
+  "government",
+] as const;
 
 /** sha256 of the canonical JSON of the genesis document. */
 export function genesisHash(g: Genesis): Uint8Array {

@@ -23,11 +23,29 @@ export {
   type GatewayProofSourceOptions,
 } from "./proof-source.js";
 export { verifyInclusionProof } from "./verify-proof.js";
+export {
+  checkNotarization,
+  genesisKeyLookup,
+  notarizationReceipt,
+  parseNotarizationReceipt,
+  readRegistrationClaim,
+  type RegistrationClaim,
+  type ProvenNotarization,
+  type NotarizationReceipt,
+} from "./notarization.js";
 export { signerFromKeyFile } from "./key-file.js";
 export { BulkSubmitter, type StreamedAck } from "./bulk-submitter.js";
 export { signAction, type ActionSigner, type QueryRunner, type WireArgs } from "./contracts/action-builder.js";
 export { CashActions, type CashIssueArgs, type CashTransferArgs, type CashRedeemArgs } from "./contracts/cash.js";
-export { NotaryActions, type NotaryRegisterArgs } from "./contracts/notary.js";
+export { NotaryActions, type NotaryRegisterArgs, type NotaryTransferArgs, type NotaryLicenseArgs } from "./contracts/notary.js";
+export {
+  MedicalActions,
+  type MedicalAnchorArgs,
+  type MedicalGrantArgs,
+  type MedicalRevokeArgs,
+  type MedicalAccessArgs,
+} from "./contracts/medical.js";
+export { CredentialActions, type CredentialIssueArgs, type CredentialRevokeArgs } from "./contracts/credential.js";
 export {
   BillActions,
   type BillIssueArgs,

@@ -11,7 +11,7 @@ import {
 } from "@tally/proto/gateway";
 import type { EventCursor } from "@tally/proto/types";
 import { loadGenesis } from "@tally/config";
-import { canonicalJson, fromUtf8, signTx, toHex, type Genesis, type JsonValue, type TxSigner } from "@tally/ledger";
+import { canonicalJson, fromHex, fromUtf8, signTx, toHex, type Genesis, type JsonValue, type TxSigner } from "@tally/ledger";
 import { deadlineIn, institutionHeaderInterceptor, unary } from "@tally/rpc";
 import { BulkSubmitter } from "./bulk-submitter.js";
 import { BillActions } from "./contracts/bill.js";
@@ -19,7 +19,9 @@ import { BondActions } from "./contracts/bond.js";
 import { CashActions } from "./contracts/cash.js";
 import { CharityActions } from "./contracts/charity.js";
 import { DataActions } from "./contracts/data.js";
+import { CredentialActions } from "./contracts/credential.js";
 import { LogisticsActions } from "./contracts/logistics.js";
+import { MedicalActions } from "./contracts/medical.js";
 import { MembershipActions } from "./contracts/membership.js";
 import { NotaryActions } from "./contracts/notary.js";
 import { PointsActions } from "./contracts/points.js";
@@ -28,6 +30,13 @@ import { TradeActions } from "./contracts/trade.js";
 import { WarehouseActions } from "./contracts/warehouse.js";
 import { signerFromKeyFile } from "./key-file.js";
 import { mtlsCredentials, type MtlsFiles } from "./mtls-credentials.js";
+import {
+  checkNotarization,
+  notarizationReceipt,
+  readRegistrationClaim,
+  type NotarizationReceipt,
+  type ProvenNotarization,
+} from "./notarization.js";
 import { blockstoreProofSource, gatewayProofSource, type ProofSource } from "./proof-source.js";
 import { DEFAULT_RETRY_POLICY, REAL_RETRY_ENV, withRetry, type RetryEnv, type RetryPolicy } from "./retry.js";
 import { TallyError, toTallyError } from "./tally-error.js";
@@ -124,11 +133,12 @@ export class TallyClient {
   private readonly retryEnv: RetryEnv;
   private readonly callTimeoutMs: number;
   private readonly trusted: TrustedChain | undefined;
+  private readonly genesis: Genesis | undefined;
   private readonly proofs: ProofSource;
 
   /** cash: issue, transfer, redeem. */
   readonly cash = new CashActions(this);
-  /** notary: register. */
+  /** notary: register, transfer, license. */
   readonly notary = new NotaryActions(this);
   /** bill: issue, accept, void, endorse, split, discount, pledge, release, pay, dishonour, recourse. */
   readonly bill = new BillActions(this);
@@ -150,6 +160,10 @@ export class TallyClient {
   readonly points = new PointsActions(this);
   /** charity: open, donate, attest, disburse. */
   readonly charity = new CharityActions(this);
+  /** medical: anchor, grant, revoke, access. */
+  readonly medical = new MedicalActions(this);
+  /** credential: issue, revoke. */
+  readonly credential = new CredentialActions(this);
 
   constructor(
     gatewayAddr: string,
@@ -171,6 +185,7 @@ export class TallyClient {
     if (extras.genesis !== undefined && extras.genesis.chainId !== chainId)
       throw new Error(`the trusted genesis is of chain ${extras.genesis.chainId}, not ${chainId}`);
     this.trusted = extras.genesis === undefined ? undefined : new TrustedChain(extras.genesis);
+    this.genesis = extras.genesis;
     this.proofs =
       extras.proofs ??
       gatewayProofSource(this.client, {
@@ -412,6 +427,22 @@ export class TallyClient {
   async proveTx(txId: Uint8Array): Promise<VerifiedHeader> {
     const { trusted, proofs } = this.proofTools();
     return trusted.verifyInclusion(await proofs.inclusionProof(txId), txId);
+  }
+
+  /**
+   * The registration of a document hash, proven (see checkNotarization): asks the gateway who
+   * registered it (the public `notary.registration`), fetches that transaction's inclusion proof
+   * and checks both against the trusted genesis. Null when the gateway says the hash is not
+   * registered; a lie is a ProofError. The receipt lets anyone with the genesis check it offline.
+   */
+  async proveNotarization(hash: string): Promise<{ proven: ProvenNotarization; receipt: NotarizationReceipt } | null> {
+    const { trusted, proofs } = this.proofTools();
+    const answer = (await this.query<unknown>("notary", "registration", { hash })).result;
+    if (answer === null) return null;
+    const claim = readRegistrationClaim(answer);
+    const proof = await proofs.inclusionProof(fromHex(claim.txId));
+    const proven = checkNotarization(trusted, this.genesis!, hash, claim, proof);
+    return { proven, receipt: notarizationReceipt(this.chainId, claim, proof) };
   }
 
   /**

@@ -32,7 +32,11 @@ export type ProofReason =
   | "PROOF_WRONG_TX"
   | "PROOF_FORK"
   | "PROOF_BROKEN_LINK"
-  | "PROOF_RANGE";
+  | "PROOF_RANGE"
+  | "PROOF_NOT_REGISTRATION"
+  | "PROOF_BAD_TX_SIGNATURE"
+  | "PROOF_CLAIM_MISMATCH"
+  | "PROOF_MALFORMED_RECEIPT";
 
 /** A proof the client refused. Its gRPC-style code is DATA_LOSS: what the server sent is not the chain. */
 export class ProofError extends TallyError {

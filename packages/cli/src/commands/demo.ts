@@ -5,6 +5,7 @@ import { clientFor } from "../clients.js";
 import { formatUpdate } from "../format.js";
 import { readNetwork } from "../paths.js";
 import { startWatch } from "./watch.js";
+import { civicScenarios } from "../demo/civic.js";
 import { financeScenarios } from "../demo/finance.js";
 import { dataPointsCharityScenarios } from "../demo/data-points-charity.js";
 import { money, ScenarioRunner } from "../demo/scenario.js";
@@ -23,7 +24,8 @@ async function step(title: string, client: TallyClient, contract: string, action
  * a payment, a notarized contract and a refused overdraft; then a bill from issue to payment, a
  * receivable down three tiers and financed, an escrow released by a delivery attestation and a
  * block trade settled DvP; a licensed dataset, a red envelope and a charity project paid by
- * milestone — while the regulator's feed prints every event live. It ends by
+ * milestone; a notarized work licensed and sold, medical access granted and revoked, a credential
+ * verified and revoked — while the regulator's feed prints every event live. It ends by
  * checking that every validator node reached the same state root.
  */
 export async function demo(): Promise<number> {
@@ -57,9 +59,11 @@ export async function demo(): Promise<number> {
     const runner = new ScenarioRunner(net);
     let finance = false;
     let more = false;
+    let civic = false;
     try {
       finance = await financeScenarios(runner, Date.now());
       more = await dataPointsCharityScenarios(runner, Date.now());
+      civic = await civicScenarios(runner, Date.now(), net);
     } finally {
       runner.close();
     }
@@ -77,7 +81,7 @@ export async function demo(): Promise<number> {
     feed.stop();
     await feed.done;
     const roots = await compareStateRoots(net, 20_000);
-    const done = ok.every(Boolean) && !overdraft && finance && more && roots;
+    const done = ok.every(Boolean) && !overdraft && finance && more && civic && roots;
     console.log(done ? "\ndemo complete: every scenario ran as a banker would expect." : "\ndemo finished with unexpected results");
     return done ? 0 : 1;
   } finally {

@@ -38,5 +38,20 @@ export const TEST_GENESIS: Genesis = {
   finality: { quorumNumerator: 2, quorumDenominator: 3 },
 };
 
-/** The members of TEST_GENESIS as a TxContext carries them. */
-export const TEST_MEMBERS: ReadonlyMap<string, MemberView> = new Map(TEST_GENESIS.institutions.map((i) => [i.id, { roles: i.roles }]));
+/**
+ * Members of the medical and credential tests (SCENARIOS.md §10). Kept out of TEST_GENESIS, whose
+ * membership the governance tests count votes over; given() commands see them through TEST_MEMBERS.
+ */
+export const TEST_CIVIC_MEMBERS: readonly { readonly id: string; readonly roles: readonly string[] }[] = [
+  { id: "hosp-a", roles: ["hospital"] },
+  { id: "hosp-b", roles: ["hospital"] },
+  { id: "pat-a", roles: ["patient"] },
+  { id: "pat-b", roles: ["patient"] },
+  { id: "school-a", roles: ["school"] },
+  { id: "gov-a", roles: ["government"] },
+];
+
+/** The members of TEST_GENESIS, and TEST_CIVIC_MEMBERS, as a TxContext carries them. */
+export const TEST_MEMBERS: ReadonlyMap<string, MemberView> = new Map(
+  [...TEST_GENESIS.institutions, ...TEST_CIVIC_MEMBERS].map((i) => [i.id, { roles: i.roles }]),
+);
