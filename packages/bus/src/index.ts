@@ -3,7 +3,7 @@ export { busNames, blockSeqOf, FOLLOW_EXPIRES_MS, FOLLOW_HEARTBEAT_MS, FOLLOW_ST
 export { BusError, WRONG_LAST_SEQUENCE, isWrongLastSequence } from "./errors.js";
 export { connectBus, type Bus } from "./connect.js";
 export { ensureStreams, ensureLeaseBucket, deleteNamespace, streamConfigs, type StreamOptions } from "./setup.js";
-export { headersWithTraceContext, contextFromHeaders } from "./trace-headers.js";
-export { BlockFollower } from "./block-follower.js";
+export { headersWithTraceContext, headersWithSpan, contextFromHeaders } from "./trace-headers.js";
+export { BlockFollower, traceContextOfBlock } from "./block-follower.js";
 export { BackfillFollower, BlocksRetainedError, type BlockBackfill } from "./backfill-follower.js";
 export { OrderedFollower, type OrderedMessage, type OrderedFollowOptions } from "./ordered-follower.js";

@@ -41,3 +41,14 @@ export {
   type Reading,
 } from "./metrics.js";
 export type { SpanLine } from "./file-exporter.js";
+export {
+  observeConsumer,
+  observeHeight,
+  observeSequencer,
+  observeFinality,
+  countOutcomes,
+  gatewayAdmissions,
+  type SequencerView,
+  type StreamLastSeq,
+  type OutcomeView,
+} from "./wiring.js";

@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import { startMetricsServer, type MetricsServer } from "./metrics.js";
 import { startTracing, stopTracing } from "./sdk.js";
 
@@ -22,7 +23,7 @@ export interface Telemetry {
  * tracing when OTEL_EXPORTER_OTLP_ENDPOINT or TALLY_TRACE_FILE is set (already started by
  * register.js when the process was run with it).
  */
-export async function startTelemetry(service: string, env: TelemetryEnv): Promise<Telemetry> {
+export async function startTelemetry(service: string, env: TelemetryEnv, log?: Logger): Promise<Telemetry> {
   const tracing = await startTracing(service);
   let server: MetricsServer | undefined;
   if (env.optional("METRICS_PORT") !== undefined) {
@@ -34,6 +35,7 @@ export async function startTelemetry(service: string, env: TelemetryEnv): Promis
       throw new Error(`METRICS_PORT ${port} on METRICS_HOST ${host}: ${(e as Error).message}`, { cause: e });
     }
   }
+  log?.info({ metricsPort: server?.port, tracing }, server === undefined ? "telemetry: no METRICS_PORT, no /metrics" : "metrics listening");
   return {
     metricsPort: server?.port,
     tracing,

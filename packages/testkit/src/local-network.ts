@@ -32,6 +32,8 @@ export interface NetworkFile {
   }[];
   sequencers: { id: string; admin: string }[];
   regfeed: string;
+  /** Each service's Prometheus /metrics endpoint (host:port), by service name, e.g. "node-bank-a/gateway". */
+  metrics?: Record<string, string>;
 }
 
 /** Options for starting a local network. */
@@ -145,6 +147,13 @@ export class LocalNetwork {
         ready: /sequencer admin listening/,
       });
     }
+    // Every service serves /metrics on a port of its own.
+    const metrics: Record<string, string> = {};
+    for (const p of plans) {
+      const port = await freePort();
+      p.env = { ...p.env, METRICS_PORT: String(port) };
+      metrics[p.name] = `127.0.0.1:${port}`;
+    }
     const endpoints: NetworkFile = {
       chainId: o.plan.chainId,
       nats: o.natsUrl,
@@ -166,6 +175,7 @@ export class LocalNetwork {
       nodes,
       sequencers,
       regfeed,
+      metrics,
     };
     const net = new LocalNetwork(endpoints, o);
     for (const p of plans) net.envs.set(p.name, { entry: p.entry, env: p.env, ready: p.ready });

@@ -25,7 +25,7 @@ import { TxOutcome } from "@tally/proto/types";
 import { headersWithTraceContext, type Bus, type BusNames } from "@tally/bus";
 import { decodeSignedTx, fromUtf8, LIMITS, toHex, utf8, type JsonValue } from "@tally/ledger";
 import { malformedRequestReason, RpcError, unary, wrapService } from "@tally/rpc";
-import type { Logger } from "@tally/telemetry";
+import { tagActiveSpanTx, type Logger } from "@tally/telemetry";
 import type { BatchingVerifier } from "@tally/crypto-pool";
 import { admit, admitVerified } from "./admission.js";
 import { requireMember, type CallerIdentity, type IdentifiableCall } from "./caller-identity.js";
@@ -102,6 +102,8 @@ export interface GatewayPorts {
   readonly verifier?: BatchingVerifier;
   readonly nowMs: () => number;
   readonly log: Logger;
+  /** Told of every submission accepted (by signing institution) or refused (by reason code). */
+  readonly admissions?: { accepted(institution: string): void; rejected(reason: string): void };
 }
 
 function update(txId: Uint8Array, s: KnownStatus | undefined, duplicate = false): TxStatusUpdate {
@@ -150,6 +152,7 @@ export class Gateway {
    */
   async submit(raw: Uint8Array, caller: Caller, deadline?: Date | number): Promise<TxStatusUpdate> {
     if (this.inFlight >= this.cfg.inFlightMax) {
+      this.ports.admissions?.rejected("GATEWAY_BUSY");
       throw new RpcError(status.RESOURCE_EXHAUSTED, `more than ${this.cfg.inFlightMax} submissions in flight`, "GATEWAY_BUSY", {
         "retry-after-ms": "100",
       });
@@ -180,10 +183,13 @@ export class Gateway {
           ? admit(raw, this.cfg.chainId, this.ports.nowMs(), view, height)
           : await admitVerified(raw, this.cfg.chainId, this.ports.nowMs(), view, height, this.ports.verifier);
       const signer = tx.body.signer!.institutionId;
+      tagActiveSpanTx(tx.idHex);
       const ack = await this.publishWithRetry(signer, raw, tx.idHex, deadline);
       this.remember(tx.idHex);
+      this.ports.admissions?.accepted(signer);
       return update(tx.id, undefined, ack.duplicate && !ack.retried);
     } catch (e) {
+      this.ports.admissions?.rejected(e instanceof RpcError ? e.reason : "INTERNAL");
       throw withField(e);
     } finally {
       this.inFlight--;
