@@ -157,7 +157,10 @@ describe("telemetry of a local consortium", () => {
     assert.ok(sumOf(after, "tally_grpc_server_duration_seconds_count", { service: "gateway", code: "OK" }) >= 1);
     assert.ok(
       after.some(
-        (s) => s.name === "tally_grpc_server_duration_seconds_count" && s.labels.method === "tally.v1.GatewayService/Submit" && s.labels.code !== "OK",
+        (s) =>
+          s.name === "tally_grpc_server_duration_seconds_count" &&
+          s.labels.method === "tally.v1.GatewayService/Submit" &&
+          s.labels.code !== "OK",
       ),
       "the refused Submit is timed with its status code",
     );
@@ -199,7 +202,12 @@ describe("telemetry of a local consortium", () => {
     const feed = new RegFeedServiceClient(net.endpoints.regfeed, credentials.createInsecure());
     await new Promise<void>((resolve, reject) => {
       const call = feed.streamEvents(
-        { filter: { contracts: ["cash"], types: [], parties: [], assetIds: [], minAmount: "" }, after: undefined, finalOnly: false, batchMax: 0 },
+        {
+          filter: { contracts: ["cash"], types: [], parties: [], assetIds: [], minAmount: "" },
+          after: undefined,
+          finalOnly: false,
+          batchMax: 0,
+        },
         new Metadata(),
       );
       const t = setTimeout(() => (call.cancel(), reject(new Error("the event never reached the feed"))), 15_000);
@@ -222,7 +230,8 @@ describe("telemetry of a local consortium", () => {
             .map((l) => JSON.parse(l) as SpanLine)
         : [];
     const carries = (s: SpanLine): boolean =>
-      s.attributes["tally.tx_id"] === txId || (Array.isArray(s.attributes["tally.tx_ids"]) && (s.attributes["tally.tx_ids"] as string[]).includes(txId));
+      s.attributes["tally.tx_id"] === txId ||
+      (Array.isArray(s.attributes["tally.tx_ids"]) && (s.attributes["tally.tx_ids"] as string[]).includes(txId));
 
     // The gateway's gRPC server span (from the grpc instrumentation: kind SERVER) names the tx.
     const server = await waitFor("the gateway's server span", () =>
@@ -230,7 +239,13 @@ describe("telemetry of a local consortium", () => {
     );
     assert.match(server.name, /GatewayService\/Submit/);
     const traceId = server.traceId;
-    const wanted = ["sequencer:tally.block.cut", "blockstore:tally.block.store", "executor:tally.block.apply", "regfeed:tally.regfeed.deliver"];
+    const wanted = [
+      "gateway:tally.txs.publish",
+      "sequencer:tally.block.cut",
+      "blockstore:tally.block.store",
+      "executor:tally.block.apply",
+      "regfeed:tally.regfeed.deliver",
+    ];
     const found = await waitFor(
       "spans of every service in the transaction's trace",
       () => {
@@ -242,9 +257,17 @@ describe("telemetry of a local consortium", () => {
     );
     // The block cut is linked to the tx's context; each later span is a child of an earlier one.
     const cut = found.find((s) => s.name === "tally.block.cut")!;
-    assert.ok(cut.links.some((l) => l.traceId === traceId));
-    const ids = new Set(spans().filter((s) => s.traceId === traceId).map((s) => s.spanId));
-    for (const s of found) if (s.spanId !== server.spanId) assert.ok(s.parentSpanId !== undefined && ids.has(s.parentSpanId), `${s.service}:${s.name} has a parent in the trace`);
+    const publish = found.find((s) => s.name === "tally.txs.publish")!;
+    assert.equal(publish.parentSpanId, server.spanId);
+    assert.ok(cut.links.some((l) => l.traceId === traceId && l.spanId === publish.spanId));
+    const ids = new Set(
+      spans()
+        .filter((s) => s.traceId === traceId)
+        .map((s) => s.spanId),
+    );
+    for (const s of found)
+      if (s.spanId !== server.spanId)
+        assert.ok(s.parentSpanId !== undefined && ids.has(s.parentSpanId), `${s.service}:${s.name} has a parent in the trace`);
     // Both nodes stored and applied the block within the one trace.
     assert.equal(found.filter((s) => s.name === "tally.block.apply").length, 2);
   });

@@ -22,10 +22,11 @@ import type {
   ExecutorQueryServiceQueryResponse,
 } from "@tally/proto/executor";
 import { TxOutcome } from "@tally/proto/types";
-import { headersWithTraceContext, type Bus, type BusNames } from "@tally/bus";
+import { SpanKind } from "@opentelemetry/api";
+import { headersWithSpan, headersWithTraceContext, type Bus, type BusNames } from "@tally/bus";
 import { decodeSignedTx, fromUtf8, LIMITS, toHex, utf8, type JsonValue } from "@tally/ledger";
 import { malformedRequestReason, RpcError, unary, wrapService } from "@tally/rpc";
-import { tagActiveSpanTx, type Logger } from "@tally/telemetry";
+import { ATTR_TX_ID, tagActiveSpanTx, tracer, tracingEnabled, type Logger } from "@tally/telemetry";
 import type { BatchingVerifier } from "@tally/crypto-pool";
 import { admit, admitVerified } from "./admission.js";
 import { requireMember, type CallerIdentity, type IdentifiableCall } from "./caller-identity.js";
@@ -213,12 +214,35 @@ export class Gateway {
       deadline instanceof Date ? deadline.getTime() : typeof deadline === "number" && Number.isFinite(deadline) ? deadline : Infinity;
     const giveUpAt = Math.min(Date.now() + this.cfg.publishRetryMs, callDeadline - 50);
     let delayMs = 50;
+    const subject = this.ports.names.txSubject(signer);
+    // While tracing: a producer span over the publish; its context goes to TXS in the headers.
+    const span = tracingEnabled()
+      ? tracer().startSpan("tally.txs.publish", {
+          kind: SpanKind.PRODUCER,
+          attributes: { [ATTR_TX_ID]: idHex, "messaging.system": "nats", "messaging.destination.name": subject },
+        })
+      : undefined;
+    try {
+      return await this.publishAttempts(subject, raw, idHex, giveUpAt, delayMs, span);
+    } finally {
+      span?.end();
+    }
+  }
+
+  private async publishAttempts(
+    subject: string,
+    raw: Uint8Array,
+    idHex: string,
+    giveUpAt: number,
+    delayMs: number,
+    span: ReturnType<ReturnType<typeof tracer>["startSpan"]> | undefined,
+  ): Promise<{ duplicate: boolean; retried: boolean }> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const ack = await this.ports.bus.js.publish(this.ports.names.txSubject(signer), raw, {
+        const ack = await this.ports.bus.js.publish(subject, raw, {
           msgID: idHex,
           timeout: Math.max(100, Math.min(this.cfg.publishTimeoutMs, giveUpAt - Date.now())),
-          headers: headersWithTraceContext({ "tally-tx-id": idHex }),
+          headers: span === undefined ? headersWithTraceContext({ "tally-tx-id": idHex }) : headersWithSpan(span, { "tally-tx-id": idHex }),
         });
         // A duplicate ack after a retry is most likely our own earlier attempt landing.
         return { duplicate: ack.duplicate, retried: attempt > 0 };
