@@ -223,6 +223,19 @@ export class LocalNetwork {
     return path;
   }
 
+  /**
+   * Writes the services' /metrics endpoints as a Prometheus file_sd target list (see
+   * deploy/prometheus/prometheus.yml), each labelled with its service name as tally_process.
+   */
+  writePrometheusTargets(path = join(this.opts.dir, "prometheus-targets.json")): string {
+    const targets = Object.entries(this.endpoints.metrics ?? {}).map(([name, addr]) => ({
+      targets: [addr],
+      labels: { tally_process: name },
+    }));
+    writeFileSync(path, JSON.stringify(targets, null, 2) + "\n");
+    return path;
+  }
+
   /** Stops every service (SIGTERM, then SIGKILL after a grace period), sequencers first. */
   async stop(): Promise<void> {
     const all = [...this.processes.values()];

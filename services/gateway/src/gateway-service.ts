@@ -22,7 +22,7 @@ import type {
   ExecutorQueryServiceQueryResponse,
 } from "@tally/proto/executor";
 import { TxOutcome } from "@tally/proto/types";
-import { SpanKind } from "@opentelemetry/api";
+import { SpanKind, type Span } from "@opentelemetry/api";
 import { headersWithSpan, headersWithTraceContext, type Bus, type BusNames } from "@tally/bus";
 import { decodeSignedTx, fromUtf8, LIMITS, toHex, utf8, type JsonValue } from "@tally/ledger";
 import { malformedRequestReason, RpcError, unary, wrapService } from "@tally/rpc";
@@ -213,7 +213,6 @@ export class Gateway {
     const callDeadline =
       deadline instanceof Date ? deadline.getTime() : typeof deadline === "number" && Number.isFinite(deadline) ? deadline : Infinity;
     const giveUpAt = Math.min(Date.now() + this.cfg.publishRetryMs, callDeadline - 50);
-    let delayMs = 50;
     const subject = this.ports.names.txSubject(signer);
     // While tracing: a producer span over the publish; its context goes to TXS in the headers.
     const span = tracingEnabled()
@@ -223,7 +222,7 @@ export class Gateway {
         })
       : undefined;
     try {
-      return await this.publishAttempts(subject, raw, idHex, giveUpAt, delayMs, span);
+      return await this.publishAttempts(subject, raw, idHex, giveUpAt, span);
     } finally {
       span?.end();
     }
@@ -234,9 +233,9 @@ export class Gateway {
     raw: Uint8Array,
     idHex: string,
     giveUpAt: number,
-    delayMs: number,
-    span: ReturnType<ReturnType<typeof tracer>["startSpan"]> | undefined,
+    span: Span | undefined,
   ): Promise<{ duplicate: boolean; retried: boolean }> {
+    let delayMs = 50;
     for (let attempt = 0; ; attempt++) {
       try {
         const ack = await this.ports.bus.js.publish(subject, raw, {

@@ -84,6 +84,7 @@ export async function up(dir: string): Promise<void> {
       echoLogs: process.env.TALLY_ECHO_LOGS === "1",
     });
     const path = network.writeNetworkFile();
+    network.writePrometheusTargets();
     const e = network.endpoints;
     console.log(`\nTally consortium "${e.chainId}" is up.\n`);
     console.log(`  NATS           ${e.nats}  (namespace ${e.namespace})`);
