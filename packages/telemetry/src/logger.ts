@@ -1,5 +1,5 @@
 import { trace } from "@opentelemetry/api";
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 import { tracingEnabled } from "./tracing.js";
 
 export type { Logger };
@@ -9,15 +9,16 @@ export type { Logger };
  * While tracing, every line written inside a span carries its trace_id and span_id, and the
  * span's tally.tx_id as txId when it has one; call sites log txId themselves otherwise.
  */
-export function createLogger(service: string, bindings: Record<string, string> = {}): Logger {
-  return pino({
+export function createLogger(service: string, bindings: Record<string, string> = {}, destination?: DestinationStream): Logger {
+  const options = {
     name: service,
     level: process.env.LOG_LEVEL ?? "info",
     base: { service, ...bindings },
     mixin: traceFields,
     // The default strategy writes into the mixin's object; NONE is shared and frozen.
-    mixinMergeStrategy: (merge, mixin) => (mixin === NONE ? merge : Object.assign(mixin, merge)),
-  });
+    mixinMergeStrategy: (merge: object, mixin: object) => (mixin === NONE ? merge : Object.assign(mixin, merge)),
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 const NONE = Object.freeze({});
@@ -29,7 +30,5 @@ export function traceFields(): Record<string, string> {
   if (span === undefined) return NONE;
   const sc = span.spanContext();
   const txId = (span as { attributes?: Record<string, unknown> }).attributes?.["tally.tx_id"];
-  return typeof txId === "string"
-    ? { trace_id: sc.traceId, span_id: sc.spanId, txId }
-    : { trace_id: sc.traceId, span_id: sc.spanId };
+  return typeof txId === "string" ? { trace_id: sc.traceId, span_id: sc.spanId, txId } : { trace_id: sc.traceId, span_id: sc.spanId };
 }

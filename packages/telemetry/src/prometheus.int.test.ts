@@ -15,7 +15,9 @@ const dir = fileURLToPath(new URL("../../../deploy/prometheus/", import.meta.url
 function promtool(...args: string[]): { status: number | null; out: string } {
   const r = spawnSync("promtool", args, { cwd: dir, encoding: "utf8" });
   if (r.error !== undefined) {
-    assert.fail(`promtool could not be run (${r.error.message}): install Debian's prometheus package (apt-get install -y prometheus; .ci/run does)`);
+    assert.fail(
+      `promtool could not be run (${r.error.message}): install Debian's prometheus package (apt-get install -y prometheus; .ci/run does)`,
+    );
   }
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }

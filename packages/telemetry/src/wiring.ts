@@ -57,8 +57,11 @@ export function observeSequencer(
   gaugeFrom(sequencerEpoch, {}, () => status().epoch);
   counterFrom(sequencerFailovers, () => status().failovers);
   observeHeight("sequencer", () => status().height);
-  // A backup reads nothing from TXS: its lag is the master's to report.
-  observeConsumer("sequencer", txsStream, txsLastSeq, () => (status().master ? status().lastTxsSeq : 0));
+  // A backup reads nothing from TXS: its lag is 0, the master's is the one that counts.
+  gaugeFrom(consumerLag, { service: "sequencer", stream: txsStream }, async () => {
+    const s = status();
+    return s.master ? Math.max(0, (await txsLastSeq()) - Number(s.lastTxsSeq)) : 0;
+  });
   sequencerIsLeader.set(0);
   return (txCount, seconds) => {
     blockSizeTxs.observe(txCount);

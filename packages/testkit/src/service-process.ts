@@ -33,8 +33,7 @@ export class ServiceProcess {
   ) {
     // TALLY_SERVICE_NODE_ARGS passes flags to every service's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const nodeArgs = (process.env.TALLY_SERVICE_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-    const [command, ...args] =
-      typeof entry === "string" ? [process.execPath, "--import", telemetryRegister, ...nodeArgs, entry] : entry;
+    const [command, ...args] = typeof entry === "string" ? [process.execPath, "--import", telemetryRegister, ...nodeArgs, entry] : entry;
     if (command === undefined) throw new Error("empty command");
     this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));

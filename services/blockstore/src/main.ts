@@ -43,10 +43,15 @@ async function main(): Promise<void> {
   await startTelemetry("blockstore", env, log);
   const storedHeight = async (): Promise<bigint | undefined> => (await store.tip())?.height;
   observeHeight("blockstore", storedHeight);
-  observeConsumer("blockstore", names.blocksStream, async () => (await bus.jsm.streams.info(names.blocksStream)).state.last_seq, async () => {
-    const h = await storedHeight();
-    return h === undefined ? 0 : blockSeqOf(h);
-  });
+  observeConsumer(
+    "blockstore",
+    names.blocksStream,
+    async () => (await bus.jsm.streams.info(names.blocksStream)).state.last_seq,
+    async () => {
+      const h = await storedHeight();
+      return h === undefined ? 0 : blockSeqOf(h);
+    },
+  );
   const signal = new HeightSignal(500);
   const listener = await listenHeights(dbUrl, (n) => n.source === "blockstore" && signal.notify());
   const server = await startServer({

@@ -42,10 +42,16 @@ async function main(): Promise<void> {
   await startTelemetry("executor", env, log);
   let appliedHeight = (await store.checkpoint())?.height;
   observeHeight("executor", () => appliedHeight);
-  observeConsumer("executor", names.blocksStream, async () => (await bus.jsm.streams.info(names.blocksStream)).state.last_seq, () =>
-    appliedHeight === undefined ? 0 : blockSeqOf(appliedHeight),
+  observeConsumer(
+    "executor",
+    names.blocksStream,
+    async () => (await bus.jsm.streams.info(names.blocksStream)).state.last_seq,
+    () => (appliedHeight === undefined ? 0 : blockSeqOf(appliedHeight)),
   );
-  observeFinality(() => appliedHeight, () => tracker.store.status());
+  observeFinality(
+    () => appliedHeight,
+    () => tracker.store.status(),
+  );
   const reader = new DbStateReader(db);
   // Finality (issue 8): the tracker follows RECEIPTS; a divergence makes the query service NOT_SERVING.
   let setServing: (serving: boolean) => void = () => undefined;

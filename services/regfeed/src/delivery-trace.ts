@@ -71,7 +71,10 @@ export class DeliveryTrace {
       "tally.contract": e.contract,
       "tally.event_type": e.type,
     };
-    const span = parent === undefined ? tracer().startSpan("tally.regfeed.deliver", { attributes, startTime: atMs }) : tracer().startSpan("tally.regfeed.deliver", { attributes, startTime: atMs }, parent);
+    const span =
+      parent === undefined
+        ? tracer().startSpan("tally.regfeed.deliver", { attributes, startTime: atMs })
+        : tracer().startSpan("tally.regfeed.deliver", { attributes, startTime: atMs }, parent);
     span.end(atMs);
   }
 }

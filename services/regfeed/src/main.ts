@@ -96,7 +96,12 @@ async function main(): Promise<void> {
     const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
     await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
     const receipts = new ReceiptStore(db, genesis, (h) => engine.receiptStored(h));
-    observeConsumer("regfeed", names.receiptsStream, async () => (await bus.jsm.streams.info(names.receiptsStream)).state.last_seq, () => receiptsSeq);
+    observeConsumer(
+      "regfeed",
+      names.receiptsStream,
+      async () => (await bus.jsm.streams.info(names.receiptsStream)).state.last_seq,
+      () => receiptsSeq,
+    );
     void followReceipts(bus, names, receipts, log, stop.signal, (seq, headers) => {
       receiptsSeq = seq;
       delivery?.noteReceipt(headers);

@@ -52,7 +52,11 @@ async function main(): Promise<void> {
   }
   presence.start();
   const lease = new Lease(kv, { key: "master", holder: sequencerId, ...leaseTimes }, now, log);
-  const onCut = observeSequencer(() => seq.status(), names.txsStream, async () => (await bus.jsm.streams.info(names.txsStream)).state.last_seq);
+  const onCut = observeSequencer(
+    () => seq.status(),
+    names.txsStream,
+    async () => (await bus.jsm.streams.info(names.txsStream)).state.last_seq,
+  );
   const seq = new Sequencer(
     {
       sequencerId,

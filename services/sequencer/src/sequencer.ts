@@ -1,12 +1,4 @@
-import {
-  blockSeqOf,
-  contextFromHeaders,
-  headersWithSpan,
-  type Bus,
-  type BusNames,
-  isWrongLastSequence,
-  OrderedFollower,
-} from "@tally/bus";
+import { blockSeqOf, contextFromHeaders, headersWithSpan, type Bus, type BusNames, isWrongLastSequence, OrderedFollower } from "@tally/bus";
 import {
   bytesEqual,
   decodeBlock,
@@ -250,7 +242,11 @@ export class Sequencer {
       if (this.failure !== undefined) break;
       const tx =
         tracing && m.headers !== undefined
-          ? { seq: BigInt(m.seq), data: m.data, trace: { ctx: contextFromHeaders(m.headers), txId: m.headers.get(TX_ID_HEADER) || undefined } }
+          ? {
+              seq: BigInt(m.seq),
+              data: m.data,
+              trace: { ctx: contextFromHeaders(m.headers), txId: m.headers.get(TX_ID_HEADER) || undefined },
+            }
           : { seq: BigInt(m.seq), data: m.data };
       if (this.buffer.wouldOverflow(tx.data)) await this.cut();
       const full = this.buffer.add(tx);
