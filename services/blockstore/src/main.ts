@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The blockstore's imperative shell: reads config, builds connections, starts.
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { BackfillFollower, BlockFollower, blockSeqOf, busNames, connectBus, ensureStreams } from "@tally/bus";
+import { BackfillFollower, BlockFollower, blockSeqOf, busNames, connectBus, ensureStreams, streamLastSeq } from "@tally/bus";
 import { Env, loadGenesis } from "@tally/config";
 import { HeightSignal, listenHeights, migrateToLatest, openDb } from "@tally/db";
 import { startServer } from "@tally/rpc";
@@ -43,15 +43,10 @@ async function main(): Promise<void> {
   await startTelemetry("blockstore", env, log);
   const storedHeight = async (): Promise<bigint | undefined> => (await store.tip())?.height;
   observeHeight("blockstore", storedHeight);
-  observeConsumer(
-    "blockstore",
-    names.blocksStream,
-    async () => (await bus.jsm.streams.info(names.blocksStream)).state.last_seq,
-    async () => {
-      const h = await storedHeight();
-      return h === undefined ? 0 : blockSeqOf(h);
-    },
-  );
+  observeConsumer("blockstore", names.blocksStream, streamLastSeq(bus, names.blocksStream), async () => {
+    const h = await storedHeight();
+    return h === undefined ? 0 : blockSeqOf(h);
+  });
   const signal = new HeightSignal(500);
   const listener = await listenHeights(dbUrl, (n) => n.source === "blockstore" && signal.notify());
   const server = await startServer({

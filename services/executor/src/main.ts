@@ -2,7 +2,7 @@
 // The executor's imperative shell: reads config, builds connections, starts.
 import { availableParallelism } from "node:os";
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { BackfillFollower, BlockFollower, blockSeqOf, busNames, connectBus, ensureStreams } from "@tally/bus";
+import { BackfillFollower, BlockFollower, blockSeqOf, busNames, connectBus, ensureStreams, streamLastSeq } from "@tally/bus";
 import { Env, loadGenesis, loadKeyFile } from "@tally/config";
 import { builtinContracts } from "@tally/contracts";
 import { migrateToLatest, openDb } from "@tally/db";
@@ -42,11 +42,8 @@ async function main(): Promise<void> {
   await startTelemetry("executor", env, log);
   let appliedHeight = (await store.checkpoint())?.height;
   observeHeight("executor", () => appliedHeight);
-  observeConsumer(
-    "executor",
-    names.blocksStream,
-    async () => (await bus.jsm.streams.info(names.blocksStream)).state.last_seq,
-    () => (appliedHeight === undefined ? 0 : blockSeqOf(appliedHeight)),
+  observeConsumer("executor", names.blocksStream, streamLastSeq(bus, names.blocksStream), () =>
+    appliedHeight === undefined ? 0 : blockSeqOf(appliedHeight),
   );
   observeFinality(
     () => appliedHeight,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The regulator feed's imperative shell: reads config, builds connections, starts.
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { busNames, connectBus, ensureStreams } from "@tally/bus";
+import { busNames, connectBus, ensureStreams, streamLastSeq } from "@tally/bus";
 import { Env, loadGenesis } from "@tally/config";
 import { HeightSignal, listenHeights, migrateToLatest, openDb } from "@tally/db";
 import { startServer } from "@tally/rpc";
@@ -96,12 +96,7 @@ async function main(): Promise<void> {
     const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
     await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
     const receipts = new ReceiptStore(db, genesis, (h) => engine.receiptStored(h));
-    observeConsumer(
-      "regfeed",
-      names.receiptsStream,
-      async () => (await bus.jsm.streams.info(names.receiptsStream)).state.last_seq,
-      () => receiptsSeq,
-    );
+    observeConsumer("regfeed", names.receiptsStream, streamLastSeq(bus, names.receiptsStream), () => receiptsSeq);
     void followReceipts(bus, names, receipts, log, stop.signal, (seq, headers) => {
       receiptsSeq = seq;
       delivery?.noteReceipt(headers);

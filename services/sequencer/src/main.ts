@@ -3,7 +3,7 @@
 import { status } from "@grpc/grpc-js";
 import { SequencerAdminServiceService, SequencerRole, type StepDownRequest } from "@tally/proto/sequencer";
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { busNames, connectBus, ensureLeaseBucket, ensureStreams } from "@tally/bus";
+import { busNames, connectBus, ensureLeaseBucket, ensureStreams, streamLastSeq } from "@tally/bus";
 import { Env, loadGenesis, loadKeyFile } from "@tally/config";
 import { RpcError, startServer, wrapService } from "@tally/rpc";
 import { createLogger, observeSequencer, startTelemetry } from "@tally/telemetry";
@@ -52,11 +52,7 @@ async function main(): Promise<void> {
   }
   presence.start();
   const lease = new Lease(kv, { key: "master", holder: sequencerId, ...leaseTimes }, now, log);
-  const onCut = observeSequencer(
-    () => seq.status(),
-    names.txsStream,
-    async () => (await bus.jsm.streams.info(names.txsStream)).state.last_seq,
-  );
+  const onCut = observeSequencer(() => seq.status(), names.txsStream, streamLastSeq(bus, names.txsStream));
   const seq = new Sequencer(
     {
       sequencerId,
