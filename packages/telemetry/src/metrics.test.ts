@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
+import { Env } from "@tally/config";
 import {
   countOutcomes,
   gatewayAdmissions,
@@ -166,4 +167,19 @@ test("startTelemetry: no METRICS_PORT, no endpoint; a taken port fails naming ME
   } finally {
     blocker.close();
   }
+});
+
+test("startTelemetry with the services' Env: a bad METRICS_PORT or METRICS_HOST fails naming the variable", async () => {
+  await assert.rejects(startTelemetry("test", new Env({ METRICS_PORT: "nine" })), /METRICS_PORT must be an integer/);
+  await assert.rejects(startTelemetry("test", new Env({ METRICS_PORT: "70000" })), /METRICS_PORT must be between 0 and 65535/);
+  await assert.rejects(
+    startTelemetry("test", new Env({ METRICS_PORT: "0", METRICS_HOST: "no such host." })),
+    /METRICS_HOST no such host\./,
+  );
+  const ok = await startTelemetry("test", new Env({ METRICS_PORT: "0" }));
+  assert.ok(ok.metricsPort !== undefined && ok.metricsPort > 0);
+  const res = await fetch(`http://127.0.0.1:${ok.metricsPort}/metrics`);
+  assert.equal(res.status, 200);
+  await res.arrayBuffer();
+  await ok.close();
 });

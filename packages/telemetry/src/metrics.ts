@@ -87,9 +87,14 @@ export const nodeHeight = new Gauge({
 let processMetrics = false;
 let serviceName = "tally";
 
-/** The service this process runs (set by startMetrics); the service label of its metrics. */
+/** The service this process runs (set by startTelemetry); the service label of its metrics. */
 export function metricsService(): string {
   return serviceName;
+}
+
+/** @internal Names the service whose metrics this process exports. */
+export function setMetricsService(service: string): void {
+  serviceName = service;
 }
 
 /** A value read at scrape time; undefined leaves the gauge as it was. */

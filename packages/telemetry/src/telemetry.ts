@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { startMetricsServer, type MetricsServer } from "./metrics.js";
+import { setMetricsService, startMetricsServer, type MetricsServer } from "./metrics.js";
 import { startTracing, stopTracing } from "./sdk.js";
 
 /** The settings startTelemetry reads (satisfied by @tally/config's Env, which validates them). */
@@ -24,6 +24,7 @@ export interface Telemetry {
  * register.js when the process was run with it).
  */
 export async function startTelemetry(service: string, env: TelemetryEnv, log?: Logger): Promise<Telemetry> {
+  setMetricsService(service);
   const tracing = await startTracing(service);
   let server: MetricsServer | undefined;
   if (env.optional("METRICS_PORT") !== undefined) {

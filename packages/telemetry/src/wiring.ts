@@ -86,12 +86,16 @@ export interface OutcomeView {
   readonly reasonCode: string;
 }
 
-/** Counts a block's outcomes: committed by contract, rejected by reason. */
+/** Counts a block's outcomes: committed by contract, rejected by reason (one increment per label value and block). */
 export function countOutcomes(results: readonly OutcomeView[]): void {
+  const committed = new Map<string, number>();
+  const rejected = new Map<string, number>();
   for (const r of results) {
-    if (r.committed) txCommitted.inc({ contract: r.contract });
-    else txRejected.inc({ reason: r.reasonCode });
+    if (r.committed) committed.set(r.contract, (committed.get(r.contract) ?? 0) + 1);
+    else rejected.set(r.reasonCode, (rejected.get(r.reasonCode) ?? 0) + 1);
   }
+  for (const [contract, n] of committed) txCommitted.inc({ contract }, n);
+  for (const [reason, n] of rejected) txRejected.inc({ reason }, n);
 }
 
 /**
