@@ -2,6 +2,16 @@ import type { Bus } from "./connect.js";
 import { blockSeqOf, type BusNames } from "./names.js";
 import { OrderedFollower } from "./ordered-follower.js";
 import { decodeBlock, type SealedBlock } from "@tally/ledger";
+import { tracingEnabled } from "@tally/telemetry";
+import { contextFromHeaders } from "./trace-headers.js";
+
+// The trace context a block arrived with on BLOCKS (the sequencer's block-cut span), while tracing.
+const blockContexts = new WeakMap<SealedBlock, ReturnType<typeof contextFromHeaders>>();
+
+/** The trace context carried by the BLOCKS message a block was read from (only while tracing). */
+export function traceContextOfBlock(block: SealedBlock): ReturnType<typeof contextFromHeaders> | undefined {
+  return blockContexts.get(block);
+}
 
 /**
  * Reads BLOCKS in order from a height with an ordered consumer. Delivery order equals
@@ -22,13 +32,19 @@ export class BlockFollower {
   /** Yields blocks from fromHeight on, forever (until close). Decoding failures throw InvariantError. */
   async *follow(fromHeight: bigint, bufferedMax = 64): AsyncGenerator<SealedBlock> {
     const onRestart = this.onRestart;
+    const tracing = tracingEnabled();
     const follower = new OrderedFollower(this.bus, this.names.blocksStream, {
       maxMessages: bufferedMax,
+      withHeaders: tracing,
       ...(onRestart === undefined ? {} : { onRestart: (why: string, seq: number) => onRestart(why, BigInt(seq - 1)) }),
     });
     this.follower = follower;
     if (this.closed) return;
-    for await (const m of follower.follow(blockSeqOf(fromHeight))) yield decodeBlock(m.data);
+    for await (const m of follower.follow(blockSeqOf(fromHeight))) {
+      const block = decodeBlock(m.data);
+      if (tracing && m.headers !== undefined) blockContexts.set(block, contextFromHeaders(m.headers));
+      yield block;
+    }
   }
 
   /**

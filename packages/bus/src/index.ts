@@ -2,9 +2,9 @@
 export { busNames, blockSeqOf, FOLLOW_EXPIRES_MS, FOLLOW_HEARTBEAT_MS, FOLLOW_STALL_MS, type BusNames } from "./names.js";
 export { BusError, WRONG_LAST_SEQUENCE, isWrongLastSequence } from "./errors.js";
 export { connectBus, type Bus } from "./connect.js";
-export { ensureStreams, ensureLeaseBucket, deleteNamespace, streamConfigs, type StreamOptions } from "./setup.js";
-export { headersWithTraceContext, contextFromHeaders } from "./trace-headers.js";
-export { BlockFollower } from "./block-follower.js";
+export { ensureStreams, ensureLeaseBucket, deleteNamespace, streamConfigs, streamLastSeq, type StreamOptions } from "./setup.js";
+export { headersWithTraceContext, headersWithSpan, contextFromHeaders } from "./trace-headers.js";
+export { BlockFollower, traceContextOfBlock } from "./block-follower.js";
 export { BackfillFollower, BlocksRetainedError, type BlockBackfill } from "./backfill-follower.js";
 export { OrderedFollower, type OrderedMessage, type OrderedFollowOptions } from "./ordered-follower.js";
 export { JetStreamPublisher, PublishError, type PubAck } from "./js-publisher.js";

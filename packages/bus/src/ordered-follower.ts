@@ -1,4 +1,5 @@
 import { DeliverPolicy, type ConsumerMessages } from "@nats-io/jetstream";
+import type { MsgHdrs } from "@nats-io/transport-node";
 import type { Bus } from "./connect.js";
 import { FOLLOW_EXPIRES_MS, FOLLOW_HEARTBEAT_MS, FOLLOW_STALL_MS } from "./names.js";
 
@@ -6,6 +7,8 @@ import { FOLLOW_EXPIRES_MS, FOLLOW_HEARTBEAT_MS, FOLLOW_STALL_MS } from "./names
 export interface OrderedMessage {
   readonly seq: number;
   readonly data: Uint8Array;
+  /** The message's headers, only when the follower was asked for them (withHeaders). */
+  readonly headers?: MsgHdrs;
 }
 
 export interface OrderedFollowOptions {
@@ -17,6 +20,8 @@ export interface OrderedFollowOptions {
   readonly heartbeatMs?: number;
   /** No message nor heartbeat for this long while waiting for one: the consumer is dead, recreate it (FOLLOW_STALL_MS). */
   readonly stallMs?: number;
+  /** Yield each message's headers too (e.g. its trace context); off, they are never parsed. */
+  readonly withHeaders?: boolean;
   /** Told of every recreation, with why. */
   readonly onRestart?: (why: string, fromSeq: number) => void;
 }
@@ -62,6 +67,7 @@ export class OrderedFollower {
     const stallMs = this.opts.stallMs ?? FOLLOW_STALL_MS;
     let next = fromSeq;
     let failures = 0;
+    const withHeaders = this.opts.withHeaders === true;
     while (!this.closed) {
       let messages: ConsumerMessages;
       let consumer: Awaited<ReturnType<Bus["js"]["consumers"]["get"]>>;
@@ -109,7 +115,7 @@ export class OrderedFollower {
           failures = 0;
           next = m.seq + 1;
           waiting = false;
-          yield { seq: m.seq, data: m.data };
+          yield withHeaders && m.headers !== undefined ? { seq: m.seq, data: m.data, headers: m.headers } : { seq: m.seq, data: m.data };
           aliveAt = Date.now();
           waiting = true;
         }

@@ -121,3 +121,8 @@ export async function deleteNamespace(jsm: JetStreamManager, n: BusNames): Promi
     await jsm.streams.delete(s).catch(() => false);
   }
 }
+
+/** Reads a stream's last sequence (a JetStream stream info request), e.g. for consumer-lag metrics. */
+export function streamLastSeq(bus: Bus, stream: string): () => Promise<number> {
+  return async () => (await bus.jsm.streams.info(stream)).state.last_seq;
+}

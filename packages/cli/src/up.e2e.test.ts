@@ -49,6 +49,14 @@ describe("tally up + tally demo on embedded defaults", () => {
     }
     assert.equal(net.nodes.length, 4);
     for (const n of net.nodes) assert.match(n.database, /^postgres:\/\//);
+    // Every service's /metrics port, printed and in network.json and the Prometheus targets file.
+    const metrics = net.metrics as Record<string, string>;
+    assert.equal(Object.keys(metrics).length, 4 * 3 + 1 + SAMPLE_CONSORTIUM.sequencers.length);
+    assert.match(out, /node-bank-a\/gateway\s+http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    const targets = JSON.parse(readFileSync(join(home, "prometheus-targets.json"), "utf8")) as { targets: string[] }[];
+    assert.deepEqual(targets.map((t) => t.targets[0]).sort(), Object.values(metrics).sort());
+    const scraped = await (await fetch(`http://${metrics["node-bank-a/gateway"]}/metrics`)).text();
+    assert.match(scraped, /^# TYPE tally_tx_accepted_total counter$/m);
 
     const demo = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const p = spawn(process.execPath, [cli, "demo"], { env: { ...clean, ...env } });

@@ -13,6 +13,8 @@ import {
 import { loadFileDescriptorSetFromBuffer } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
+import { grpcServerDuration, metricsService } from "@tally/telemetry";
+import { performance } from "node:perf_hooks";
 import { RpcError, toServiceError } from "./rpc-error.js";
 
 const MALFORMED = Symbol("malformed");
@@ -38,11 +40,21 @@ export function malformedRequestReason(v: unknown): string | undefined {
   return isMalformed(v) ? v[MALFORMED] : undefined;
 }
 
+/** Records one finished call in tally_grpc_server_duration_seconds. */
+function observeCall(method: string, startedAt: number, e?: unknown): void {
+  const code = e === undefined ? status.OK : e instanceof RpcError ? e.code : status.INTERNAL;
+  grpcServerDuration.observe(
+    { service: metricsService(), method, code: status[code] ?? String(code) },
+    (performance.now() - startedAt) / 1000,
+  );
+}
+
 /**
  * Wraps a ts-proto service definition and async handlers so that:
  * - a request that does not decode gets INVALID_ARGUMENT (grpc-js would say INTERNAL);
  * - a thrown RpcError becomes its status with a tally-reason; anything else INTERNAL;
- * - a rejected promise never escapes as an unhandled rejection.
+ * - a rejected promise never escapes as an unhandled rejection;
+ * - every call is timed into tally_grpc_server_duration_seconds{service,method,code}.
  */
 export function wrapService(
   definition: ServiceDefinition,
@@ -53,6 +65,7 @@ export function wrapService(
   for (const [name, method] of Object.entries(definition)) {
     const handler = handlers[name];
     if (handler === undefined) throw new Error(`no handler for ${method.path}`);
+    const methodLabel = method.path.replace(/^\//, "");
     def[name] = {
       ...method,
       requestDeserialize: (b: Buffer) => {
@@ -65,42 +78,46 @@ export function wrapService(
     };
     if (method.requestStream && method.responseStream) {
       impl[name] = (call: ServerDuplexStream<unknown, unknown>) => {
+        const startedAt = performance.now();
         Promise.resolve()
           .then(() => (handler as BidiHandler<unknown, unknown>)(call))
           .then(
-            () => call.end(),
-            (e: unknown) => call.emit("error", toServiceError(e)),
+            () => (observeCall(methodLabel, startedAt), call.end()),
+            (e: unknown) => (observeCall(methodLabel, startedAt, e), call.emit("error", toServiceError(e))),
           );
       };
     } else if (method.requestStream) {
       throw new Error(`${method.path}: client-streaming methods are not supported`);
     } else if (method.responseStream) {
       impl[name] = (call: ServerWritableStream<unknown, unknown>) => {
+        const startedAt = performance.now();
         if (isMalformed(call.request)) {
-          call.emit(
-            "error",
-            toServiceError(new RpcError(status.INVALID_ARGUMENT, `malformed request: ${call.request[MALFORMED]}`, "MALFORMED")),
-          );
+          const e = new RpcError(status.INVALID_ARGUMENT, `malformed request: ${call.request[MALFORMED]}`, "MALFORMED");
+          observeCall(methodLabel, startedAt, e);
+          call.emit("error", toServiceError(e));
           return;
         }
         Promise.resolve()
           .then(() => (handler as StreamHandler<unknown, unknown>)(call.request, call))
           .then(
-            () => call.end(),
-            (e: unknown) => call.emit("error", toServiceError(e)),
+            () => (observeCall(methodLabel, startedAt), call.end()),
+            (e: unknown) => (observeCall(methodLabel, startedAt, e), call.emit("error", toServiceError(e))),
           );
       };
     } else {
       impl[name] = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => {
+        const startedAt = performance.now();
         if (isMalformed(call.request)) {
-          cb(toServiceError(new RpcError(status.INVALID_ARGUMENT, `malformed request: ${call.request[MALFORMED]}`, "MALFORMED")));
+          const e = new RpcError(status.INVALID_ARGUMENT, `malformed request: ${call.request[MALFORMED]}`, "MALFORMED");
+          observeCall(methodLabel, startedAt, e);
+          cb(toServiceError(e));
           return;
         }
         Promise.resolve()
           .then(() => (handler as UnaryHandler<unknown, unknown>)(call.request, call))
           .then(
-            (res) => cb(null, res),
-            (e: unknown) => cb(toServiceError(e)),
+            (res) => (observeCall(methodLabel, startedAt), cb(null, res)),
+            (e: unknown) => (observeCall(methodLabel, startedAt, e), cb(toServiceError(e))),
           );
       };
     }

@@ -32,6 +32,8 @@ export interface NetworkFile {
   }[];
   sequencers: { id: string; admin: string }[];
   regfeed: string;
+  /** Each service's Prometheus /metrics endpoint (host:port), by service name, e.g. "node-bank-a/gateway". */
+  metrics?: Record<string, string>;
 }
 
 /** Options for starting a local network. */
@@ -145,6 +147,13 @@ export class LocalNetwork {
         ready: /sequencer admin listening/,
       });
     }
+    // Every service serves /metrics on a port of its own.
+    const metrics: Record<string, string> = {};
+    for (const p of plans) {
+      const port = await freePort();
+      p.env = { ...p.env, METRICS_PORT: String(port) };
+      metrics[p.name] = `127.0.0.1:${port}`;
+    }
     const endpoints: NetworkFile = {
       chainId: o.plan.chainId,
       nats: o.natsUrl,
@@ -166,6 +175,7 @@ export class LocalNetwork {
       nodes,
       sequencers,
       regfeed,
+      metrics,
     };
     const net = new LocalNetwork(endpoints, o);
     for (const p of plans) net.envs.set(p.name, { entry: p.entry, env: p.env, ready: p.ready });
@@ -210,6 +220,19 @@ export class LocalNetwork {
     // The PIDs of the services as they are now (supervisors rewrite the file after a restart).
     const pids = Object.fromEntries([...this.processes].map(([name, p]) => [name, p.pid]));
     writeFileSync(path, JSON.stringify({ ...this.endpoints, pids }, null, 2) + "\n");
+    return path;
+  }
+
+  /**
+   * Writes the services' /metrics endpoints as a Prometheus file_sd target list (see
+   * deploy/prometheus/prometheus.yml), each labelled with its service name as tally_process.
+   */
+  writePrometheusTargets(path = join(this.opts.dir, "prometheus-targets.json")): string {
+    const targets = Object.entries(this.endpoints.metrics ?? {}).map(([name, addr]) => ({
+      targets: [addr],
+      labels: { tally_process: name },
+    }));
+    writeFileSync(path, JSON.stringify(targets, null, 2) + "\n");
     return path;
   }
 

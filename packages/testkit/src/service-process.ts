@@ -1,8 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** The repository root, from this package's compiled location. */
 export const repoRoot: string = fileURLToPath(new URL("../../../", import.meta.url));
+
+/**
+ * Loaded before every service (node --import): when tracing is configured it registers the
+ * OpenTelemetry ESM hook and starts the SDK before @grpc/grpc-js loads; otherwise it does nothing.
+ */
+export const telemetryRegister: string = pathToFileURL(`${repoRoot}packages/telemetry/dist/register.js`).href;
 
 /** The compiled entry point of a service. */
 export function serviceEntry(service: "sequencer" | "blockstore" | "executor" | "gateway" | "regfeed"): string {
@@ -27,7 +33,7 @@ export class ServiceProcess {
   ) {
     // TALLY_SERVICE_NODE_ARGS passes flags to every service's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const nodeArgs = (process.env.TALLY_SERVICE_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-    const [command, ...args] = typeof entry === "string" ? [process.execPath, ...nodeArgs, entry] : entry;
+    const [command, ...args] = typeof entry === "string" ? [process.execPath, "--import", telemetryRegister, ...nodeArgs, entry] : entry;
     if (command === undefined) throw new Error("empty command");
     this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));

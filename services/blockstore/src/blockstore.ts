@@ -1,6 +1,6 @@
-import { sequencerKeysOf, tipOf, verifyBlock, type ChainTip, type Genesis } from "@tally/ledger";
-import type { Logger } from "@tally/telemetry";
-import type { BlockFollower } from "@tally/bus";
+import { leafTxId, sequencerKeysOf, tipOf, toHex, verifyBlock, type ChainTip, type Genesis, type SealedBlock } from "@tally/ledger";
+import { ATTR_HEIGHT, ATTR_TX_COUNT, startBlockSpan, tracingEnabled, type Logger } from "@tally/telemetry";
+import { traceContextOfBlock, type BlockFollower } from "@tally/bus";
 import type { BlockStore } from "./block-store.js";
 
 /**
@@ -22,6 +22,7 @@ export async function runBlockstore(deps: {
   log.info({ fromHeight: from.toString() }, "following BLOCKS");
   // Blocks that have already arrived are stored together in one database transaction.
   for await (const batch of follower.followBatches(from, 64)) {
+    const startedAt = tracingEnabled() ? Date.now() : 0;
     const good = [];
     const tips: ChainTip[] = [];
     let failure: Error | undefined;
@@ -38,7 +39,17 @@ export async function runBlockstore(deps: {
       tips.push(tip);
     }
     await store.appendMany(good);
+    if (startedAt !== 0) traceStored(good, startedAt);
     for (const t of tips) deps.onStored?.(t);
     if (failure !== undefined) throw failure;
+  }
+}
+
+/** While tracing: a span per stored block, a child of the block's cut span (from its BLOCKS headers). */
+function traceStored(blocks: readonly SealedBlock[], startedAt: number): void {
+  for (const b of blocks) {
+    const ids = b.block.txs.map((raw) => toHex(leafTxId(raw)));
+    const attrs = { [ATTR_HEIGHT]: Number(b.header.height), [ATTR_TX_COUNT]: ids.length };
+    startBlockSpan("tally.block.store", [traceContextOfBlock(b)], attrs, ids, startedAt).end();
   }
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The blockstore's imperative shell: reads config, builds connections, starts.
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { BackfillFollower, BlockFollower, busNames, connectBus, ensureStreams } from "@tally/bus";
+import { BackfillFollower, BlockFollower, blockSeqOf, busNames, connectBus, ensureStreams, streamLastSeq } from "@tally/bus";
 import { Env, loadGenesis } from "@tally/config";
 import { HeightSignal, listenHeights, migrateToLatest, openDb } from "@tally/db";
 import { startServer } from "@tally/rpc";
-import { createLogger } from "@tally/telemetry";
+import { createLogger, observeConsumer, observeHeight, startTelemetry } from "@tally/telemetry";
 import { BlockStore } from "./block-store.js";
 import { blockstoreService } from "./blockstore-service.js";
 import { runBlockstore } from "./blockstore.js";
@@ -40,6 +40,13 @@ async function main(): Promise<void> {
     ...(blocksMaxAgeMs === undefined ? {} : { blocksMaxAgeMs }),
   });
   const store = new BlockStore(db);
+  await startTelemetry("blockstore", env, log);
+  const storedHeight = async (): Promise<bigint | undefined> => (await store.tip())?.height;
+  observeHeight("blockstore", storedHeight);
+  observeConsumer("blockstore", names.blocksStream, streamLastSeq(bus, names.blocksStream), async () => {
+    const h = await storedHeight();
+    return h === undefined ? 0 : blockSeqOf(h);
+  });
   const signal = new HeightSignal(500);
   const listener = await listenHeights(dbUrl, (n) => n.source === "blockstore" && signal.notify());
   const server = await startServer({

@@ -1,5 +1,6 @@
 import { MEMBERSHIP_CONTRACT, membershipView, type Contract } from "@tally/contracts";
-import type { BlockFollower } from "@tally/bus";
+import { headersWithSpan, traceContextOfBlock, type BlockFollower } from "@tally/bus";
+import type { MsgHdrs } from "@nats-io/transport-node";
 import {
   sequencerKeysOf,
   tipOf,
@@ -11,7 +12,7 @@ import {
   type SealedBlock,
   type SigningKey,
 } from "@tally/ledger";
-import type { Logger } from "@tally/telemetry";
+import { ATTR_HEIGHT, ATTR_TX_COUNT, startBlockSpan, tracingEnabled, type Logger } from "@tally/telemetry";
 import { executeBlock, genesisEffects, sortedByKey, type BlockEffects } from "./block-executor.js";
 import { decodeBlockTxs, precomputeSignatures, type DecodedBlock } from "./block-precheck.js";
 import type { EffectsStore } from "./effects-store.js";
@@ -126,6 +127,7 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
       if (batch === undefined) break;
       // The next batches are verified on the workers while this one executes and commits.
       refill();
+      const tracedFrom = tracingEnabled() ? Date.now() : 0;
       const prevHeight = cp?.height;
       const layered = new LayeredStateReader(d.reader);
       const seenInBatch = new Set<string>();
@@ -185,9 +187,14 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
       // Bounded pipeline: at most prepareAheadMax batches are prepared ahead; after a failure, none.
       if (failure !== undefined) ahead.length = 0;
       await d.store.commitMany(applied, prevHeight);
-      for (const effects of applied) {
+      for (let k = 0; k < applied.length; k++) {
+        const effects = applied[k]!;
         d.onApplied?.(effects);
-        await publishReceipt(d, effects.height, effects.blockHash, effects.stateRoot, effects.results);
+        // While tracing: a span over the block's apply and commit, a child of its cut span; the
+        // receipt carries it on to whoever follows RECEIPTS (the regulator's feed).
+        const span = tracedFrom === 0 ? undefined : applySpan(batch.blocks[k]!, effects, tracedFrom);
+        await publishReceipt(d, effects.height, effects.blockHash, effects.stateRoot, effects.results, span && headersWithSpan(span));
+        span?.end();
       }
       if (failure !== undefined) throw failure;
     }
@@ -204,9 +211,24 @@ function publishReceipt(
   blockHash: Uint8Array,
   stateRoot: Uint8Array,
   results: Parameters<typeof signReceipt>[0]["results"],
+  headers?: MsgHdrs,
 ): Promise<void> {
   return d.receipts.publish(
     height,
     signReceipt({ chainId: d.genesis.chainId, nodeId: d.nodeId, height, blockHash, stateRoot, results }, d.nodeKey),
+    headers,
   );
+}
+
+function applySpan(block: SealedBlock, effects: BlockEffects, startedAt: number): ReturnType<typeof startBlockSpan> {
+  const ids = effects.results.map((r) => toHex(r.txId));
+  const committed = effects.results.reduce((n, r) => (r.committed ? n + 1 : n), 0);
+  const attrs = {
+    [ATTR_HEIGHT]: Number(effects.height),
+    [ATTR_TX_COUNT]: ids.length,
+    "tally.committed": committed,
+    "tally.rejected": ids.length - committed,
+    "tally.state_root": toHex(effects.stateRoot),
+  };
+  return startBlockSpan("tally.block.apply", [traceContextOfBlock(block)], attrs, ids, startedAt);
 }

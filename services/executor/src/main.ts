@@ -2,12 +2,12 @@
 // The executor's imperative shell: reads config, builds connections, starts.
 import { availableParallelism } from "node:os";
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { BackfillFollower, BlockFollower, busNames, connectBus, ensureStreams } from "@tally/bus";
+import { BackfillFollower, BlockFollower, blockSeqOf, busNames, connectBus, ensureStreams, streamLastSeq } from "@tally/bus";
 import { Env, loadGenesis, loadKeyFile } from "@tally/config";
 import { builtinContracts } from "@tally/contracts";
 import { migrateToLatest, openDb } from "@tally/db";
 import { startServer } from "@tally/rpc";
-import { createLogger } from "@tally/telemetry";
+import { countOutcomes, createLogger, observeConsumer, observeFinality, observeHeight, startTelemetry } from "@tally/telemetry";
 import { EffectsStore } from "./effects-store.js";
 import { FinalityTracker } from "./finality-tracker.js";
 import { localBackfill } from "./local-backfill.js";
@@ -39,6 +39,16 @@ async function main(): Promise<void> {
   const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `executor-${nodeId}` });
   await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
   const store = new EffectsStore(db);
+  await startTelemetry("executor", env, log);
+  let appliedHeight = (await store.checkpoint())?.height;
+  observeHeight("executor", () => appliedHeight);
+  observeConsumer("executor", names.blocksStream, streamLastSeq(bus, names.blocksStream), () =>
+    appliedHeight === undefined ? 0 : blockSeqOf(appliedHeight),
+  );
+  observeFinality(
+    () => appliedHeight,
+    () => tracker.store.status(),
+  );
   const reader = new DbStateReader(db);
   // Finality (issue 8): the tracker follows RECEIPTS; a divergence makes the query service NOT_SERVING.
   let setServing: (serving: boolean) => void = () => undefined;
@@ -119,6 +129,8 @@ async function main(): Promise<void> {
     log,
     ...(verifier === undefined ? {} : { verifier }),
     onApplied: (e) => {
+      appliedHeight = e.height;
+      countOutcomes(e.results);
       announce?.(e);
       tracker.noteOwn(e.height, e.blockHash, e.stateRoot, e.blockTimeMs);
       log.debug({ height: e.height.toString(), txs: e.results.length }, "applied");

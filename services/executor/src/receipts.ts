@@ -1,5 +1,6 @@
 import { Receipt, ReceiptBody, TxOutcome, type TxResult } from "@tally/proto/types";
 import type { Bus, BusNames } from "@tally/bus";
+import type { MsgHdrs } from "@nats-io/transport-node";
 import { ed25519Sign, type SigningKey } from "@tally/ledger";
 import type { Logger } from "@tally/telemetry";
 
@@ -51,16 +52,21 @@ export class ReceiptPublisher {
     private readonly inFlightMax = 64,
   ) {}
 
-  async publish(height: bigint, receipt: Uint8Array): Promise<void> {
+  /** headers: e.g. the trace context of the block's apply span (only while tracing). */
+  async publish(height: bigint, receipt: Uint8Array, headers?: MsgHdrs): Promise<void> {
     while (this.pending.size >= this.inFlightMax) await Promise.race(this.pending);
-    const p = this.send(height, receipt).finally(() => this.pending.delete(p));
+    const p = this.send(height, receipt, headers).finally(() => this.pending.delete(p));
     this.pending.add(p);
   }
 
-  private async send(height: bigint, receipt: Uint8Array): Promise<void> {
+  private async send(height: bigint, receipt: Uint8Array, headers?: MsgHdrs): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.bus.js.publish(this.names.receiptSubject(this.nodeId), receipt, { msgID: `${this.nodeId}:${height}`, timeout: 2000 });
+        await this.bus.js.publish(this.names.receiptSubject(this.nodeId), receipt, {
+          msgID: `${this.nodeId}:${height}`,
+          timeout: 2000,
+          ...(headers === undefined ? {} : { headers }),
+        });
         return;
       } catch (e) {
         if (attempt >= 5) {

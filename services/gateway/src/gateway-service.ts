@@ -22,10 +22,11 @@ import type {
   ExecutorQueryServiceQueryResponse,
 } from "@tally/proto/executor";
 import { TxOutcome } from "@tally/proto/types";
-import { headersWithTraceContext, JetStreamPublisher, type Bus, type BusNames } from "@tally/bus";
+import { SpanKind, type Span } from "@opentelemetry/api";
+import { headersWithSpan, headersWithTraceContext, JetStreamPublisher, type Bus, type BusNames } from "@tally/bus";
 import { decodeSignedTx, fromUtf8, LIMITS, toHex, utf8, type JsonValue } from "@tally/ledger";
 import { malformedRequestReason, RpcError, unary, wrapService } from "@tally/rpc";
-import type { Logger } from "@tally/telemetry";
+import { ATTR_TX_ID, tagActiveSpanTx, tracer, tracingEnabled, type Logger } from "@tally/telemetry";
 import type { BatchingVerifier } from "@tally/crypto-pool";
 import { admit, admitVerified } from "./admission.js";
 import { requireMember, type CallerIdentity, type IdentifiableCall } from "./caller-identity.js";
@@ -102,6 +103,8 @@ export interface GatewayPorts {
   readonly verifier?: BatchingVerifier;
   readonly nowMs: () => number;
   readonly log: Logger;
+  /** Told of every submission accepted (by signing institution) or refused (by reason code). */
+  readonly admissions?: { accepted(institution: string): void; rejected(reason: string): void };
 }
 
 function update(txId: Uint8Array, s: KnownStatus | undefined, duplicate = false): TxStatusUpdate {
@@ -159,6 +162,7 @@ export class Gateway {
    */
   async submit(raw: Uint8Array, caller: Caller, deadline?: Date | number): Promise<TxStatusUpdate> {
     if (this.inFlight >= this.cfg.inFlightMax) {
+      this.ports.admissions?.rejected("GATEWAY_BUSY");
       throw new RpcError(status.RESOURCE_EXHAUSTED, `more than ${this.cfg.inFlightMax} submissions in flight`, "GATEWAY_BUSY", {
         "retry-after-ms": "100",
       });
@@ -194,14 +198,17 @@ export class Gateway {
           ? admit(raw, this.cfg.chainId, this.ports.nowMs(), view, height, pre)
           : await admitVerified(raw, this.cfg.chainId, this.ports.nowMs(), view, height, this.ports.verifier, pre);
       const signer = tx.body.signer!.institutionId;
+      tagActiveSpanTx(tx.idHex);
       const ack = await this.publishWithRetry(signer, raw, tx.idHex, deadline);
       this.remember(tx.idHex);
+      this.ports.admissions?.accepted(signer);
       if (ack.duplicate && !ack.retried) {
         // Submitted before: answer its current status (sequenced, or applied since).
         return update(tx.id, await this.ports.statuses.status(tx.id), true);
       }
       return update(tx.id, undefined, false);
     } catch (e) {
+      this.ports.admissions?.rejected(e instanceof RpcError ? e.reason : "INTERNAL");
       throw withField(e);
     } finally {
       this.inFlight--;
@@ -224,13 +231,35 @@ export class Gateway {
     const callDeadline =
       deadline instanceof Date ? deadline.getTime() : typeof deadline === "number" && Number.isFinite(deadline) ? deadline : Infinity;
     const giveUpAt = Math.min(Date.now() + this.cfg.publishRetryMs, callDeadline - 50);
+    const subject = this.ports.names.txSubject(signer);
+    // While tracing: a producer span over the publish; its context goes to TXS in the headers.
+    const span = tracingEnabled()
+      ? tracer().startSpan("tally.txs.publish", {
+          kind: SpanKind.PRODUCER,
+          attributes: { [ATTR_TX_ID]: idHex, "messaging.system": "nats", "messaging.destination.name": subject },
+        })
+      : undefined;
+    try {
+      return await this.publishAttempts(subject, raw, idHex, giveUpAt, span);
+    } finally {
+      span?.end();
+    }
+  }
+
+  private async publishAttempts(
+    subject: string,
+    raw: Uint8Array,
+    idHex: string,
+    giveUpAt: number,
+    span: Span | undefined,
+  ): Promise<{ duplicate: boolean; retried: boolean }> {
     let delayMs = 50;
     for (let attempt = 0; ; attempt++) {
       try {
-        const ack = await this.publisher.publish(this.ports.names.txSubject(signer), raw, {
+        const ack = await this.publisher.publish(subject, raw, {
           msgID: idHex,
           timeoutMs: Math.max(100, Math.min(this.cfg.publishTimeoutMs, giveUpAt - Date.now())),
-          headers: headersWithTraceContext({ "tally-tx-id": idHex }),
+          headers: span === undefined ? headersWithTraceContext({ "tally-tx-id": idHex }) : headersWithSpan(span, { "tally-tx-id": idHex }),
         });
         // A duplicate ack after a retry is most likely our own earlier attempt landing.
         return { duplicate: ack.duplicate, retried: attempt > 0 };

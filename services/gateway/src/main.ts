@@ -8,7 +8,7 @@ import { ConfigError, Env, loadClientCertMap, loadGenesis } from "@tally/config"
 import { listenHeights, migrateToLatest, openDb } from "@tally/db";
 import { mtlsServerCredentials, startServer } from "@tally/rpc";
 import { BatchingVerifier, VerifyPool } from "@tally/crypto-pool";
-import { createLogger } from "@tally/telemetry";
+import { createLogger, gatewayAdmissions, observeHeight, startTelemetry } from "@tally/telemetry";
 import { insecureHeaderCaller, mtlsCaller, type CallerIdentity } from "./caller-identity.js";
 import { Gateway, gatewayService } from "./gateway-service.js";
 import { MembershipCache } from "./membership-cache.js";
@@ -62,6 +62,8 @@ async function main(): Promise<void> {
   await membership.refresh();
   // A Bloom filter of applied tx ids spares most submissions the database lookup for resubmissions.
   const statuses = new TxStatusReader(db, { seenFilter: true });
+  await startTelemetry("gateway", env, log);
+  observeHeight("gateway", () => statuses.committedHeight());
   const watcher = new TxWatcher(statuses, env.int("GATEWAY_WAITERS_MAX", 10_000, 1, 1_000_000));
   const listener = await listenHeights(dbUrl, (n) => {
     watcher.wake();
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
       ...(verifier !== undefined ? { verifier } : {}),
       nowMs: () => Date.now(),
       log,
+      admissions: gatewayAdmissions,
     },
   );
   const server = await startServer({

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The regulator feed's imperative shell: reads config, builds connections, starts.
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { busNames, connectBus, ensureStreams } from "@tally/bus";
+import { busNames, connectBus, ensureStreams, streamLastSeq } from "@tally/bus";
 import { Env, loadGenesis } from "@tally/config";
 import { HeightSignal, listenHeights, migrateToLatest, openDb } from "@tally/db";
 import { startServer } from "@tally/rpc";
-import { createLogger } from "@tally/telemetry";
+import { createLogger, observeConsumer, observeHeight, startTelemetry, tracingEnabled } from "@tally/telemetry";
+import { DeliveryTrace } from "./delivery-trace.js";
 import { AccessLog } from "./access-log.js";
 import { AlertEngine } from "./alerts/alert-engine.js";
 import { AlertStore } from "./alerts/alert-store.js";
@@ -37,6 +38,11 @@ async function main(): Promise<void> {
   const natsUrl = env.optional("NATS_URL");
   const db = openDb(dbUrl);
   await migrateToLatest(db);
+  await startTelemetry("regfeed", env, log);
+  const delivery = tracingEnabled() ? new DeliveryTrace(nodeId) : undefined;
+  let servedHeight: bigint | undefined;
+  let receiptsSeq = 0;
+  observeHeight("regfeed", () => servedHeight);
   const signal = new HeightSignal(500);
   const alertSignal = new HeightSignal(1000);
   let commits = 0;
@@ -57,6 +63,7 @@ async function main(): Promise<void> {
   );
   const listener = await listenHeights(dbUrl, (n) => {
     if (n.source !== "executor") return;
+    servedHeight = n.height;
     commits++;
     signal.notify();
   });
@@ -77,6 +84,7 @@ async function main(): Promise<void> {
         subscriberStallMs,
         commitGeneration: () => commits,
         alertGeneration: () => alertsRaised,
+        ...(delivery === undefined ? {} : { onDelivered: (events) => delivery.delivered(events) }),
       }),
     ],
   });
@@ -88,7 +96,11 @@ async function main(): Promise<void> {
     const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
     await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
     const receipts = new ReceiptStore(db, genesis, (h) => engine.receiptStored(h));
-    void followReceipts(bus, names, receipts, log, stop.signal);
+    observeConsumer("regfeed", names.receiptsStream, streamLastSeq(bus, names.receiptsStream), () => receiptsSeq);
+    void followReceipts(bus, names, receipts, log, stop.signal, (seq, headers) => {
+      receiptsSeq = seq;
+      delivery?.noteReceipt(headers);
+    });
   }
   // The alert engine: evaluates committed heights in order, woken by the executor's notices. It
   // steps at most every ALERT_STEP_INTERVAL_MS, so under load one step covers many blocks and the

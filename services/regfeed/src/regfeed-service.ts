@@ -18,7 +18,7 @@ import {
   type VerifyChainRequest,
   type VerifyChainResponse,
 } from "@tally/proto/regfeed";
-import type { EventCursor } from "@tally/proto/types";
+import type { Event, EventCursor } from "@tally/proto/types";
 import { RpcError, wrapService } from "@tally/rpc";
 import { ACCESS_LOG_PAGE_DEFAULT, ACCESS_LOG_PAGE_MAX, type AccessLog } from "./access-log.js";
 import type { AlertStore } from "./alerts/alert-store.js";
@@ -59,6 +59,8 @@ export interface RegfeedDeps {
    */
   readonly commitGeneration?: () => number;
   readonly alertGeneration?: () => number;
+  /** Told of the events each StreamEvents write delivered (tracing). */
+  readonly onDelivered?: (events: readonly Event[]) => void;
 }
 
 function checkFilter(f: EventFilter | undefined): void {
@@ -188,6 +190,7 @@ export function regfeedService(d: RegfeedDeps) {
             stallMs,
             resume,
           );
+          d.onDelivered?.(chunk);
           cursor = chunk[chunk.length - 1]!.cursor;
         }
         // A stream cancelled while its page was read must not start a wait nothing will end early.

@@ -1,7 +1,11 @@
+import type { Context } from "@opentelemetry/api";
+
 /** One transaction read from TXS, with its stream sequence. */
 export interface PendingTx {
   readonly seq: bigint;
   readonly data: Uint8Array;
+  /** While tracing: the trace context and tx id from its TXS headers (set by the gateway). */
+  readonly trace?: { readonly ctx: Context; readonly txId: string | undefined };
 }
 
 /** Limits on a block. */

@@ -3,10 +3,10 @@
 import { status } from "@grpc/grpc-js";
 import { SequencerAdminServiceService, SequencerRole, type StepDownRequest } from "@tally/proto/sequencer";
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { busNames, connectBus, ensureLeaseBucket, ensureStreams } from "@tally/bus";
+import { busNames, connectBus, ensureLeaseBucket, ensureStreams, streamLastSeq } from "@tally/bus";
 import { Env, loadGenesis, loadKeyFile } from "@tally/config";
 import { RpcError, startServer, wrapService } from "@tally/rpc";
-import { createLogger } from "@tally/telemetry";
+import { createLogger, observeSequencer, startTelemetry } from "@tally/telemetry";
 import { performance } from "node:perf_hooks";
 import { Lease, LeaseHeldError, natsLeaseKv, watchReleases } from "./lease.js";
 import { Sequencer } from "./sequencer.js";
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
   const admin = env.addr("ADMIN_GRPC_ADDR", "127.0.0.1:0");
   const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `sequencer-${sequencerId}` });
+  await startTelemetry("sequencer", env, log);
   const replicas = env.int("STREAM_REPLICAS", 1, 1, 5);
   await ensureStreams(bus.jsm, names, { replicas });
   const ttlMs = env.int("LEASE_TTL_MS", 1300, 100, 60_000);
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   }
   presence.start();
   const lease = new Lease(kv, { key: "master", holder: sequencerId, ...leaseTimes }, now, log);
+  const onCut = observeSequencer(() => seq.status(), names.txsStream, streamLastSeq(bus, names.txsStream));
   const seq = new Sequencer(
     {
       sequencerId,
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
       fetchTxsMax: env.int("FETCH_TXS_MAX", 2000, 1, 100_000),
       publishTimeoutMs: env.int("PUBLISH_TIMEOUT_MS", 2000, 100, 60_000),
     },
-    { bus, names, genesis, key: key.key, nowMs: () => Date.now(), log },
+    { bus, names, genesis, key: key.key, nowMs: () => Date.now(), log, onCut },
   );
   const server = await startServer({
     host: admin.host,

@@ -1,4 +1,4 @@
-import { blockSeqOf, type Bus, type BusNames, isWrongLastSequence, OrderedFollower } from "@tally/bus";
+import { blockSeqOf, contextFromHeaders, headersWithSpan, type Bus, type BusNames, isWrongLastSequence, OrderedFollower } from "@tally/bus";
 import {
   bytesEqual,
   decodeBlock,
@@ -13,7 +13,8 @@ import {
   type SealedBlock,
   type SigningKey,
 } from "@tally/ledger";
-import type { Logger } from "@tally/telemetry";
+import { ATTR_HEIGHT, ATTR_TX_COUNT, startBlockSpan, TX_ID_HEADER, tracingEnabled, type Logger } from "@tally/telemetry";
+import type { MsgHdrs } from "@nats-io/transport-node";
 import { performance } from "node:perf_hooks";
 import { BlockBuffer, type CutLimits } from "./block-buffer.js";
 import { staticLeadership, type Leadership, type Term } from "./lease.js";
@@ -36,6 +37,8 @@ export interface SequencerPorts {
   readonly key: SigningKey;
   readonly nowMs: () => number;
   readonly log: Logger;
+  /** Told of every block this instance appended: its tx count and the cut's duration (take → BLOCKS ack), seconds. */
+  readonly onCut?: (txCount: number, seconds: number) => void;
 }
 
 /** Thrown when another writer appended to BLOCKS first: this instance is fenced off. */
@@ -219,8 +222,10 @@ export class Sequencer {
     this.ports.log.info({ height: this.tip.height.toString(), fromTxsSeq: from.toString(), epoch: this.epoch.toString() }, "leading");
     // Recreated from the last TXS sequence read + 1 when its server dies (a TXS leader change),
     // so the term goes on through a NATS failover without skipping or repeating a tx.
+    const tracing = tracingEnabled();
     const follower = new OrderedFollower(this.ports.bus, this.ports.names.txsStream, {
       maxMessages: this.cfg.fetchTxsMax,
+      withHeaders: tracing,
       onRestart: (why, fromSeq) =>
         this.ports.log.warn({ why, fromTxsSeq: fromSeq, epoch: this.epoch.toString() }, "TXS consumer recreated"),
     });
@@ -235,7 +240,14 @@ export class Sequencer {
     if (this.stopped || term.signal.aborted) void follower.close();
     for await (const m of follower.follow(Number(from))) {
       if (this.failure !== undefined) break;
-      const tx = { seq: BigInt(m.seq), data: m.data };
+      const tx =
+        tracing && m.headers !== undefined
+          ? {
+              seq: BigInt(m.seq),
+              data: m.data,
+              trace: { ctx: contextFromHeaders(m.headers), txId: m.headers.get(TX_ID_HEADER) || undefined },
+            }
+          : { seq: BigInt(m.seq), data: m.data };
       if (this.buffer.wouldOverflow(tx.data)) await this.cut();
       const full = this.buffer.add(tx);
       if (full) await this.cut();
@@ -252,11 +264,21 @@ export class Sequencer {
   private cut(): Promise<void> {
     clearTimeout(this.timer);
     const next = this.cutChain.then(async () => {
+      const startedAt = performance.now();
       const txs = this.buffer.take();
       if (txs.length === 0 || this.tip === undefined || this.failure !== undefined) return;
       // No block outside a term: the txs come again from TXS to whoever leads next.
       if (this.term?.signal.aborted === true) return;
       const tip = this.tip;
+      // While tracing: a span over the cut, a child of the first tx's trace and linked to every tx's.
+      const span = tracingEnabled()
+        ? startBlockSpan(
+            "tally.block.cut",
+            txs.map((t) => t.trace?.ctx),
+            { [ATTR_HEIGHT]: Number(tip.height + 1n), [ATTR_TX_COUNT]: txs.length, "tally.epoch": Number(this.epoch) },
+            txs.flatMap((t) => (t.trace?.txId === undefined ? [] : [t.trace.txId])),
+          )
+        : undefined;
       const now = BigInt(this.ports.nowMs());
       const block = sealBlock(
         {
@@ -273,14 +295,19 @@ export class Sequencer {
         this.ports.key,
       );
       try {
-        await this.publish(block, blockSeqOf(tip.height), toHex(block.hash));
+        await this.publish(block, blockSeqOf(tip.height), toHex(block.hash), span === undefined ? undefined : headersWithSpan(span));
       } catch (e) {
         this.failure = e instanceof Error ? e : new Error(String(e));
         void this.follower?.close();
+        span?.recordException(this.failure);
+        span?.end();
         throw e;
       }
+      span?.setAttribute("tally.block_hash", toHex(block.hash));
+      span?.end();
       this.tip = tipOf(block);
       this.blocksCut++;
+      this.ports.onCut?.(txs.length, (performance.now() - startedAt) / 1000);
       const at = performance.now();
       if (this.lastCutAt !== undefined) {
         this.blockIntervalMsLast = Math.round(at - this.lastCutAt);
@@ -299,7 +326,7 @@ export class Sequencer {
    * acknowledged as a duplicate. A wrong last sequence means someone else appended:
    * unless that someone was this very block, we are fenced.
    */
-  private async publish(block: SealedBlock, expectLastSeq: number, msgID: string): Promise<void> {
+  private async publish(block: SealedBlock, expectLastSeq: number, msgID: string, headers?: MsgHdrs): Promise<void> {
     const { js, jsm } = this.ports.bus;
     let delayMs = 25;
     for (;;) {
@@ -308,6 +335,7 @@ export class Sequencer {
           msgID,
           expect: { lastSequence: expectLastSeq },
           timeout: this.cfg.publishTimeoutMs,
+          ...(headers === undefined ? {} : { headers }),
         });
         return;
       } catch (e) {

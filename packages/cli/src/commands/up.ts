@@ -84,6 +84,7 @@ export async function up(dir: string): Promise<void> {
       echoLogs: process.env.TALLY_ECHO_LOGS === "1",
     });
     const path = network.writeNetworkFile();
+    network.writePrometheusTargets();
     const e = network.endpoints;
     console.log(`\nTally consortium "${e.chainId}" is up.\n`);
     console.log(`  NATS           ${e.nats}  (namespace ${e.namespace})`);
@@ -91,6 +92,10 @@ export async function up(dir: string): Promise<void> {
     for (const n of e.nodes)
       console.log(`  node           ${n.id.padEnd(16)} gateway ${n.gateway}  blockstore ${n.blockstore}  executor ${n.executor}`);
     console.log(`  regulator feed ${e.regfeed}`);
+    if (e.metrics !== undefined) {
+      console.log("\n  metrics (Prometheus /metrics):");
+      for (const [name, addr] of Object.entries(e.metrics)) console.log(`    ${name.padEnd(28)} http://${addr}/metrics`);
+    }
     console.log("\n  institutions:");
     for (const i of e.institutions) console.log(`    ${i.id.padEnd(14)} ${i.roles.join(",").padEnd(12)} via ${i.node} (${i.gateway})`);
     console.log(`\nEndpoints written to ${path}.`);
