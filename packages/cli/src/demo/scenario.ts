@@ -45,6 +45,8 @@ export function money(minor: bigint | string): string {
 export class ScenarioRunner {
   private readonly clients = new Map<string, TallyClient>();
   readonly outcomes: StepOutcome[] = [];
+  /** The height of the last step's block: a query reads a state at least that recent. */
+  private lastHeight = 0n;
 
   constructor(private readonly net: Network) {}
 
@@ -66,6 +68,7 @@ export class ScenarioRunner {
     const c = this.client(s.as);
     const tx = c.build(s.contract, s.action, s.args, { coSigners: (s.coSigners ?? []).map((id) => this.keyOf(id)) });
     const last = await c.submitAndWait(tx, (u) => console.log(formatUpdate(u)));
+    if (last.height > this.lastHeight) this.lastHeight = last.height;
     const committed = last.result?.outcome === TxOutcome.TX_OUTCOME_COMMITTED;
     const code = committed ? "OK" : (last.result?.reasonCode ?? "UNKNOWN");
     const ok = s.expect === undefined ? committed : code === s.expect;
@@ -82,8 +85,16 @@ export class ScenarioRunner {
     await new Promise((r) => setTimeout(r, ms));
   }
 
+  /**
+   * Queries through `as`'s own gateway. Its node may apply the last step's block a moment after
+   * the node that answered the step did, so the query is repeated (bounded) until it reads a
+   * state at least as recent as that block.
+   */
   async query<T>(as: string, contract: string, query: string, args: unknown): Promise<T> {
-    return (await this.client(as).query<T>(contract, query, args)).result;
+    for (const until = Date.now() + 15_000; ; await new Promise((res) => setTimeout(res, 100))) {
+      const r = await this.client(as).query<T>(contract, query, args);
+      if (r.height >= this.lastHeight || Date.now() > until) return r.result;
+    }
   }
 
   close(): void {
