@@ -7,10 +7,11 @@ import { fromUtf8, toHex } from "@tally/ledger";
 export function formatUpdate(u: TxStatusUpdate): string {
   const id = toHex(u.txId).slice(0, 16);
   const st = TxStatus[u.status]?.replace("TX_STATUS_", "") ?? String(u.status);
-  if (u.status !== TxStatus.TX_STATUS_COMMITTED)
-    return `  ${id}… ${st}${u.height > 0n ? ` at height ${u.height}` : ""}${u.duplicate ? " (duplicate)" : ""}`;
+  // COMMITTED and FINAL carry the outcome (a fast network may report FINAL without a COMMITTED first).
+  const withResult = u.status === TxStatus.TX_STATUS_COMMITTED || (u.status === TxStatus.TX_STATUS_FINAL && u.result !== undefined);
+  if (!withResult) return `  ${id}… ${st}${u.height > 0n ? ` at height ${u.height}` : ""}${u.duplicate ? " (duplicate)" : ""}`;
   const ok = u.result?.outcome === TxOutcome.TX_OUTCOME_COMMITTED;
-  return `  ${id}… COMMITTED at height ${u.height}: ${ok ? "OK" : `REJECTED ${u.result?.reasonCode}: ${u.result?.message}`}`;
+  return `  ${id}… ${st} at height ${u.height}: ${ok ? "OK" : `REJECTED ${u.result?.reasonCode}: ${u.result?.message}`}`;
 }
 
 /** One line for a regulator feed event. */
