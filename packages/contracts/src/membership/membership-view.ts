@@ -3,6 +3,7 @@ import type { MemberView } from "../contract.js";
 import { CHAIN_CONFIG_RECORD } from "./chain-config.js";
 import { RECORD_FIELD, parseInstitutionEntry } from "./institution-entry.js";
 import { PROPOSAL_RECORD } from "./proposal-record.js";
+import { USER_CODE_RECORD, USER_CONTRACTS_RECORD } from "./user-contract-records.js";
 
 // True for the values that are not institution entries: the index (an array), the chain config
 // and proposals (objects marked with a known record field).
@@ -10,7 +11,8 @@ function isOtherRecord(v: JsonValue): boolean {
   if (Array.isArray(v)) return true;
   if (typeof v !== "object" || v === null || !Object.hasOwn(v, RECORD_FIELD)) return false;
   const record = v[RECORD_FIELD];
-  if (record === CHAIN_CONFIG_RECORD || record === PROPOSAL_RECORD) return true;
+  if (record === CHAIN_CONFIG_RECORD || record === PROPOSAL_RECORD || record === USER_CONTRACTS_RECORD || record === USER_CODE_RECORD)
+    return true;
   throw new InvariantError(`membership state holds an unknown record ${JSON.stringify(record)}`, "CONTRACT_STATE");
 }
 
