@@ -70,3 +70,18 @@ export {
   type UserContractIndex,
   type UserContractVersion,
 } from "./membership/user-contract-records.js";
+export {
+  parseArgs,
+  identifier,
+  optionalIdentifier,
+  positiveAmount,
+  optionalAmount,
+  requiredString,
+  optionalString,
+  integer,
+  optionalInteger,
+  hex32,
+  type Args,
+  type Field,
+} from "./schema.js";
+export { userContractIndexJson, userCodeJson } from "./membership/user-contract-records.js";

@@ -1,0 +1,127 @@
+// The script every sandbox context runs before a contract's code: it removes what would make a
+// contract's outcome depend on the node (clock, randomness, GC-observable references), traps the
+// names of host objects so touching them is a clear rejection, freezes every intrinsic so that no
+// call can leave anything behind for the next, and defines the one entry point the host calls.
+// It runs inside QuickJS, never in Node.
+
+/** The name of the error a trapped global throws; the host maps it to FORBIDDEN_GLOBAL. */
+export const FORBIDDEN_GLOBAL_ERROR = "TallyForbiddenGlobal";
+
+/** Globals that would be host objects, clocks or randomness elsewhere: reading one throws. */
+export const TRAPPED_GLOBALS: readonly string[] = [
+  "Date",
+  "WeakRef",
+  "FinalizationRegistry",
+  "SharedArrayBuffer",
+  "Atomics",
+  "process",
+  "require",
+  "fetch",
+  "console",
+  "performance",
+  "crypto",
+  "setTimeout",
+  "setInterval",
+  "setImmediate",
+  "queueMicrotask",
+  "Buffer",
+  "WebAssembly",
+  "XMLHttpRequest",
+  "std",
+  "os",
+];
+
+/**
+ * The prelude's source. It leaves two functions on globalThis, both frozen: `__tallySetCode(src)`
+ * compiles the contract once per context, and `__tallyCall(op, json)` runs one operation with
+ * a fresh module (the contract's top level runs anew for every call, so module variables never
+ * carry over) and returns its result as JSON text.
+ */
+export const PRELUDE = String.raw`"use strict";
+(function () {
+  const g = globalThis;
+  class Forbidden extends Error {}
+  Object.defineProperty(Forbidden.prototype, "name", { value: ${JSON.stringify(FORBIDDEN_GLOBAL_ERROR)} });
+  const trap = (obj, name, label) => {
+    try { delete obj[name]; } catch (e) {}
+    Object.defineProperty(obj, name, {
+      configurable: false,
+      enumerable: false,
+      get() { throw new Forbidden(label + " is not available to a contract"); },
+      set() { throw new Forbidden(label + " is not available to a contract"); },
+    });
+  };
+  for (const name of ${JSON.stringify(TRAPPED_GLOBALS)}) trap(g, name, name);
+  trap(Math, "random", "Math.random");
+  const slot = { factory: undefined };
+  const json = JSON;
+  const call = (op, input) => {
+    if (slot.factory === undefined) throw new Error("no contract code");
+    const args = json.parse(input);
+    const module = { exports: {} };
+    slot.factory.call(undefined, module, module.exports);
+    const c = module.exports;
+    if (c === null || typeof c !== "object") throw new TypeError("module.exports must be an object");
+    // The host sends every key the command named, an absent one as null: initialState(key), when
+    // the contract has one, gives its default, and otherwise it stays absent.
+    const withInitial = (state) => {
+      const init = typeof c.initialState === "function" ? c.initialState : undefined;
+      const out = {};
+      for (const k of Object.keys(state)) {
+        const v = state[k];
+        if (v !== null) out[k] = v;
+        else if (init !== undefined) {
+          const d = init(k);
+          if (d !== undefined && d !== null) out[k] = d;
+        }
+      }
+      return out;
+    };
+    let out;
+    switch (op) {
+      case "manifest":
+        out = { actions: c.actions, queries: c.queries === undefined ? {} : Object.fromEntries(Object.entries(c.queries).map(([k, q]) => [k, { args: q.args, public: q.public === true }])) };
+        break;
+      case "keys":
+        out = c.keys(args[0], args[1]);
+        break;
+      case "decide":
+        out = c.decide(args[0], withInitial(args[1]), args[2]);
+        break;
+      case "evolve":
+        out = c.evolve(withInitial(args[0]), args[1]);
+        break;
+      case "queryKeys":
+        out = c.queries[args[0]].keys(args[1]);
+        break;
+      case "query":
+        out = c.queries[args[0]].run(args[1], withInitial(args[2]));
+        break;
+      default:
+        throw new Error("unknown operation " + op);
+    }
+    return json.stringify(out === undefined ? null : out);
+  };
+  const setCode = (src) => {
+    if (slot.factory !== undefined) throw new Error("code already set");
+    slot.factory = new Function("module", "exports", '"use strict";\n' + src);
+  };
+  Object.defineProperty(g, "__tallyCall", { value: call, enumerable: false, writable: false, configurable: false });
+  Object.defineProperty(g, "__tallySetCode", { value: setCode, enumerable: false, writable: false, configurable: false });
+  // Freeze everything reachable from globalThis: no call may change an intrinsic for the next.
+  const seen = new Set();
+  const freeze = (o) => {
+    if ((typeof o !== "object" && typeof o !== "function") || o === null || seen.has(o)) return;
+    seen.add(o);
+    for (const key of Reflect.ownKeys(o)) {
+      const d = Reflect.getOwnPropertyDescriptor(o, key);
+      if (d === undefined) continue;
+      if ("value" in d) freeze(d.value);
+      else { freeze(d.get); freeze(d.set); }
+    }
+    freeze(Object.getPrototypeOf(o));
+    Object.freeze(o);
+  };
+  freeze(g);
+})();
+`;
