@@ -86,12 +86,17 @@ export async function readManifest(code: string): Promise<Manifest | Rejection> 
   }
 }
 
+/** The name a transaction calls one version of a user contract by: `<name>.v<version>`. */
+export function versionedName(name: string, version: number): string {
+  return `${name}.v${version}`;
+}
+
 /** Most manifests a registry keeps, by code hash. */
 const MANIFESTS_MAX = 256;
 
 /**
  * Builds the contracts a block runs with: the built-ins and, from membership state, every
- * deployed user contract, under `<name>` (its latest version) and `<name>@<version>` (each one).
+ * deployed user contract, under `<name>` (its latest version) and `<name>.v<version>` (each one).
  */
 export class UserContractRegistry {
   private readonly manifests = new Map<string, Manifest | Rejection>();
@@ -101,11 +106,6 @@ export class UserContractRegistry {
 
   static async create(): Promise<UserContractRegistry> {
     return new UserContractRegistry(await SandboxHost.create());
-  }
-
-  /** Whether a contract name (as a transaction names it) could be a user contract: not a built-in. */
-  static isUserName(name: string, builtins: ReadonlyMap<string, Contract>): boolean {
-    return !builtins.has(name);
   }
 
   async contractsFor(membership: ReadonlyMap<string, JsonValue>, builtins: ReadonlyMap<string, Contract>): Promise<ReadonlyMap<string, Contract>> {
@@ -122,7 +122,7 @@ export class UserContractRegistry {
         const stored = membership.get(userCodeKey(v.sha256));
         const code = stored === undefined ? undefined : parseUserCode(stored).code;
         const contract = await this.build(name, v.version, v.sha256, code, limits);
-        out.set(`${name}@${v.version}`, contract);
+        out.set(versionedName(name, v.version), contract);
         out.set(name, contract);
       }
     }

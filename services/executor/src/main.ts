@@ -5,6 +5,7 @@ import { descriptorSetPath } from "@tally/proto/descriptor";
 import { BackfillFollower, BlockFollower, busNames, connectBus, ensureStreams } from "@tally/bus";
 import { Env, loadGenesis, loadKeyFile } from "@tally/config";
 import { builtinContracts } from "@tally/contracts";
+import { UserContractRegistry } from "@tally/user-contracts";
 import { migrateToLatest, openDb } from "@tally/db";
 import { startServer } from "@tally/rpc";
 import { createLogger } from "@tally/telemetry";
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
     nodeId,
     genesis,
     contracts: builtinContracts,
+    userContracts: await UserContractRegistry.create(),
     store,
     reader,
     follower,

@@ -92,3 +92,11 @@ describe("set-sandbox-limits proposals", () => {
     assert.equal(rejectionCode(c.act("bank-a", "propose", { id: "p-2", expiresAtMs: NOW_MS + DAY_MS, change: bad })), "BAD_ARGS");
   });
 });
+
+describe("deploy-contract names", () => {
+  test("a name with '.' is BAD_ARGS: <name>.v<version> addresses one version", () => {
+    const c = governanceChain();
+    const change = { kind: "deploy-contract", name: "loc.v2", version: 1, sha256: codeHash(CODE_V1), code: CODE_V1 };
+    assert.equal(rejectionCode(c.act("bank-a", "propose", { id: "p-1", expiresAtMs: NOW_MS + DAY_MS, change })), "BAD_ARGS");
+  });
+});

@@ -245,6 +245,8 @@ function parseKind(o: Args, kind: Change["kind"]): Change | Rejection {
       });
       if (isRejection(a)) return a;
       if (BUILTIN_CONTRACT_NAMES.includes(a.name)) return rejection("RESERVED_CONTRACT_NAME", `${a.name} is a built-in contract`);
+      // `<name>.v<version>` addresses one version, so a name itself has no '.'.
+      if (a.name.includes(".")) return bad(`name ${a.name} must not contain '.': <name>.v<version> calls one version`);
       if (a.code !== undefined) {
         const actual = codeHash(a.code);
         if (actual !== a.sha256) return rejection("CODE_HASH_MISMATCH", `the code's sha256 is ${actual}, not ${a.sha256}`);
