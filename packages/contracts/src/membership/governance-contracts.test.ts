@@ -4,6 +4,7 @@ import type { JsonValue } from "@tally/ledger";
 import { builtinContracts } from "../registry.js";
 import { expectAccepted, expectRejection } from "../testing/given-when-then.js";
 import { DAY_MS, NOW_MS, TEST_VOTERS, governanceChain, outcomeTypes } from "./governance-testing.js";
+import { membershipView } from "./membership-view.js";
 import {
   BUILTIN_CONTRACT_NAMES,
   USER_CONTRACTS_KEY,
@@ -98,5 +99,15 @@ describe("deploy-contract names", () => {
     const c = governanceChain();
     const change = { kind: "deploy-contract", name: "loc.v2", version: 1, sha256: codeHash(CODE_V1), code: CODE_V1 };
     assert.equal(rejectionCode(c.act("bank-a", "propose", { id: "p-1", expiresAtMs: NOW_MS + DAY_MS, change })), "BAD_ARGS");
+  });
+});
+
+describe("membership view of user contracts", () => {
+  test("lists each deployed contract by name and by name.v<version>, and skips the code records", () => {
+    const c = governanceChain();
+    assert.deepEqual([...membershipView(c.state.values()).userContracts], []);
+    c.pass("p-1", deploy(1, CODE_V1), EIGHT);
+    c.pass("p-2", deploy(2, CODE_V2), EIGHT);
+    assert.deepEqual([...membershipView(c.state.values()).userContracts].sort(), ["loc", "loc.v1", "loc.v2"]);
   });
 });
