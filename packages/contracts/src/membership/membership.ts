@@ -155,6 +155,13 @@ export const membership: Contract = eraseContract<MembershipCommand>({
       // Governance is the whole consortium's business: every voting member must see what it votes on.
       public: true,
     }),
+    // The deployed user contracts: name → versions [{version, sha256, proposal, height}].
+    "user-contracts": eraseQuery<Record<string, never>>({
+      parse: (args) => parseArgs(args, {}),
+      keys: () => [USER_CONTRACTS_KEY],
+      run: (_q, state) => state.get(USER_CONTRACTS_KEY) ?? { record: "user-contracts", contracts: {} },
+      public: true,
+    }),
     // The first QUERY_SCAN_LIMIT_MAX proposals in id order, open or closed.
     proposals: eraseQuery<Record<string, never>>({
       parse: (args) => parseArgs(args, {}),
