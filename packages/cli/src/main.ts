@@ -33,6 +33,8 @@ const USAGE = `usage: tally <command>
                                                    the gateway alone over mTLS: accepted tx/s, p50/p99,
                                                    beside the same-core Ed25519 verify rate
   bench --fuzz [--cases N] [--seed S]              the seeded SignedTx fuzz loop (100k cases), cases/s
+  bench --sandbox [--duration s] [--block-size n] [--json]
+                                                   user contract calls/s in the sandbox vs the built-in
   chaos [--kills N] [--interval-ms ms] [--rate N] [--rows [file]] [--json] [--nats-cluster [--nats-kills K]]
                                                    SIGKILL the master sequencer N times under load, then
                                                    audit: nothing lost, nothing twice, no fork (npm run chaos)

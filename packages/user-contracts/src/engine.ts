@@ -12,12 +12,16 @@
 //   the allocator's state in the instance's linear memory. The executor therefore starts a fresh
 //   instance for every block that calls a user contract, and every node then makes the same
 //   allocations in the same order, so the same allocation fails everywhere.
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import {
   DefaultIntrinsics,
   newQuickJSWASMModuleFromVariant,
+  newVariant,
   type QuickJSContext,
   type QuickJSHandle,
   type QuickJSRuntime,
+  type QuickJSSyncVariant,
   type QuickJSWASMModule,
 } from "quickjs-emscripten-core";
 import { rejection, type Rejection, type SandboxLimits } from "@tally/contracts";
@@ -44,6 +48,17 @@ export interface CallBudget {
   readonly steps: number;
 }
 
+// The WebAssembly module is compiled once per process and instantiated for every engine: the
+// instances share compiled (and tiered-up) code, and each still has its own linear memory.
+// (The project's lib has no WebAssembly types: the module is passed through as it comes.)
+const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } }).WebAssembly;
+let compiled: Promise<object> | undefined;
+
+function wasmModule(): Promise<object> {
+  compiled ??= readFile(createRequire(import.meta.url).resolve("@jitl/quickjs-wasmfile-release-sync/wasm")).then((bytes) => wasm.compile(bytes));
+  return compiled;
+}
+
 function clip(s: string): string {
   return s.length > MESSAGE_LENGTH_MAX ? `${s.slice(0, MESSAGE_LENGTH_MAX)}...` : s;
 }
@@ -54,7 +69,9 @@ export class SandboxEngine {
 
   /** A fresh instance (about 5 ms). */
   static async create(): Promise<SandboxEngine> {
-    return new SandboxEngine(await newQuickJSWASMModuleFromVariant(import("@jitl/quickjs-wasmfile-release-sync")));
+    const base = (await import("@jitl/quickjs-wasmfile-release-sync")).default as unknown as QuickJSSyncVariant;
+    const variant = newVariant(base, { wasmModule: (await wasmModule()) as never });
+    return new SandboxEngine(await newQuickJSWASMModuleFromVariant(variant));
   }
 
   /**

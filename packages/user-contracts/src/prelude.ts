@@ -85,12 +85,25 @@ export const PRELUDE = String.raw`"use strict";
       case "keys":
         out = c.keys(args[0], args[1]);
         break;
-      case "decide":
-        out = c.decide(args[0], withInitial(args[1]), args[2]);
+      case "decide": {
+        // decide, then each event folded in order over the working state, in one call. Each
+        // evolve sees a copy of its event (the fields the ledger keeps) and the state so far.
+        const state = withInitial(args[1]);
+        const result = c.decide(args[0], state, args[2]);
+        let folds = null;
+        if (Array.isArray(result)) {
+          folds = [];
+          const working = Object.assign({}, args[1]);
+          for (const e of result) {
+            const event = json.parse(json.stringify({ type: e?.type, assetId: e?.assetId, parties: e?.parties, data: e?.data }));
+            const updates = c.evolve(withInitial(working), event);
+            folds.push(updates === undefined ? null : updates);
+            if (updates !== null && typeof updates === "object") for (const k of Object.keys(updates)) working[k] = updates[k];
+          }
+        }
+        out = { result, folds };
         break;
-      case "evolve":
-        out = c.evolve(withInitial(args[0]), args[1]);
-        break;
+      }
       case "queryKeys":
         out = c.queries[args[0]].keys(args[1]);
         break;
@@ -109,19 +122,21 @@ export const PRELUDE = String.raw`"use strict";
   Object.defineProperty(g, "__tallyCall", { value: call, enumerable: false, writable: false, configurable: false });
   Object.defineProperty(g, "__tallySetCode", { value: setCode, enumerable: false, writable: false, configurable: false });
   // Freeze everything reachable from globalThis: no call may change an intrinsic for the next.
+  // Walk first, then freeze (freezing while walking is two orders of magnitude slower in QuickJS).
   const seen = new Set();
-  const freeze = (o) => {
-    if ((typeof o !== "object" && typeof o !== "function") || o === null || seen.has(o)) return;
+  const todo = [g];
+  while (todo.length > 0) {
+    const o = todo.pop();
+    if ((typeof o !== "object" && typeof o !== "function") || o === null || seen.has(o)) continue;
     seen.add(o);
     for (const key of Reflect.ownKeys(o)) {
       const d = Reflect.getOwnPropertyDescriptor(o, key);
       if (d === undefined) continue;
-      if ("value" in d) freeze(d.value);
-      else { freeze(d.get); freeze(d.set); }
+      if ("value" in d) todo.push(d.value);
+      else todo.push(d.get, d.set);
     }
-    freeze(Object.getPrototypeOf(o));
-    Object.freeze(o);
-  };
-  freeze(g);
+    todo.push(Object.getPrototypeOf(o));
+  }
+  for (const o of seen) Object.freeze(o);
 })();
 `;

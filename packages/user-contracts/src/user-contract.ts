@@ -158,10 +158,6 @@ export function checkDecision(v: JsonValue): ContractEvent[] | Rejection {
   return events;
 }
 
-function eventJson(e: ContractEvent): JsonValue {
-  return { type: e.type, assetId: e.assetId, parties: [...e.parties], data: e.data };
-}
-
 function checkUpdates(v: JsonValue, named: readonly string[]): Map<string, JsonValue | null> | Rejection {
   if (!isObject(v)) return malformed("MALFORMED_EVENTS", "evolve must return an object of key → value (null deletes)");
   const out = new Map<string, JsonValue | null>();
@@ -241,16 +237,14 @@ export function userContract(d: DeployedVersion, manifest: Manifest, sandbox: Sa
       const r = sandbox.call(d, "decide", [{ action: cmd.action, args: cmd.args }, working, contextJson(ctx)], left(cmd));
       if (!r.ok) return r;
       cmd.steps += r.steps;
-      const events = checkDecision(r.value);
+      const out = r.value as { result?: JsonValue; folds?: JsonValue };
+      const events = checkDecision(out.result ?? null);
       if (isRejection(events)) return events;
-      for (const event of events) {
-        const e = sandbox.call(d, "evolve", [working, eventJson(event)], left(cmd));
-        if (!e.ok) return e;
-        cmd.steps += e.steps;
-        const updates = checkUpdates(e.value, cmd.keys);
+      const folds = Array.isArray(out.folds) ? out.folds : [];
+      for (let i = 0; i < events.length; i++) {
+        const updates = checkUpdates(folds[i] ?? null, cmd.keys);
         if (isRejection(updates)) return updates;
-        for (const [k, v] of updates) working[k] = v;
-        folded.set(event, updates);
+        folded.set(events[i]!, updates);
       }
       return events;
     },
