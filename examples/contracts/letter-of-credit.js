@@ -45,7 +45,10 @@ module.exports = {
         if (!(a.applicant in ctx.members)) return reject("UNKNOWN_PARTY", a.applicant + " is not a member");
         if (!(a.beneficiary in ctx.members)) return reject("UNKNOWN_PARTY", a.beneficiary + " is not a member");
         if (a.expiresAtMs <= ctx.blockTimeMs) return reject("EXPIRY_IN_PAST", "the letter would expire before the block time");
-        const documents = a.documents.split(",").map((d) => d.trim()).filter((d) => d.length > 0);
+        const documents = a.documents
+          .split(",")
+          .map((d) => d.trim())
+          .filter((d) => d.length > 0);
         if (documents.length === 0 || new Set(documents).size !== documents.length) {
           return reject("BAD_DOCUMENTS", "documents must list distinct document names, comma-separated");
         }

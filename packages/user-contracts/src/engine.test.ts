@@ -45,7 +45,8 @@ describe("sandbox metering", () => {
   });
 
   test("the same allocations fail at the same point in every fresh instance, even when the contract catches the failure", async () => {
-    const grow = "const a = []; try { for (;;) a.push('x' + a.length); } catch (e) { const n = a.length; a.length = 0; return [String(n), String(e.message)]; }";
+    const grow =
+      "const a = []; try { for (;;) a.push('x' + a.length); } catch (e) { const n = a.length; a.length = 0; return [String(n), String(e.message)]; }";
     const runs = [await once(grow, 1000), await once(grow, 1000)];
     const values = runs.map((r) => (r.ok ? JSON.stringify(r.value) : r.code));
     assert.equal(values[0], values[1]);

@@ -55,7 +55,9 @@ const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Arra
 let compiled: Promise<object> | undefined;
 
 function wasmModule(): Promise<object> {
-  compiled ??= readFile(createRequire(import.meta.url).resolve("@jitl/quickjs-wasmfile-release-sync/wasm")).then((bytes) => wasm.compile(bytes));
+  compiled ??= readFile(createRequire(import.meta.url).resolve("@jitl/quickjs-wasmfile-release-sync/wasm")).then((bytes) =>
+    wasm.compile(bytes),
+  );
   return compiled;
 }
 

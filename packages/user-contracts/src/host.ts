@@ -100,7 +100,8 @@ const MANIFESTS_MAX = 256;
  */
 export class UserContractRegistry {
   private readonly manifests = new Map<string, Manifest | Rejection>();
-  private last: { index: JsonValue | undefined; config: JsonValue | undefined; codes: number; result: ReadonlyMap<string, Contract> } | undefined;
+  private last:
+    { index: JsonValue | undefined; config: JsonValue | undefined; codes: number; result: ReadonlyMap<string, Contract> } | undefined;
 
   constructor(readonly host: SandboxHost) {}
 
@@ -108,12 +109,16 @@ export class UserContractRegistry {
     return new UserContractRegistry(await SandboxHost.create());
   }
 
-  async contractsFor(membership: ReadonlyMap<string, JsonValue>, builtins: ReadonlyMap<string, Contract>): Promise<ReadonlyMap<string, Contract>> {
+  async contractsFor(
+    membership: ReadonlyMap<string, JsonValue>,
+    builtins: ReadonlyMap<string, Contract>,
+  ): Promise<ReadonlyMap<string, Contract>> {
     const indexValue = membership.get(USER_CONTRACTS_KEY);
     if (indexValue === undefined) return builtins;
     const configValue = membership.get(CHAIN_CONFIG_KEY);
     const last = this.last;
-    if (last !== undefined && last.index === indexValue && last.config === configValue && last.codes === membership.size) return last.result;
+    if (last !== undefined && last.index === indexValue && last.config === configValue && last.codes === membership.size)
+      return last.result;
     const limits = sandboxLimitsOf(parseChainConfig(configValue));
     const index = parseUserContractIndex(indexValue);
     const out = new Map(builtins);
@@ -131,10 +136,14 @@ export class UserContractRegistry {
   }
 
   private async build(name: string, version: number, sha256: string, code: string | undefined, limits: SandboxLimits): Promise<Contract> {
-    if (code === undefined) return brokenContract(name, rejection("CODE_HASH_MISMATCH", `${name} v${version}: no code is stored under ${sha256}`));
+    if (code === undefined)
+      return brokenContract(name, rejection("CODE_HASH_MISMATCH", `${name} v${version}: no code is stored under ${sha256}`));
     const actual = codeHash(code);
     if (actual !== sha256) {
-      return brokenContract(name, rejection("CODE_HASH_MISMATCH", `${name} v${version}: the stored code hashes to ${actual}, not the approved ${sha256}`));
+      return brokenContract(
+        name,
+        rejection("CODE_HASH_MISMATCH", `${name} v${version}: the stored code hashes to ${actual}, not the approved ${sha256}`),
+      );
     }
     let manifest = this.manifests.get(sha256);
     if (manifest === undefined) {
@@ -146,4 +155,3 @@ export class UserContractRegistry {
     return userContract({ name, version, sha256, code, limits }, manifest, this.host);
   }
 }
-

@@ -24,14 +24,22 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
   "recursion without end": { code: contract("const f = (n) => f(n + 1) + 1; return f(0);"), reason: "OUT_OF_MEMORY" },
   "catching the interrupt": { code: contract("for (;;) { try { for (;;) {} } catch (e) {} }"), reason: "OUT_OF_GAS" },
   allocation: { code: contract("const a = []; for (;;) a.push({ x: a.length, s: 'y'.repeat(100) });"), reason: "OUT_OF_MEMORY" },
-  "one huge string": { code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { s: 'x'.repeat(1 << 24) } }];"), reason: "OUT_OF_MEMORY" },
+  "one huge string": {
+    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { s: 'x'.repeat(1 << 24) } }];"),
+    reason: "OUT_OF_MEMORY",
+  },
   throws: { code: contract("throw new Error('no');"), reason: "CONTRACT_THREW" },
   "throws a string": { code: contract("throw 'no';"), reason: "CONTRACT_THREW" },
   "returns no list": { code: contract("return 42;"), reason: "MALFORMED_EVENTS" },
   "event without type": { code: contract("return [{ assetId: 'k', parties: [], data: {} }];"), reason: "MALFORMED_EVENTS" },
-  "event with a float": { code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { x: 0.5 } }];"), reason: "MALFORMED_EVENTS" },
+  "event with a float": {
+    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { x: 0.5 } }];"),
+    reason: "MALFORMED_EVENTS",
+  },
   "event for another contract": {
-    code: contract("return [{ contract: 'cash', type: 'CashIssued', assetId: 'acct/bank-a', parties: [], data: { to: 'bank-a', amount: '1' } }];"),
+    code: contract(
+      "return [{ contract: 'cash', type: 'CashIssued', assetId: 'acct/bank-a', parties: [], data: { to: 'bank-a', amount: '1' } }];",
+    ),
     reason: "MALFORMED_EVENTS",
   },
   "bad reason code": { code: contract("return { reject: { code: 'lower', message: 'x' } };"), reason: "MALFORMED_EVENTS" },
@@ -39,7 +47,10 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
   "keys that are no list": { code: contract(OK_EVENT, "return 'k';"), reason: "MALFORMED_KEYS" },
   "a BigInt in events": { code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { n: 1n } }];"), reason: "CONTRACT_THREW" },
   "Date.now": { code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { t: Date.now() } }];"), reason: "FORBIDDEN_GLOBAL" },
-  "Math.random": { code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { r: Math.random() } }];"), reason: "FORBIDDEN_GLOBAL" },
+  "Math.random": {
+    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { r: Math.random() } }];"),
+    reason: "FORBIDDEN_GLOBAL",
+  },
   "globalThis.process": { code: contract("return globalThis.process.exit(1);"), reason: "FORBIDDEN_GLOBAL" },
   require: { code: contract("require('fs'); return [];"), reason: "FORBIDDEN_GLOBAL" },
   "WeakRef (GC-observable)": { code: contract("new WeakRef({}); return [];"), reason: "FORBIDDEN_GLOBAL" },
@@ -116,7 +127,15 @@ describe("code hash", () => {
       const contracts = await registry.contractsFor(m, builtinContracts);
       const { prepareCommand } = await import("@tally/contracts");
       const { MEMBERS } = await import("./testing/harness.js");
-      const ctx = { chainId: "c", txId: "0".repeat(64), height: 1n, blockTimeMs: 0, signer: "bank-a", signers: ["bank-a"], members: MEMBERS };
+      const ctx = {
+        chainId: "c",
+        txId: "0".repeat(64),
+        height: 1n,
+        blockTimeMs: 0,
+        signer: "bank-a",
+        signers: ["bank-a"],
+        members: MEMBERS,
+      };
       const r = prepareCommand(contracts, "tampered", "go", {}, ctx);
       assert.ok(isRejection(r));
       assert.equal(r.code, "CODE_HASH_MISMATCH");

@@ -140,7 +140,11 @@ export function parseManifest(v: JsonValue): Manifest | Rejection {
     const a = actions[name];
     if (!isObject(a)) return bad(`action ${name} must be an object`);
     const roles = a.roles;
-    if (!Array.isArray(roles) || roles.length === 0 || !roles.every((r) => typeof r === "string" && (ROLES as readonly string[]).includes(r))) {
+    if (
+      !Array.isArray(roles) ||
+      roles.length === 0 ||
+      !roles.every((r) => typeof r === "string" && (ROLES as readonly string[]).includes(r))
+    ) {
       return bad(`action ${name}: roles must be a non-empty list of ${ROLES.join(", ")}`);
     }
     const args = parseSchema(a.args, `action ${name}`);

@@ -3,12 +3,7 @@
 // in the sandbox. decide also folds its events there, so that a contract whose evolve throws,
 // loops or writes a key it did not name is a rejection of that transaction, never an executor
 // error; the pipeline's evolve then hands back what was folded.
-import {
-  InvariantError,
-  canonicalJson,
-  isValidId,
-  type JsonValue,
-} from "@tally/ledger";
+import { InvariantError, canonicalJson, isValidId, type JsonValue } from "@tally/ledger";
 import {
   ANY_ROLE,
   isRejection,
@@ -114,7 +109,8 @@ function boundedJson(v: JsonValue): boolean {
 }
 
 function checkKeys(v: JsonValue, what: string): readonly string[] | Rejection {
-  if (!Array.isArray(v) || v.length > KEYS_MAX) return malformed("MALFORMED_KEYS", `${what} must return a list of at most ${KEYS_MAX} keys`);
+  if (!Array.isArray(v) || v.length > KEYS_MAX)
+    return malformed("MALFORMED_KEYS", `${what} must return a list of at most ${KEYS_MAX} keys`);
   for (const k of v) {
     if (typeof k !== "string" || k.length === 0 || k.length > KEY_LENGTH_MAX) {
       return malformed("MALFORMED_KEYS", `${what} must return keys of 1 to ${KEY_LENGTH_MAX} characters`);
@@ -141,7 +137,8 @@ export function checkDecision(v: JsonValue): ContractEvent[] | Rejection {
     if (!isObject(e)) return malformed("MALFORMED_EVENTS", `${at} is not an object`);
     const extra = Object.keys(e).filter((k) => !["type", "assetId", "parties", "data"].includes(k));
     // An event naming another contract (a "contract" field) would change that contract's state.
-    if (extra.length > 0) return malformed("MALFORMED_EVENTS", `${at} has fields ${extra.sort().join(", ")}; events have type, assetId, parties, data`);
+    if (extra.length > 0)
+      return malformed("MALFORMED_EVENTS", `${at} has fields ${extra.sort().join(", ")}; events have type, assetId, parties, data`);
     if (typeof e.type !== "string" || !EVENT_TYPE_RE.test(e.type)) return malformed("MALFORMED_EVENTS", `${at}: type must be PascalCase`);
     if (typeof e.assetId !== "string" || e.assetId.length === 0 || e.assetId.length > KEY_LENGTH_MAX) {
       return malformed("MALFORMED_EVENTS", `${at}: assetId must be a string of 1 to ${KEY_LENGTH_MAX} characters`);
@@ -250,7 +247,8 @@ export function userContract(d: DeployedVersion, manifest: Manifest, sandbox: Sa
     },
     evolve: (_state: StateSlice, event: ContractEvent) => {
       const updates = folded.get(event);
-      if (updates === undefined) throw new InvariantError(`${d.name} v${d.version} folds only the events its decide returned`, "CONTRACT_STATE");
+      if (updates === undefined)
+        throw new InvariantError(`${d.name} v${d.version} folds only the events its decide returned`, "CONTRACT_STATE");
       return updates;
     },
     queries: queries as unknown as { readonly [q: string]: QuerySpec<unknown> },
@@ -261,10 +259,13 @@ export function userContract(d: DeployedVersion, manifest: Manifest, sandbox: Sa
 /** A contract none of whose actions can run: every one is rejected with the reason (a code that does not load, say). */
 export function brokenContract(name: string, why: Rejection): Contract {
   const spec: ActionSpec<unknown> = { roles: ANY_ROLE, parse: () => why };
-  const actions = new Proxy({} as { [a: string]: ActionSpec<unknown> }, {
-    getOwnPropertyDescriptor: () => ({ value: spec, writable: false, enumerable: true, configurable: true }),
-    get: () => spec,
-  });
+  const actions = new Proxy(
+    {},
+    {
+      getOwnPropertyDescriptor: () => ({ value: spec, writable: false, enumerable: true, configurable: true }),
+      get: () => spec,
+    },
+  );
   return {
     name,
     actions,

@@ -36,7 +36,14 @@ function vote(id: string): Uint8Array {
   return tx(BANK_B, "membership", "vote", { proposal: id, vote: "yes" });
 }
 
-const ISSUE = { applicant: "clearing", beneficiary: "bank-b", amount: "500", currency: "USD", documents: "invoice,bill-of-lading", expiresAtMs: EXPIRES };
+const ISSUE = {
+  applicant: "clearing",
+  beneficiary: "bank-b",
+  amount: "500",
+  currency: "USD",
+  documents: "invoice,bill-of-lading",
+  expiresAtMs: EXPIRES,
+};
 
 /** The chain every node runs: built once, so every node sees the very same blocks. */
 function buildChain(): SealedBlock[] {

@@ -26,7 +26,9 @@ export async function contractCommand(sub: string | undefined, file: string | un
   const as = flag(a, "as");
   const name = flag(a, "name");
   if (sub !== "deploy" || file === undefined || as === undefined || name === undefined) {
-    console.error("usage: tally contract deploy --as <institution> --name <name> <file.js> [--version n] [--proposal id] [--expires-days d]");
+    console.error(
+      "usage: tally contract deploy --as <institution> --name <name> <file.js> [--version n] [--proposal id] [--expires-days d]",
+    );
     return 2;
   }
   const code = readFileSync(file, "utf8");
@@ -44,7 +46,10 @@ export async function contractCommand(sub: string | undefined, file: string | un
     let version = intFlag(a, "version", 0, 0, 1_000_000);
     if (version === 0) {
       const r = await client.query(MEMBERSHIP_CONTRACT, "user-contracts", {});
-      version = (parseUserContractIndex(r.result as JsonValue).get(name)?.at(-1)?.version ?? 0) + 1;
+      version =
+        (parseUserContractIndex(r.result as JsonValue)
+          .get(name)
+          ?.at(-1)?.version ?? 0) + 1;
     }
     const proposal = flag(a, "proposal", `deploy-${name}-v${version}`)!;
     const expiresAtMs = Date.now() + intFlag(a, "expires-days", 7, 1, 30) * DAY_MS;

@@ -55,7 +55,10 @@ describe("deploy-contract proposals", () => {
     const code = parseUserCode(c.state.get(userCodeKey(codeHash(CODE_V1)))!);
     assert.equal(code.code, CODE_V1);
     const index = parseUserContractIndex(c.state.get(USER_CONTRACTS_KEY));
-    assert.deepEqual(index.get("loc")?.map((v) => [v.version, v.sha256, v.proposal]), [[1, codeHash(CODE_V1), "p-1"]]);
+    assert.deepEqual(
+      index.get("loc")?.map((v) => [v.version, v.sha256, v.proposal]),
+      [[1, codeHash(CODE_V1), "p-1"]],
+    );
     // The stored proposal names the code by hash only.
     const p = c.query("proposal", { id: "p-1" }) as { change: Record<string, JsonValue> };
     assert.deepEqual(p.change, { kind: "deploy-contract", name: "loc", version: 1, sha256: codeHash(CODE_V1) });

@@ -186,7 +186,8 @@ function changeEvents(c: Change, state: StateSlice, ctx: TxContext, config: Chai
     case "deploy-contract": {
       const index = parseUserContractIndex(state.get(USER_CONTRACTS_KEY));
       const versions = index.get(c.name) ?? [];
-      if (versions.some((v) => v.version === c.version)) return rejection("VERSION_EXISTS", `${c.name} version ${c.version} is already deployed`);
+      if (versions.some((v) => v.version === c.version))
+        return rejection("VERSION_EXISTS", `${c.name} version ${c.version} is already deployed`);
       const last = versions.at(-1)?.version ?? 0;
       if (c.version !== last + 1) return rejection("VERSION_GAP", `${c.name} is at version ${last}; the next version is ${last + 1}`);
       if (userContractVersionCount(index) >= USER_CONTRACT_VERSIONS_MAX) {

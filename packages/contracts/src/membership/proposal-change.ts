@@ -17,12 +17,7 @@ import {
 } from "../schema.js";
 import { booleanField, fractionTerm, listOf, oneOf, optional, reasonCodeList, roleList } from "./governance-fields.js";
 import { integer, optionalString } from "../schema.js";
-import {
-  BUILTIN_CONTRACT_NAMES,
-  USER_CODE_LENGTH_MAX,
-  USER_CONTRACT_VERSION_MAX,
-  codeHash,
-} from "./user-contract-records.js";
+import { BUILTIN_CONTRACT_NAMES, USER_CODE_LENGTH_MAX, USER_CONTRACT_VERSION_MAX, codeHash } from "./user-contract-records.js";
 import { MEMORY_LIMIT_BYTES_MAX, MEMORY_LIMIT_BYTES_MIN, STEP_LIMIT_MAX } from "./chain-config.js";
 
 /** Longest institution name, in UTF-16 code units. */

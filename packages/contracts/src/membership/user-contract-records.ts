@@ -97,7 +97,12 @@ export function parseUserContractIndex(v: JsonValue | undefined): UserContractIn
 export function userContractIndexJson(index: UserContractIndex): JsonValue {
   const contracts: { [name: string]: JsonValue } = {};
   for (const name of [...index.keys()].sort()) {
-    contracts[name] = (index.get(name) ?? []).map((e) => ({ version: e.version, sha256: e.sha256, proposal: e.proposal, height: e.height }));
+    contracts[name] = (index.get(name) ?? []).map((e) => ({
+      version: e.version,
+      sha256: e.sha256,
+      proposal: e.proposal,
+      height: e.height,
+    }));
   }
   return { record: USER_CONTRACTS_RECORD, contracts };
 }

@@ -61,7 +61,10 @@ describe("letter of credit (examples/contracts/letter-of-credit.js)", () => {
 
   test("when someone else than the beneficiary presents, then NOT_BENEFICIARY; an unknown document is DOCUMENT_NOT_REQUIRED", () => {
     assert.equal(codeOf(chain.act("ent-a", "loc", "present", { id: "lc-1", document: "invoice", hash: HASH_1 })), "NOT_BENEFICIARY");
-    assert.equal(codeOf(chain.act("ent-b", "loc", "present", { id: "lc-1", document: "packing-list", hash: HASH_1 })), "DOCUMENT_NOT_REQUIRED");
+    assert.equal(
+      codeOf(chain.act("ent-b", "loc", "present", { id: "lc-1", document: "packing-list", hash: HASH_1 })),
+      "DOCUMENT_NOT_REQUIRED",
+    );
   });
 
   test("given both documents presented, when the issuer pays, then CreditPaid and the letter is paid; a second payment is LC_CLOSED", () => {
@@ -70,7 +73,10 @@ describe("letter of credit (examples/contracts/letter-of-credit.js)", () => {
     accepted(chain.act("ent-b", "loc", "present", { id: "lc-1", document: "bill-of-lading", hash: HASH_2 }));
     assert.equal(codeOf(chain.act("bank-b", "loc", "pay", { id: "lc-1" })), "NOT_ISSUER");
     const then = accepted(chain.act("bank-a", "loc", "pay", { id: "lc-1" }));
-    assert.deepEqual(then.events.map((e) => [e.type, e.data]), [["CreditPaid", { id: "lc-1", amount: "1000000", currency: "EUR", paidAtMs: NOW_MS }]]);
+    assert.deepEqual(
+      then.events.map((e) => [e.type, e.data]),
+      [["CreditPaid", { id: "lc-1", amount: "1000000", currency: "EUR", paidAtMs: NOW_MS }]],
+    );
     const lc = chain.query("loc", "letter", { id: "lc-1" }) as Record<string, unknown>;
     assert.equal(lc.status, "paid");
     assert.deepEqual(lc.presented, { invoice: HASH_1, "bill-of-lading": HASH_2 });
