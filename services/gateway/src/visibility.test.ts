@@ -49,6 +49,25 @@ describe("queryAccess: who may read each query, declared by the contract", () =>
       );
     }
   });
+
+  test("a deployed user contract's queries answer by their parties; garbage args are BAD_ARGS; undeployed ones UNKNOWN_CONTRACT", () => {
+    const deployed = new Set(["loc", "loc.v1"]);
+    assert.deepEqual(queryAccess("loc", "letter", args({ id: "lc-1" }), deployed), { kind: "parties" });
+    assert.deepEqual(queryAccess("loc.v1", "letter", args({ id: "lc-1" }), deployed), { kind: "parties" });
+    for (const [a, reason] of [
+      [utf8("{not json"), "BAD_ARGS"],
+      [args([1]), "BAD_ARGS"],
+    ] as const) {
+      assert.throws(
+        () => queryAccess("loc", "letter", a, deployed),
+        (e: unknown) => e instanceof RpcError && e.reason === reason,
+      );
+    }
+    assert.throws(
+      () => queryAccess("loc.v2", "letter", args({}), deployed),
+      (e: unknown) => e instanceof RpcError && e.reason === "UNKNOWN_CONTRACT",
+    );
+  });
 });
 
 describe("visibleAnswer", () => {

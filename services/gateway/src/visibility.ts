@@ -18,7 +18,25 @@ export type QueryAccess = { readonly kind: "public" } | { readonly kind: "owner"
  * Checks a query's contract, name and args as the executor will, and says who may read its
  * answer. Throws INVALID_ARGUMENT naming the wrong field (UNKNOWN_CONTRACT, UNKNOWN_QUERY, BAD_ARGS).
  */
-export function queryAccess(contract: string, query: string, args: Uint8Array): QueryAccess {
+export function queryAccess(
+  contract: string,
+  query: string,
+  args: Uint8Array,
+  userContracts: ReadonlySet<string> = new Set(),
+): QueryAccess {
+  // A deployed user contract: the executor checks its query and args against its declarations,
+  // and the answer shows only what the caller is party to (a regulator sees all).
+  if (!builtinContracts.has(contract) && userContracts.has(contract)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fromUtf8(args));
+    } catch {
+      throw new RpcError(status.INVALID_ARGUMENT, "args is not JSON", "BAD_ARGS", {}, "args");
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new RpcError(status.INVALID_ARGUMENT, "args must be a JSON object", "BAD_ARGS", {}, "args");
+    return { kind: "parties" };
+  }
   const c = builtinContracts.get(contract);
   if (c === undefined) throw new RpcError(status.INVALID_ARGUMENT, `no contract named ${contract}`, "UNKNOWN_CONTRACT", {}, "contract");
   if (!Object.hasOwn(c.queries, query))
