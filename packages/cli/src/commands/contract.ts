@@ -20,7 +20,7 @@ export function deployChange(name: string, version: number, code: string): JsonV
 
 /**
  * `tally contract deploy --as <institution> --name <name> <file> [--version n] [--proposal id]
- * [--expires-days d]`. Without --version, the next version after the chain's latest.
+ * [--expires-days d] [--network <network.json>]`. Without --version, the next version after the chain's latest.
  */
 export async function contractCommand(sub: string | undefined, file: string | undefined, a: Args): Promise<number> {
   const as = flag(a, "as");
@@ -41,7 +41,7 @@ export async function contractCommand(sub: string | undefined, file: string | un
     console.error(`${file}: ${manifest.code}: ${manifest.message}`);
     return 2;
   }
-  const client = clientFor(readNetwork(), as);
+  const client = clientFor(readNetwork(flag(a, "network")), as);
   try {
     let version = intFlag(a, "version", 0, 0, 1_000_000);
     if (version === 0) {
