@@ -48,10 +48,15 @@ export interface QueryDecl {
   readonly public: boolean;
 }
 
+/** The built-in contracts a user contract may act on, each through its own narrow interface: cash, by cash legs. */
+export const USABLE_BUILTINS: readonly string[] = ["cash"];
+
 /** A contract's declarations. */
 export interface Manifest {
   readonly actions: ReadonlyMap<string, ActionDecl>;
   readonly queries: ReadonlyMap<string, QueryDecl>;
+  /** Built-ins it uses (see USABLE_BUILTINS). */
+  readonly uses: readonly string[];
 }
 
 const booleanField: Field<boolean> = (args, name) => {
@@ -164,7 +169,11 @@ export function parseManifest(v: JsonValue): Manifest | Rejection {
     if (isRejection(args)) return args;
     outQueries.set(name, { args, public: q.public === true });
   }
-  return { actions: outActions, queries: outQueries };
+  const uses = v.uses ?? [];
+  if (!Array.isArray(uses) || !uses.every((u) => typeof u === "string" && USABLE_BUILTINS.includes(u))) {
+    return bad(`uses may list only ${USABLE_BUILTINS.join(", ")}`);
+  }
+  return { actions: outActions, queries: outQueries, uses: [...new Set(uses as string[])] };
 }
 
 /** Checks raw args against a schema: the args object the contract receives (optional fields left out when absent). */

@@ -80,7 +80,7 @@ export const PRELUDE = String.raw`"use strict";
     let out;
     switch (op) {
       case "manifest":
-        out = { actions: c.actions, queries: c.queries === undefined ? {} : Object.fromEntries(Object.entries(c.queries).map(([k, q]) => [k, { args: q.args, public: q.public === true }])) };
+        out = { actions: c.actions, uses: c.uses, queries: c.queries === undefined ? {} : Object.fromEntries(Object.entries(c.queries).map(([k, q]) => [k, { args: q.args, public: q.public === true }])) };
         break;
       case "keys":
         out = c.keys(args[0], args[1]);
@@ -90,11 +90,13 @@ export const PRELUDE = String.raw`"use strict";
         // evolve sees a copy of its event (the fields the ledger keeps) and the state so far.
         const state = withInitial(args[1]);
         const result = c.decide(args[0], state, args[2]);
+        // Events, or {events, cash: [legs]} for a contract that uses cash.
+        const events = Array.isArray(result) ? result : result !== null && typeof result === "object" && Array.isArray(result.events) ? result.events : null;
         let folds = null;
-        if (Array.isArray(result)) {
+        if (events !== null) {
           folds = [];
           const working = Object.assign({}, args[1]);
-          for (const e of result) {
+          for (const e of events) {
             const event = json.parse(json.stringify({ type: e?.type, assetId: e?.assetId, parties: e?.parties, data: e?.data }));
             const updates = c.evolve(withInitial(working), event);
             folds.push(updates === undefined ? null : updates);

@@ -6,9 +6,13 @@
 import { InvariantError, canonicalJson, isValidId, type JsonValue } from "@tally/ledger";
 import {
   ANY_ROLE,
+  CASH_CONTRACT,
+  cashAccountKey,
+  cashLegs,
   isRejection,
   rejection,
   type ActionSpec,
+  type CashLeg,
   type Contract,
   type ContractEvent,
   type QuerySpec,
@@ -36,6 +40,7 @@ export const PARTIES_MAX = 32;
 export const VALUE_LENGTH_MAX = 32 * 1024;
 
 const EVENT_TYPE_RE = /^[A-Z][A-Za-z0-9]{0,63}$/;
+const AMOUNT_RE = /^[1-9][0-9]{0,29}$/;
 const REASON_CODE_RE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 /** A deployed version as the registry knows it. */
@@ -119,8 +124,56 @@ function checkKeys(v: JsonValue, what: string): readonly string[] | Rejection {
   return [...new Set(v as string[])];
 }
 
-/** Checks what decide returned: events, or {reject: {code, message}}. */
-export function checkDecision(v: JsonValue): ContractEvent[] | Rejection {
+/** Most cash legs one command may ask for. */
+export const CASH_LEGS_MAX = 16;
+
+/** A decision: the contract's own events and the cash legs it asks for (only with uses: ["cash"]). */
+export interface Decision {
+  readonly events: ContractEvent[];
+  readonly legs: CashLeg[];
+}
+
+function checkLegs(v: JsonValue | undefined): CashLeg[] | Rejection {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length > CASH_LEGS_MAX)
+    return malformed("MALFORMED_EVENTS", `cash must be a list of at most ${CASH_LEGS_MAX} legs`);
+  const legs: CashLeg[] = [];
+  for (const [i, l] of v.entries()) {
+    const ok =
+      isObject(l) &&
+      Object.keys(l).every((k) => ["from", "to", "amount", "memo"].includes(k)) &&
+      typeof l.from === "string" &&
+      isValidId(l.from) &&
+      typeof l.to === "string" &&
+      isValidId(l.to) &&
+      typeof l.amount === "string" &&
+      AMOUNT_RE.test(l.amount) &&
+      (l.memo === undefined || (typeof l.memo === "string" && l.memo.length <= 200));
+    if (!ok) return malformed("MALFORMED_EVENTS", `cash leg ${i} must be {from, to, amount (positive decimal string), memo?}`);
+    const leg = l as { from: string; to: string; amount: string; memo?: string };
+    legs.push({ from: leg.from, to: leg.to, amount: BigInt(leg.amount), ...(leg.memo === undefined ? {} : { memo: leg.memo }) });
+  }
+  return legs;
+}
+
+/** Checks what decide returned: events, {events, cash: legs} (with uses: ["cash"]), or {reject: {code, message}}. */
+export function checkDecision(v: JsonValue, usesCash = false): Decision | Rejection {
+  if (isObject(v) && Object.hasOwn(v, "events")) {
+    const extra = Object.keys(v).filter((k) => k !== "events" && k !== "cash");
+    if (extra.length > 0)
+      return malformed("MALFORMED_EVENTS", `decide returned fields ${extra.sort().join(", ")}; expected events and cash`);
+    if (v.cash !== undefined && !usesCash)
+      return malformed("MALFORMED_EVENTS", 'cash legs need uses: ["cash"] in the contract\'s declarations');
+    const events = checkEvents(v.events ?? null);
+    if (isRejection(events)) return events;
+    const legs = checkLegs(v.cash);
+    return isRejection(legs) ? legs : { events, legs };
+  }
+  const events = checkEvents(v);
+  return isRejection(events) ? events : { events, legs: [] };
+}
+
+function checkEvents(v: JsonValue): ContractEvent[] | Rejection {
   if (isObject(v) && Object.hasOwn(v, "reject")) {
     const r = v.reject;
     if (!isObject(r) || typeof r.code !== "string" || !REASON_CODE_RE.test(r.code) || typeof r.message !== "string") {
@@ -155,11 +208,14 @@ export function checkDecision(v: JsonValue): ContractEvent[] | Rejection {
   return events;
 }
 
-function checkUpdates(v: JsonValue, named: readonly string[]): Map<string, JsonValue | null> | Rejection {
+function checkUpdates(v: JsonValue, named: readonly string[], uses: readonly string[]): Map<string, JsonValue | null> | Rejection {
   if (!isObject(v)) return malformed("MALFORMED_EVENTS", "evolve must return an object of key → value (null deletes)");
   const out = new Map<string, JsonValue | null>();
   for (const key of Object.keys(v).sort()) {
     if (!named.includes(key)) return malformed("UNDECLARED_KEY", `evolve wrote ${key.slice(0, 64)}, which keys did not name`);
+    // Another contract's entries change only through its interface (cash legs), never by evolve.
+    if (uses.some((u) => key.startsWith(`${u}:`)))
+      return malformed("UNDECLARED_KEY", `evolve wrote ${key.slice(0, 64)}, which is ${key.split(":")[0]}'s`);
     const value = v[key]!;
     if (value !== null && !boundedJson(value)) {
       return malformed("MALFORMED_EVENTS", `evolve wrote ${key.slice(0, 64)} as no JSON value of at most ${VALUE_LENGTH_MAX} characters`);
@@ -210,8 +266,10 @@ export function userContract(d: DeployedVersion, manifest: Manifest, sandbox: Sa
     };
   }
 
+  const usesCash = manifest.uses.includes(CASH_CONTRACT);
   const contract: Contract<UserCommand> = {
     name: d.name,
+    ...(manifest.uses.length === 0 ? {} : { uses: manifest.uses }),
     actions,
     keys: (cmd, ctx) => {
       const r = sandbox.call(d, "keys", [{ action: cmd.action, args: cmd.args }, contextJson(ctx)], left(cmd));
@@ -235,15 +293,29 @@ export function userContract(d: DeployedVersion, manifest: Manifest, sandbox: Sa
       if (!r.ok) return r;
       cmd.steps += r.steps;
       const out = r.value as { result?: JsonValue; folds?: JsonValue };
-      const events = checkDecision(out.result ?? null);
-      if (isRejection(events)) return events;
+      const decision = checkDecision(out.result ?? null, usesCash);
+      if (isRejection(decision)) return decision;
+      const { events, legs } = decision;
       const folds = Array.isArray(out.folds) ? out.folds : [];
       for (let i = 0; i < events.length; i++) {
-        const updates = checkUpdates(folds[i] ?? null, cmd.keys);
+        const updates = checkUpdates(folds[i] ?? null, cmd.keys, manifest.uses);
         if (isRejection(updates)) return updates;
         folded.set(events[i]!, updates);
       }
-      return events;
+      if (legs.length === 0) return events;
+      // The cash interface: a leg moves money only out of an account whose institution signed this
+      // transaction, and cash checks it as its own transfer (INSUFFICIENT_FUNDS, UNKNOWN_ACCOUNT...).
+      for (const leg of legs) {
+        if (!ctx.signers.includes(leg.from)) {
+          return malformed("CASH_LEG_NOT_SIGNED", `a cash leg from ${leg.from} needs ${leg.from}'s signature on the transaction`);
+        }
+        for (const who of [leg.from, leg.to]) {
+          if (!cmd.keys.includes(cashAccountKey(who)))
+            return malformed("UNDECLARED_KEY", `a cash leg touches ${cashAccountKey(who)}, which keys did not name`);
+        }
+      }
+      const cashEvents = cashLegs(state, ctx, legs);
+      return isRejection(cashEvents) ? cashEvents : [...events, ...cashEvents];
     },
     evolve: (_state: StateSlice, event: ContractEvent) => {
       const updates = folded.get(event);

@@ -8,6 +8,7 @@ import {
   isRejection,
   prepareCommand,
   prepareQuery,
+  resolveKey,
   runCommand,
   runQuery,
   userCodeJson,
@@ -105,23 +106,33 @@ export class SandboxChain {
   }
 
   /** Runs one command; an accepted one changes the state. */
-  act(signer: string, contract: string, action: string, args: unknown, blockTimeMs = NOW_MS): CommandOutcome | Rejection {
-    const ctx = this.ctx(signer, blockTimeMs);
+  act(
+    signer: string,
+    contract: string,
+    action: string,
+    args: unknown,
+    blockTimeMs = NOW_MS,
+    cosigners: readonly string[] = [],
+  ): CommandOutcome | Rejection {
+    const ctx = { ...this.ctx(signer, blockTimeMs), signers: [signer, ...cosigners] };
     const prepared = prepareCommand(this.contracts, contract, action, args, ctx);
     if (isRejection(prepared)) return prepared;
-    const own = this.state.get(prepared.contract.name) ?? new Map<string, JsonValue>();
+    // Keys as the executor resolves them: another contract's (`cash:acct/x`) live under it.
     const slice = new Map<string, JsonValue>();
     for (const k of prepared.keys) {
-      const v = own.get(k);
+      const [owner, key] = resolveKey(prepared.contract, k);
+      const v = this.state.get(owner)?.get(key);
       if (v !== undefined) slice.set(k, v);
     }
     const outcome = runCommand(prepared, slice, ctx);
     if (isRejection(outcome)) return outcome;
-    for (const [k, v] of outcome.updates) {
-      if (v === null) own.delete(k);
-      else own.set(k, v);
+    for (const [named, v] of outcome.updates) {
+      const [owner, key] = resolveKey(prepared.contract, named);
+      const m = this.state.get(owner) ?? new Map<string, JsonValue>();
+      if (v === null) m.delete(key);
+      else m.set(key, v);
+      this.state.set(owner, m);
     }
-    this.state.set(prepared.contract.name, own);
     return outcome;
   }
 
