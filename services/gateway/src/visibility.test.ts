@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import { utf8, type JsonValue } from "@tally/ledger";
 import { RpcError } from "@tally/rpc";
+import { rejection, type Contract } from "@tally/contracts";
 import { queryAccess, seesEvent, visibleAnswer } from "./visibility.js";
 
 const args = (v: unknown): Uint8Array => utf8(JSON.stringify(v));
@@ -67,6 +68,36 @@ describe("queryAccess: who may read each query, declared by the contract", () =>
       () => queryAccess("loc.v2", "letter", args({}), deployed),
       (e: unknown) => e instanceof RpcError && e.reason === "UNKNOWN_CONTRACT",
     );
+  });
+
+  test("once its declarations are read, a user contract's queries are checked and public ones are public", () => {
+    const names = new Set(["loc"]);
+    const query = (isPublic: boolean) => ({
+      parse: (a: Readonly<Record<string, unknown>>) => (typeof a.id === "string" ? a : rejection("BAD_ARGS", "id is required")),
+      keys: () => [],
+      run: () => null,
+      ...(isPublic ? { public: true } : {}),
+    });
+    const loc: Contract = {
+      name: "loc",
+      actions: {},
+      keys: () => [],
+      decide: () => [],
+      evolve: () => new Map(),
+      queries: { letter: query(false), rates: query(true) },
+    };
+    const deployed = new Map([["loc", loc]]);
+    assert.deepEqual(queryAccess("loc", "letter", args({ id: "lc-1" }), names, deployed), { kind: "parties" });
+    assert.deepEqual(queryAccess("loc", "rates", args({ id: "eur" }), names, deployed), { kind: "public" });
+    for (const [q, a, reason] of [
+      ["nope", args({ id: "x" }), "UNKNOWN_QUERY"],
+      ["letter", args({}), "BAD_ARGS"],
+    ] as const) {
+      assert.throws(
+        () => queryAccess("loc", q, a, names, deployed),
+        (e: unknown) => e instanceof RpcError && e.reason === reason,
+      );
+    }
   });
 });
 
