@@ -67,6 +67,13 @@ function clip(s: string): string {
 
 /** One QuickJS WebAssembly instance: its own linear memory, its own allocator. */
 export class SandboxEngine {
+  /**
+   * Set when a call trapped in WebAssembly (an abort inside QuickJS): the instance is not to be
+   * trusted again, and every later call in it is SANDBOX_TRAPPED until a fresh one replaces it.
+   * A trap is as deterministic as the rest of WebAssembly, so every node sees the same.
+   */
+  trapped: string | undefined;
+
   private constructor(private readonly wasm: QuickJSWASMModule) {}
 
   /** A fresh instance (about 5 ms). */
@@ -81,15 +88,30 @@ export class SandboxEngine {
    * does not compile is BAD_CONTRACT. The memory limit applies to the runtime from here on.
    */
   load(code: string, limits: SandboxLimits): LoadedCode | Rejection {
-    const rt = this.wasm.newRuntime();
-    const loaded = new LoadedCode(rt, limits);
-    const r = loaded.init(code);
-    if (r !== undefined) {
-      loaded.dispose();
-      return r;
+    if (this.trapped !== undefined) return trappedRejection(this.trapped);
+    try {
+      const rt = this.wasm.newRuntime();
+      const loaded = new LoadedCode(this, rt, limits);
+      const r = loaded.init(code);
+      if (r !== undefined) {
+        loaded.dispose();
+        return r;
+      }
+      return loaded;
+    } catch (e) {
+      return this.trap(e);
     }
-    return loaded;
   }
+
+  /** Records a trap and says so as a rejection. */
+  trap(e: unknown): Rejection {
+    this.trapped = clip(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    return trappedRejection(this.trapped);
+  }
+}
+
+function trappedRejection(why: string): Rejection {
+  return rejection("SANDBOX_TRAPPED", `the sandbox instance trapped (${why}); calls in this block are refused`);
 }
 
 /** A contract's code loaded in its own runtime and context, ready to be called. */
@@ -103,6 +125,7 @@ export class LoadedCode {
   poisoned = false;
 
   constructor(
+    private readonly engine: SandboxEngine,
     private readonly rt: QuickJSRuntime,
     private readonly limits: SandboxLimits,
   ) {
@@ -151,30 +174,43 @@ export class LoadedCode {
     const ctx = this.ctx;
     const fn = this.callFn;
     if (ctx === undefined || fn === undefined || this.poisoned) throw new InvariantError("sandbox call on an unloaded code", "SANDBOX");
+    if (this.engine.trapped !== undefined) return trappedRejection(this.engine.trapped);
     this.start(budget.steps);
-    const opH = ctx.newString(op);
-    const inH = ctx.newString(JSON.stringify(args));
-    const r = ctx.callFunction(fn, ctx.undefined, opH, inH);
-    opH.dispose();
-    inH.dispose();
-    if (r.error) {
-      const failure = this.failure(r.error, op);
-      r.error.dispose();
-      return failure;
+    let text: string | undefined;
+    try {
+      const opH = ctx.newString(op);
+      const inH = ctx.newString(JSON.stringify(args));
+      const r = ctx.callFunction(fn, ctx.undefined, opH, inH);
+      opH.dispose();
+      inH.dispose();
+      if (r.error) {
+        const failure = this.failure(r.error, op);
+        r.error.dispose();
+        return failure;
+      }
+      text = ctx.typeof(r.value) === "string" ? ctx.getString(r.value) : undefined;
+      r.value.dispose();
+    } catch (e) {
+      // Not a JavaScript error of the contract's: WebAssembly trapped under QuickJS.
+      this.poisoned = true;
+      return this.engine.trap(e);
     }
-    const text = ctx.typeof(r.value) === "string" ? ctx.getString(r.value) : undefined;
-    r.value.dispose();
     if (text === undefined) throw new InvariantError("the sandbox entry point returned no string", "SANDBOX");
     return { ok: true, value: JSON.parse(text) as JsonValue, steps: this.ticks };
   }
 
-  /** Frees the context and runtime. */
+  /** Frees the context and runtime (a trapped instance is dropped whole instead). */
   dispose(): void {
-    this.callFn?.dispose();
-    this.callFn = undefined;
-    this.ctx?.dispose();
-    this.ctx = undefined;
-    this.rt.dispose();
+    try {
+      this.callFn?.dispose();
+      this.ctx?.dispose();
+      this.rt.dispose();
+    } catch (e) {
+      this.engine.trap(e);
+    } finally {
+      this.callFn = undefined;
+      this.ctx = undefined;
+    }
   }
 
   private start(steps: number): void {

@@ -47,6 +47,7 @@ export class SandboxHost implements SandboxCaller {
 
   call(v: DeployedVersion, op: string, args: readonly JsonValue[], steps: number): CallOutcome {
     if (steps <= 0) return rejection("OUT_OF_GAS", `the transaction used all ${v.limits.stepLimit} steps`);
+    if (this.engine.trapped !== undefined) return rejection("SANDBOX_TRAPPED", `the sandbox instance trapped (${this.engine.trapped})`);
     const key = `${v.sha256}/${v.limits.stepLimit}/${v.limits.memoryLimitBytes}`;
     let code = this.loaded.get(key);
     if (code !== undefined && !isRejection(code) && code.poisoned) {

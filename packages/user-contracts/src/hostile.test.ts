@@ -29,6 +29,18 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
     reason: "OUT_OF_MEMORY",
   },
   throws: { code: contract("throw new Error('no');"), reason: "CONTRACT_THREW" },
+  // Native loops that reach no poll point: refused past their bounds rather than run unmetered.
+  "a quadratic string search": {
+    code: contract(
+      "const s = 'a'.repeat(200000); return [{ type: 'X', assetId: 'k', parties: [], data: { i: s.indexOf('a'.repeat(100000) + 'b') } }];",
+    ),
+    reason: "CONTRACT_THREW",
+  },
+  "a walk over a sparse array": {
+    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { i: Array(2 ** 32 - 1).indexOf(1) } }];"),
+    reason: "CONTRACT_THREW",
+  },
+  "a walk over an array-like": { code: contract("[].forEach.call({ length: 2 ** 40 }, () => 0); return [];"), reason: "CONTRACT_THREW" },
   "throws a string": { code: contract("throw 'no';"), reason: "CONTRACT_THREW" },
   "returns no list": { code: contract("return 42;"), reason: "MALFORMED_EVENTS" },
   "event without type": { code: contract("return [{ assetId: 'k', parties: [], data: {} }];"), reason: "MALFORMED_EVENTS" },

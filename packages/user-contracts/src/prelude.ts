@@ -7,6 +7,12 @@
 /** The name of the error a trapped global throws; the host maps it to FORBIDDEN_GLOBAL. */
 export const FORBIDDEN_GLOBAL_ERROR = "TallyForbiddenGlobal";
 
+/** Most |string| x |pattern| a string search may cost (its native loop is not metered). */
+export const SEARCH_COST_MAX = 50_000_000;
+
+/** Longest array (or array-like) an Array.prototype method may walk (its native loop is not metered). */
+export const ARRAY_LENGTH_MAX = 4_000_000;
+
 /** Globals that would be host objects, clocks or randomness elsewhere: reading one throws. */
 export const TRAPPED_GLOBALS: readonly string[] = [
   "Date",
@@ -52,6 +58,28 @@ export const PRELUDE = String.raw`"use strict";
     });
   };
   for (const name of ${JSON.stringify(TRAPPED_GLOBALS)}) trap(g, name, name);
+  // Built-ins whose native loops run without reaching a poll point, so steps do not see them:
+  // a string search costs up to |string| x |pattern|, and an array method walks every index up to
+  // length, holes included. Past these bounds they throw (RangeError) instead of running unmetered.
+  const guard = (proto, name, tooBig) => {
+    const native = proto[name];
+    Object.defineProperty(proto, name, {
+      value: { [name](...args) { if (tooBig(this, args)) throw new RangeError(name + " on values this large is not available to a contract"); return native.apply(this, args); } }[name],
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  };
+  const SEARCH_COST_MAX = ${SEARCH_COST_MAX};
+  const LENGTH_MAX = ${ARRAY_LENGTH_MAX};
+  const patternLength = (p) => (typeof p === "string" ? p.length : p !== null && typeof p === "object" ? 0 : String(p).length);
+  for (const name of ["indexOf", "lastIndexOf", "includes", "split", "replace", "replaceAll", "startsWith", "endsWith"]) {
+    guard(String.prototype, name, (self, args) => String(self).length * Math.max(1, patternLength(args[0])) > SEARCH_COST_MAX);
+  }
+  const arrayLength = (self) => { const n = Number(Object(self).length); return n === n ? n : 0; };
+  for (const name of ["indexOf", "lastIndexOf", "includes", "join", "toString", "forEach", "map", "filter", "some", "every", "reduce", "reduceRight", "find", "findIndex", "findLast", "findLastIndex", "fill", "copyWithin", "reverse", "sort", "toSorted", "toReversed", "flat", "flatMap", "slice", "splice", "keys", "values", "entries", "at", "with", "concat", "toSpliced"]) {
+    if (typeof Array.prototype[name] === "function") guard(Array.prototype, name, (self) => arrayLength(self) > LENGTH_MAX);
+  }
   trap(Math, "random", "Math.random");
   const slot = { factory: undefined };
   const json = JSON;

@@ -111,13 +111,13 @@ export function parseChainConfig(v: JsonValue | undefined): ChainConfig {
       thresholdDenominator: readInt(governance, "thresholdDenominator"),
     },
     supervision,
-    ...(o.sandbox === undefined
-      ? {}
-      : (() => {
-          const sb = readObject(o.sandbox, "membership chain-config sandbox");
-          return { sandbox: { stepLimit: readInt(sb, "stepLimit"), memoryLimitBytes: readInt(sb, "memoryLimitBytes") } };
-        })()),
+    ...(o.sandbox === undefined ? {} : { sandbox: readSandbox(o.sandbox) }),
   };
+}
+
+function readSandbox(v: JsonValue): SandboxLimits {
+  const sb = readObject(v, "membership chain-config sandbox");
+  return { stepLimit: readInt(sb, "stepLimit"), memoryLimitBytes: readInt(sb, "memoryLimitBytes") };
 }
 
 /** The sandbox limits a chain config sets, or the defaults. */
