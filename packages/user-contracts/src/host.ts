@@ -31,6 +31,10 @@ export const MANIFEST_LIMITS: SandboxLimits = { stepLimit: LOAD_STEP_LIMIT, memo
  */
 export class SandboxHost implements SandboxCaller {
   private loaded = new Map<string, LoadedCode | Rejection>();
+  // The next block's instance, made while this block runs: a fresh instance is the same whenever
+  // it is made, so making it early changes nothing but the wait. (Codes are loaded into it only
+  // when a block calls them, in the block's order.)
+  private spare: Promise<SandboxEngine> | undefined;
 
   private constructor(private engine: SandboxEngine) {}
 
@@ -40,7 +44,10 @@ export class SandboxHost implements SandboxCaller {
 
   /** Drops every loaded code and starts a fresh instance. */
   async beginBlock(): Promise<void> {
-    const next = await SandboxEngine.create();
+    const next = await (this.spare ?? SandboxEngine.create());
+    this.spare = SandboxEngine.create();
+    // An unhandled failure to make the spare would surface at the next beginBlock's await.
+    this.spare.catch(() => undefined);
     this.disposeLoaded();
     this.engine = next;
   }
