@@ -59,3 +59,27 @@ describe("sandbox metering", () => {
     assert.equal(r.code, "OUT_OF_MEMORY");
   });
 });
+
+describe("limits from the chain config", () => {
+  test("a call that fits the default steps is OUT_OF_GAS once set-sandbox-limits lowers them", async () => {
+    const { SandboxChain } = await import("./testing/harness.js");
+    const busy = `module.exports = {
+      actions: { go: { roles: ["bank"] } },
+      keys() { let s = 0; for (let i = 0; i < 50000; i++) s += i; return ["k" + (s % 2)]; },
+      decide(command, state, ctx) { return []; },
+      evolve() { return {}; },
+    };`;
+    const roomy = await SandboxChain.start([{ name: "busy", versions: [busy] }]);
+    const tight = await SandboxChain.start([{ name: "busy", versions: [busy] }], { stepLimit: 2, memoryLimitBytes: 4 * 1024 * 1024 });
+    try {
+      const ok = roomy.act("bank-a", "busy", "go", {});
+      assert.ok(!isRejection(ok), isRejection(ok) ? ok.message : "");
+      const r = tight.act("bank-a", "busy", "go", {});
+      assert.ok(isRejection(r));
+      assert.equal(r.code, "OUT_OF_GAS");
+    } finally {
+      roomy.dispose();
+      tight.dispose();
+    }
+  });
+});
