@@ -4,6 +4,7 @@ import { parseArgs, flag } from "./args.js";
 import { audit } from "./commands/audit.js";
 import { bench } from "./commands/bench.js";
 import { chaos } from "./commands/chaos.js";
+import { contractCommand } from "./commands/contract.js";
 import { demo } from "./commands/demo.js";
 import { init } from "./commands/init.js";
 import { nodeCommand } from "./commands/node.js";
@@ -20,6 +21,8 @@ const USAGE = `usage: tally <command>
   submit --as <institution> <contract> <action> '<json args>'
                                                    sign, submit and wait for COMMITTED
   query --as <institution> <contract> <query> '<json args>'
+  contract deploy --as <institution> --name <name> <file.js> [--version n] [--proposal id] [--expires-days d]
+                                                   propose a user contract to governance (docs/user-contracts.md)
   watch [--after h:t:e | --from-start] [--contract name] [--min-amount n] [--no-alerts]
                                                    follow the regulator feed and its alerts, resuming
                                                    from the position saved in $TALLY_HOME/watch-cursor.json
@@ -37,6 +40,8 @@ const USAGE = `usage: tally <command>
                                                    the gateway alone over mTLS: accepted tx/s, p50/p99,
                                                    beside the same-core Ed25519 verify rate
   bench --fuzz [--cases N] [--seed S]              the seeded SignedTx fuzz loop (100k cases), cases/s
+  bench --sandbox [--duration s] [--block-size n] [--json]
+                                                   user contract calls/s in the sandbox vs the built-in
   chaos [--kills N] [--interval-ms ms] [--rate N] [--rows [file]] [--json] [--nats-cluster [--nats-kills K]]
                                                    SIGKILL the master sequencer N times under load, then
                                                    audit: nothing lost, nothing twice, no fork (npm run chaos)
@@ -66,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
       if (as === undefined || rest.length < 2) break;
       return query(as, rest[0]!, rest[1]!, rest[2] ?? "{}");
     }
+    case "contract":
+      return contractCommand(rest[0], rest[1], a);
     case "watch": {
       const c = flag(a, "contract");
       const after = parseCursor(flag(a, "after"));

@@ -55,3 +55,38 @@ export {
   type ChainConfig,
   type FinalityQuorum,
 } from "./membership/chain-config.js";
+export {
+  DEFAULT_SANDBOX_LIMITS,
+  sandboxLimitsOf,
+  STEP_LIMIT_MAX,
+  MEMORY_LIMIT_BYTES_MIN,
+  MEMORY_LIMIT_BYTES_MAX,
+  type SandboxLimits,
+} from "./membership/chain-config.js";
+export {
+  USER_CONTRACTS_KEY,
+  USER_CODE_LENGTH_MAX,
+  USER_CONTRACT_VERSIONS_MAX,
+  BUILTIN_CONTRACT_NAMES,
+  userCodeKey,
+  codeHash,
+  parseUserContractIndex,
+  parseUserCode,
+  type UserContractIndex,
+  type UserContractVersion,
+} from "./membership/user-contract-records.js";
+export {
+  parseArgs,
+  identifier,
+  optionalIdentifier,
+  positiveAmount,
+  optionalAmount,
+  requiredString,
+  optionalString,
+  integer,
+  optionalInteger,
+  hex32,
+  type Args,
+  type Field,
+} from "./schema.js";
+export { userContractIndexJson, userCodeJson } from "./membership/user-contract-records.js";

@@ -24,6 +24,7 @@ import {
   type JsonValue,
   type SealedBlock,
 } from "@tally/ledger";
+import type { UserContractRegistry } from "@tally/user-contracts";
 import { executeBlock, genesisEffects, sortedByKey, type BlockEffects } from "./block-executor.js";
 import { decodeBlockTxs, precomputeSignatures } from "./block-precheck.js";
 import { membershipView } from "@tally/contracts";
@@ -100,6 +101,8 @@ export async function auditNode(
   o: {
     genesis: Genesis;
     contracts: ReadonlyMap<string, Contract>;
+    /** Deployed user contracts, re-run in their sandbox as the executor ran them. */
+    userContracts?: UserContractRegistry;
     verifier?: SignatureVerifier;
     findingsMax?: number;
     onProgress?: (height: bigint) => void;
@@ -305,7 +308,13 @@ export async function auditNode(
         const r = await executeBlock(
           b,
           { stateRoot: stateRoot!, membership },
-          { genesis: o.genesis, contracts: o.contracts, reader: replay, seen },
+          {
+            genesis: o.genesis,
+            contracts: o.contracts,
+            reader: replay,
+            seen,
+            ...(o.userContracts === undefined ? {} : { userContracts: o.userContracts }),
+          },
           signatures === undefined ? { decoded } : { decoded, signatures },
         );
         effects = r.effects;

@@ -25,6 +25,7 @@ import {
   type JsonValue,
   type SealedBlock,
 } from "@tally/ledger";
+import type { UserContractRegistry } from "@tally/user-contracts";
 import { decodeBlockTxs, type DecodedBlock } from "./block-precheck.js";
 import { verifyInline, type PrecomputedSignatures } from "./signature-verifier.js";
 import type { StateReader } from "./state-reader.js";
@@ -128,7 +129,14 @@ export function genesisEffects(genesis: Genesis, contracts: ReadonlyMap<string, 
 export async function executeBlock(
   block: SealedBlock,
   prior: ExecutorState,
-  deps: { genesis: Genesis; contracts: ReadonlyMap<string, Contract>; reader: StateReader; seen: SeenTxIds },
+  deps: {
+    genesis: Genesis;
+    contracts: ReadonlyMap<string, Contract>;
+    reader: StateReader;
+    seen: SeenTxIds;
+    /** Deployed user contracts (docs/user-contracts.md); without it, only the built-ins run. */
+    userContracts?: UserContractRegistry;
+  },
   hints: ExecuteHints = {},
 ): Promise<{ effects: BlockEffects; membership: ReadonlyMap<string, JsonValue> }> {
   const h = block.header;
@@ -144,10 +152,24 @@ export async function executeBlock(
   let membership: ReadonlyMap<string, JsonValue> = sortedByKey(prior.membership);
   let view: MembershipView = membershipView(membership.values());
   const viewAtStart = view;
+  // The contracts of this point in the chain: the built-ins and the user contracts membership holds.
+  const user = deps.userContracts;
+  let contracts = user === undefined ? deps.contracts : await user.contractsFor(membership, deps.contracts);
+  // A block that calls a user contract runs its calls in a fresh sandbox instance (see
+  // @tally/user-contracts engine.ts: that is what makes memory metering the same on every node).
+  // Started before the first call: here, or at a call to a contract deployed earlier in the block.
+  const isUserCall = (name: string): boolean => contracts.has(name) && !deps.contracts.has(name);
+  let sandboxStarted = false;
+  const startSandbox = async (): Promise<void> => {
+    if (user === undefined || sandboxStarted) return;
+    sandboxStarted = true;
+    await user.host.beginBlock();
+  };
+  if (decoded.txs.some((d) => d.ok && isUserCall(d.tx.body.contract))) await startSandbox();
   const updates = new Map<string, Map<string, JsonValue | null>>();
   const results: TxOutcomeRow[] = [];
   const events: EventRow[] = [];
-  const preparedAhead = await prefetch(decoded, overlay, view, deps, blockTimeMs);
+  const preparedAhead = await prefetch(decoded, overlay, view, { ...deps, contracts }, blockTimeMs);
 
   for (let i = 0; i < decoded.txs.length; i++) {
     const txId = ids[i]!;
@@ -196,7 +218,8 @@ export async function executeBlock(
     // prefetch prepared the command with the membership at the start of the block and the signer
     // alone as signers: while both still hold, its result is this context's result.
     const ahead = view === viewAtStart && sigs.signers.length === 1 ? preparedAhead[i] : undefined;
-    const prepared = ahead ?? prepareCommand(deps.contracts, tx.body.contract, tx.body.action, tx.args, ctx);
+    if (ahead === undefined && isUserCall(tx.body.contract)) await startSandbox();
+    const prepared = ahead ?? prepareCommand(contracts, tx.body.contract, tx.body.action, tx.args, ctx);
     if (isRejection(prepared)) {
       reject(prepared.code, prepared.message, meta, true);
       continue;
@@ -242,6 +265,8 @@ export async function executeBlock(
       }
       membership = sortedByKey(next);
       view = membershipView(membership.values());
+      // A contract deployed (or the sandbox limits changed) by this transaction is callable from the next one.
+      if (user !== undefined) contracts = await user.contractsFor(membership, deps.contracts);
     }
   }
 

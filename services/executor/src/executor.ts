@@ -13,6 +13,7 @@ import {
   type SigningKey,
 } from "@tally/ledger";
 import { ATTR_HEIGHT, ATTR_TX_COUNT, startBlockSpan, tracingEnabled, type Logger } from "@tally/telemetry";
+import type { UserContractRegistry } from "@tally/user-contracts";
 import { executeBlock, genesisEffects, sortedByKey, type BlockEffects } from "./block-executor.js";
 import { decodeBlockTxs, precomputeSignatures, type DecodedBlock } from "./block-precheck.js";
 import type { EffectsStore } from "./effects-store.js";
@@ -46,6 +47,8 @@ export interface ExecutorDeps {
    * signature is verified inline, on this thread, as executeBlock reaches it.
    */
   readonly verifier?: SignatureVerifier;
+  /** Deployed user contracts and the sandbox they run in (docs/user-contracts.md); without it, only the built-ins run. */
+  readonly userContracts?: UserContractRegistry;
 }
 
 /** A batch from the follower, decoded, with its signatures being verified. */
@@ -162,7 +165,13 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
             const r = await executeBlock(
               b,
               { stateRoot: cp.stateRoot, membership },
-              { genesis: d.genesis, contracts: d.contracts, reader: layered, seen },
+              {
+                genesis: d.genesis,
+                contracts: d.contracts,
+                reader: layered,
+                seen,
+                ...(d.userContracts === undefined ? {} : { userContracts: d.userContracts }),
+              },
               signatures === undefined ? { decoded: batch.decoded[k]! } : { decoded: batch.decoded[k]!, signatures },
             );
             effects = r.effects;

@@ -5,6 +5,7 @@ import { descriptorSetPath } from "@tally/proto/descriptor";
 import { BackfillFollower, BlockFollower, blockSeqOf, busNames, connectBus, ensureStreams, streamLastSeq } from "@tally/bus";
 import { Env, loadGenesis, loadKeyFile } from "@tally/config";
 import { builtinContracts } from "@tally/contracts";
+import { UserContractRegistry } from "@tally/user-contracts";
 import { migrateToLatest, openDb } from "@tally/db";
 import { startServer } from "@tally/rpc";
 import { countOutcomes, createLogger, observeConsumer, observeFinality, observeHeight, startTelemetry } from "@tally/telemetry";
@@ -14,6 +15,7 @@ import { localBackfill } from "./local-backfill.js";
 import { NodeHealth } from "./node-health.js";
 import { eventAnnouncer } from "./event-announcer.js";
 import { runExecutor } from "./executor.js";
+import { queryContracts } from "./query-contracts.js";
 import { dbSnapshot, queryService } from "./query-service.js";
 import { ReceiptPublisher } from "./receipts.js";
 import { DbStateReader } from "./state-reader.js";
@@ -67,6 +69,8 @@ async function main(): Promise<void> {
     onDivergence: () => health.noteDivergence(),
   });
   let chainTip: { height: bigint | undefined; atMs: number } = { height: undefined, atMs: 0 };
+  // User contracts' queries run in a sandbox of their own, apart from the one blocks run in.
+  const forQueries = queryContracts(db, builtinContracts, await UserContractRegistry.create());
   const chainHeight = async (): Promise<bigint | undefined> => {
     if (Date.now() - chainTip.atMs < 500) return chainTip.height;
     const info = await bus.jsm.streams.info(names.blocksStream).catch(() => undefined);
@@ -79,7 +83,7 @@ async function main(): Promise<void> {
     healthNames: ["tally.v1.ExecutorQueryService"],
     descriptorSetPath,
     services: [
-      queryService(builtinContracts, dbSnapshot(db), {
+      queryService(forQueries.current, dbSnapshot(db), {
         guard: () => health.guard(),
         progress: async () => ({ ...(await tracker.store.status()), chainHeight: await chainHeight() }),
       }),
@@ -121,6 +125,7 @@ async function main(): Promise<void> {
     nodeId,
     genesis,
     contracts: builtinContracts,
+    userContracts: await UserContractRegistry.create(),
     store,
     reader,
     follower,
@@ -132,6 +137,7 @@ async function main(): Promise<void> {
       appliedHeight = e.height;
       countOutcomes(e.results);
       announce?.(e);
+      forQueries.applied(e);
       tracker.noteOwn(e.height, e.blockHash, e.stateRoot, e.blockTimeMs);
       log.debug({ height: e.height.toString(), txs: e.results.length }, "applied");
     },

@@ -73,12 +73,18 @@ export interface QueryServiceOptions {
 }
 
 /** The gRPC ExecutorQueryService: read-only contract queries, tx results and the checkpoint. */
-export function queryService(contracts: ReadonlyMap<string, Contract>, snapshot: Snapshot, opts: QueryServiceOptions = {}) {
+export function queryService(
+  contracts: ReadonlyMap<string, Contract> | (() => Promise<ReadonlyMap<string, Contract>>),
+  snapshot: Snapshot,
+  opts: QueryServiceOptions = {},
+) {
   const guard = opts.guard ?? (() => undefined);
+  // A function gives the contracts of the node's current state (user contracts come and go by vote).
+  const current = typeof contracts === "function" ? contracts : () => Promise.resolve(contracts);
   return wrapService(ExecutorQueryServiceService, {
     query: async (req: ExecutorQueryServiceQueryRequest) => {
       guard();
-      const prepared = prepareQuery(contracts, req.contract, req.query, parseArgs(req.args));
+      const prepared = prepareQuery(await current(), req.contract, req.query, parseArgs(req.args));
       if (isRejection(prepared)) throw new RpcError(status.INVALID_ARGUMENT, prepared.message, prepared.code);
       return snapshot(async (reader, store) => {
         const cp = await store.checkpoint();

@@ -135,6 +135,17 @@ describe("admit: refusals", () => {
     refused(tx({ contract: "lottery" }), status.INVALID_ARGUMENT, "UNKNOWN_CONTRACT");
   });
 
+  test("a deployed user contract is admitted by name or name.v<version>, its args left to the executor; others stay UNKNOWN_CONTRACT", () => {
+    const view = { ...VIEW, userContracts: new Set(["lottery", "lottery.v1"]) };
+    for (const contract of ["lottery", "lottery.v1"]) {
+      const raw = tx({ contract, action: "draw", args: { anything: 1 } });
+      assert.doesNotThrow(() => admit(raw, CHAIN_ID, NOW, view, HEIGHT));
+    }
+    refused(tx({ contract: "lottery.v2" }), status.INVALID_ARGUMENT, "UNKNOWN_CONTRACT", view);
+    // Signatures are still checked first.
+    refused(tx({ contract: "lottery", signer: SIGNERS.impostor }), status.UNAUTHENTICATED, "BAD_SIGNATURE", view);
+  });
+
   test("an action the contract lacks is UNKNOWN_ACTION, INVALID_ARGUMENT", () => {
     refused(tx({ action: "burn" }), status.INVALID_ARGUMENT, "UNKNOWN_ACTION");
     // Names found on Object.prototype are not actions.

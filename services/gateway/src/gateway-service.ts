@@ -357,7 +357,8 @@ export class Gateway {
   async query(req: QueryRequest, caller: Caller, deadline?: Date | number): Promise<{ result: Uint8Array; height: bigint }> {
     if (req.args.byteLength > LIMITS.txBytesMax)
       throw new RpcError(status.INVALID_ARGUMENT, "query args too large", "TOO_LARGE", {}, "args");
-    const access = queryAccess(req.contract, req.query, req.args);
+    const m = this.ports.membership;
+    const access = queryAccess(req.contract, req.query, req.args, m.view.userContracts, m.contracts);
     const release = this.limits.acquire(caller.id);
     try {
       const r = await this.forward<ExecutorQueryServiceQueryResponse>(

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The gateway's imperative shell: reads config, builds connections, starts.
 import { credentials } from "@grpc/grpc-js";
+import { UserContractRegistry } from "@tally/user-contracts";
 import { ExecutorQueryServiceClient } from "@tally/proto/executor";
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { busNames, connectBus, ensureStreams } from "@tally/bus";
@@ -58,7 +59,8 @@ async function main(): Promise<void> {
   await migrateToLatest(db);
   const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `gateway-${nodeId}` });
   await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
-  const membership = new MembershipCache(db, genesis);
+  // User contracts' declarations (their queries' args and visibility); their code never runs here but to read them.
+  const membership = new MembershipCache(db, genesis, await UserContractRegistry.create());
   await membership.refresh();
   // A Bloom filter of applied tx ids spares most submissions the database lookup for resubmissions.
   const statuses = new TxStatusReader(db, { seenFilter: true });

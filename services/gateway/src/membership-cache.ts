@@ -6,8 +6,10 @@ import {
   MEMBERSHIP_CONTRACT,
   membershipGenesisEvents,
   membershipView,
+  type Contract,
   type MembershipView,
 } from "@tally/contracts";
+import type { UserContractRegistry } from "@tally/user-contracts";
 import type { Genesis, JsonValue } from "@tally/ledger";
 
 /**
@@ -18,10 +20,13 @@ import type { Genesis, JsonValue } from "@tally/ledger";
 export class MembershipCache {
   private current: MembershipView;
   private loading: Promise<void> | undefined;
+  private deployed: ReadonlyMap<string, Contract> = builtinContracts;
 
   constructor(
     private readonly db: Kysely<Database>,
     genesis: Genesis,
+    /** Builds the deployed user contracts' declarations (query names, args, public), when given. */
+    private readonly userContracts?: UserContractRegistry,
   ) {
     const contract = builtinContracts.get(MEMBERSHIP_CONTRACT)!;
     const state = foldEvents(contract, new Map(), membershipGenesisEvents(genesis));
@@ -32,6 +37,11 @@ export class MembershipCache {
     return this.current;
   }
 
+  /** The built-in contracts and the deployed user contracts, as of the last refresh. */
+  get contracts(): ReadonlyMap<string, Contract> {
+    return this.deployed;
+  }
+
   /** Reloads from the node's contract state (after the executor commits a block). Coalesces concurrent calls. */
   refresh(): Promise<void> {
     this.loading ??= this.load().finally(() => (this.loading = undefined));
@@ -39,7 +49,11 @@ export class MembershipCache {
   }
 
   private async load(): Promise<void> {
-    const rows = await this.db.selectFrom("contract_state").select("value").where("contract", "=", MEMBERSHIP_CONTRACT).execute();
-    if (rows.length > 0) this.current = membershipView(rows.map((r) => r.value as JsonValue));
+    const rows = await this.db.selectFrom("contract_state").select(["key", "value"]).where("contract", "=", MEMBERSHIP_CONTRACT).execute();
+    if (rows.length === 0) return;
+    this.current = membershipView(rows.map((r) => r.value as JsonValue));
+    if (this.userContracts !== undefined) {
+      this.deployed = await this.userContracts.contractsFor(new Map(rows.map((r) => [r.key, r.value as JsonValue])), builtinContracts);
+    }
   }
 }

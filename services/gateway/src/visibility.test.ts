@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import { utf8, type JsonValue } from "@tally/ledger";
 import { RpcError } from "@tally/rpc";
+import { rejection, type Contract } from "@tally/contracts";
 import { queryAccess, seesEvent, visibleAnswer } from "./visibility.js";
 
 const args = (v: unknown): Uint8Array => utf8(JSON.stringify(v));
@@ -46,6 +47,55 @@ describe("queryAccess: who may read each query, declared by the contract", () =>
       assert.throws(
         () => queryAccess(c, q, a),
         (e: unknown) => e instanceof RpcError && e.code === status.INVALID_ARGUMENT && e.reason === reason && e.field === field,
+      );
+    }
+  });
+
+  test("a deployed user contract's queries answer by their parties; garbage args are BAD_ARGS; undeployed ones UNKNOWN_CONTRACT", () => {
+    const deployed = new Set(["loc", "loc.v1"]);
+    assert.deepEqual(queryAccess("loc", "letter", args({ id: "lc-1" }), deployed), { kind: "parties" });
+    assert.deepEqual(queryAccess("loc.v1", "letter", args({ id: "lc-1" }), deployed), { kind: "parties" });
+    for (const [a, reason] of [
+      [utf8("{not json"), "BAD_ARGS"],
+      [args([1]), "BAD_ARGS"],
+    ] as const) {
+      assert.throws(
+        () => queryAccess("loc", "letter", a, deployed),
+        (e: unknown) => e instanceof RpcError && e.reason === reason,
+      );
+    }
+    assert.throws(
+      () => queryAccess("loc.v2", "letter", args({}), deployed),
+      (e: unknown) => e instanceof RpcError && e.reason === "UNKNOWN_CONTRACT",
+    );
+  });
+
+  test("once its declarations are read, a user contract's queries are checked and public ones are public", () => {
+    const names = new Set(["loc"]);
+    const query = (isPublic: boolean) => ({
+      parse: (a: Readonly<Record<string, unknown>>) => (typeof a.id === "string" ? a : rejection("BAD_ARGS", "id is required")),
+      keys: () => [],
+      run: () => null,
+      ...(isPublic ? { public: true } : {}),
+    });
+    const loc: Contract = {
+      name: "loc",
+      actions: {},
+      keys: () => [],
+      decide: () => [],
+      evolve: () => new Map(),
+      queries: { letter: query(false), rates: query(true) },
+    };
+    const deployed = new Map([["loc", loc]]);
+    assert.deepEqual(queryAccess("loc", "letter", args({ id: "lc-1" }), names, deployed), { kind: "parties" });
+    assert.deepEqual(queryAccess("loc", "rates", args({ id: "eur" }), names, deployed), { kind: "public" });
+    for (const [q, a, reason] of [
+      ["nope", args({ id: "x" }), "UNKNOWN_QUERY"],
+      ["letter", args({}), "BAD_ARGS"],
+    ] as const) {
+      assert.throws(
+        () => queryAccess("loc", q, a, names, deployed),
+        (e: unknown) => e instanceof RpcError && e.reason === reason,
       );
     }
   });

@@ -1,5 +1,5 @@
 import { status } from "@grpc/grpc-js";
-import { builtinContracts, isRejection, prepareQuery } from "@tally/contracts";
+import { builtinContracts, isRejection, prepareQuery, type Contract } from "@tally/contracts";
 import { fromUtf8, type JsonValue } from "@tally/ledger";
 import { RpcError } from "@tally/rpc";
 
@@ -18,7 +18,27 @@ export type QueryAccess = { readonly kind: "public" } | { readonly kind: "owner"
  * Checks a query's contract, name and args as the executor will, and says who may read its
  * answer. Throws INVALID_ARGUMENT naming the wrong field (UNKNOWN_CONTRACT, UNKNOWN_QUERY, BAD_ARGS).
  */
-export function queryAccess(contract: string, query: string, args: Uint8Array): QueryAccess {
+export function queryAccess(
+  contract: string,
+  query: string,
+  args: Uint8Array,
+  userContracts: ReadonlySet<string> = new Set(),
+  deployed: ReadonlyMap<string, Contract> = new Map(),
+): QueryAccess {
+  // A deployed user contract: its declarations say which queries it has, their args, and which
+  // are public; a non-public answer shows only what the caller is party to (a regulator sees all).
+  if (!builtinContracts.has(contract) && userContracts.has(contract)) {
+    const parsed = parseJsonArgs(args);
+    const c = deployed.get(contract);
+    // Declarations not read yet (the cache refreshes after each block): the executor checks, the answer is per party.
+    if (c === undefined) return { kind: "parties" };
+    const spec = Object.hasOwn(c.queries, query) ? c.queries[query] : undefined;
+    if (spec === undefined)
+      throw new RpcError(status.INVALID_ARGUMENT, `contract ${contract} has no query ${query}`, "UNKNOWN_QUERY", {}, "query");
+    const q = spec.parse(parsed);
+    if (isRejection(q)) throw new RpcError(status.INVALID_ARGUMENT, q.message, q.code, {}, "args");
+    return spec.public === true ? { kind: "public" } : { kind: "parties" };
+  }
   const c = builtinContracts.get(contract);
   if (c === undefined) throw new RpcError(status.INVALID_ARGUMENT, `no contract named ${contract}`, "UNKNOWN_CONTRACT", {}, "contract");
   if (!Object.hasOwn(c.queries, query))
@@ -37,6 +57,18 @@ export function queryAccess(contract: string, query: string, args: Uint8Array): 
   if (p.spec.public === true) return { kind: "public" };
   if (p.spec.owner !== undefined) return { kind: "owner", owner: p.spec.owner(p.query) };
   return { kind: "parties" };
+}
+
+function parseJsonArgs(args: Uint8Array): Readonly<Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fromUtf8(args));
+  } catch {
+    throw new RpcError(status.INVALID_ARGUMENT, "args is not JSON", "BAD_ARGS", {}, "args");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new RpcError(status.INVALID_ARGUMENT, "args must be a JSON object", "BAD_ARGS", {}, "args");
+  return parsed as Readonly<Record<string, unknown>>;
 }
 
 function partyTo(v: JsonValue | undefined, caller: string): boolean {

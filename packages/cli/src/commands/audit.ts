@@ -3,6 +3,7 @@
 import { availableParallelism } from "node:os";
 import { loadGenesis } from "@tally/config";
 import { builtinContracts } from "@tally/contracts";
+import { UserContractRegistry } from "@tally/user-contracts";
 import { openDb } from "@tally/db";
 import { auditNode, VerifyPool } from "@tally/executor";
 import { flag, type Args } from "../args.js";
@@ -24,7 +25,7 @@ export async function audit(a: Args): Promise<number> {
   const verifier = new VerifyPool({ workers: Math.max(1, availableParallelism()) });
   try {
     const t0 = performance.now();
-    const r = await auditNode(db, { genesis, contracts: builtinContracts, verifier });
+    const r = await auditNode(db, { genesis, contracts: builtinContracts, userContracts: await UserContractRegistry.create(), verifier });
     const ms = Math.round(performance.now() - t0);
     if (a.flags.has("json")) {
       console.log(

@@ -8,6 +8,7 @@ import { APPLY_WORKLOADS } from "../bench/apply-workloads.js";
 import { verifyOn } from "../bench/ceilings.js";
 import { formatGatewayReport, runGatewayBench } from "../bench/gateway-bench.js";
 import { runFuzzBench } from "../bench/fuzz-bench.js";
+import { runSandboxBench, type SandboxBenchResult } from "../bench/sandbox-bench.js";
 import { FUZZ_SEED_DEFAULT } from "@tally/testkit";
 
 const WORKLOADS = ["transfer", "notarize", "query", "mixed", "bill-lifecycle", "feed"] as const;
@@ -107,8 +108,22 @@ function benchFuzz(a: Args): number {
 }
 
 /** `tally bench`: one benchmark run; the last line is JSON with --json. */
+/** `tally bench --sandbox [--duration s] [--block-size n] [--json]`: user contract calls/s against the built-in (see sandbox-bench.ts). */
+async function benchSandbox(a: Args): Promise<number> {
+  const r = await runSandboxBench({ seconds: intFlag(a, "duration", 10, 1, 600), blockSize: intFlag(a, "block-size", 500, 1, 10_000) });
+  const line = (label: string, s: SandboxBenchResult["builtin"]): string =>
+    `  ${label.padEnd(34)} ${s.calls_per_s.toFixed(0).padStart(8)} calls/s   (${s.committed}/${s.calls} committed in ${s.seconds.toFixed(2)} s)`;
+  console.log(`transfer through prepareCommand + runCommand, ${r.parties} parties, a fresh sandbox every ${r.block_size} calls:`);
+  console.log(line("built-in cash.transfer", r.builtin));
+  console.log(line("user contract in the sandbox", r.sandbox));
+  console.log(`  ratio ${(r.ratio * 100).toFixed(1)}% of the built-in (target ${(r.target_ratio * 100).toFixed(0)}%)`);
+  if (a.flags.has("json")) console.log(JSON.stringify({ kind: "sandbox", ...r }));
+  return r.sandbox.committed === r.sandbox.calls && r.builtin.committed === r.builtin.calls ? 0 : 1;
+}
+
 export async function bench(a: Args): Promise<number> {
   if (a.flags.has("apply")) return benchApply(a);
+  if (a.flags.has("sandbox")) return benchSandbox(a);
   if (a.flags.has("recovery")) return benchRecovery(a);
   if (a.flags.has("gateway")) return benchGateway(a);
   if (a.flags.has("fuzz")) return benchFuzz(a);

@@ -37,6 +37,26 @@ export interface GovernanceThreshold {
   readonly thresholdDenominator: number;
 }
 
+/** Highest step limit a user contract call may be given: interrupt ticks of 10,000 QuickJS poll points each. */
+export const STEP_LIMIT_MAX = 100_000;
+
+/** Least and most memory a user contract call may be given, in bytes. */
+export const MEMORY_LIMIT_BYTES_MIN = 1024 * 1024;
+export const MEMORY_LIMIT_BYTES_MAX = 256 * 1024 * 1024;
+
+/**
+ * The metering of user contract calls (docs/user-contracts.md): a call may take stepLimit
+ * interrupt ticks (QuickJS calls its interrupt handler once every 10,000 poll points: function
+ * entries, jumps, property-enumeration and regex steps) and its runtime may hold memoryLimitBytes.
+ */
+export interface SandboxLimits {
+  readonly stepLimit: number;
+  readonly memoryLimitBytes: number;
+}
+
+/** The sandbox limits when the chain config names none: 200 ticks (about 2 million poll points) and 16 MiB. */
+export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { stepLimit: 200, memoryLimitBytes: 16 * 1024 * 1024 };
+
 /** The chain config as membership state holds it under `chain-config`. */
 export interface ChainConfig {
   readonly sequencers: readonly SequencerEntry[];
@@ -44,6 +64,8 @@ export interface ChainConfig {
   readonly governance: GovernanceThreshold;
   /** The supervision rules ({largeTradeAmount, alertRules}, see proposal-change.ts), or null before any are set. */
   readonly supervision: JsonValue;
+  /** The user contract limits, once a set-sandbox-limits proposal applied; absent means DEFAULT_SANDBOX_LIMITS. */
+  readonly sandbox?: SandboxLimits;
 }
 
 function broken(message: string): never {
@@ -89,7 +111,18 @@ export function parseChainConfig(v: JsonValue | undefined): ChainConfig {
       thresholdDenominator: readInt(governance, "thresholdDenominator"),
     },
     supervision,
+    ...(o.sandbox === undefined ? {} : { sandbox: readSandbox(o.sandbox) }),
   };
+}
+
+function readSandbox(v: JsonValue): SandboxLimits {
+  const sb = readObject(v, "membership chain-config sandbox");
+  return { stepLimit: readInt(sb, "stepLimit"), memoryLimitBytes: readInt(sb, "memoryLimitBytes") };
+}
+
+/** The sandbox limits a chain config sets, or the defaults. */
+export function sandboxLimitsOf(c: ChainConfig): SandboxLimits {
+  return c.sandbox ?? DEFAULT_SANDBOX_LIMITS;
 }
 
 /** The chain config as its JSON fields, without the record marker (event data carries these). */
@@ -99,6 +132,8 @@ export function chainConfigFields(c: ChainConfig): { readonly [k: string]: JsonV
     finality: { quorumNumerator: c.finality.quorumNumerator, quorumDenominator: c.finality.quorumDenominator },
     governance: { thresholdNumerator: c.governance.thresholdNumerator, thresholdDenominator: c.governance.thresholdDenominator },
     supervision: c.supervision,
+    // Absent until set, so chains that never set it keep their state roots.
+    ...(c.sandbox === undefined ? {} : { sandbox: { stepLimit: c.sandbox.stepLimit, memoryLimitBytes: c.sandbox.memoryLimitBytes } }),
   };
 }
 

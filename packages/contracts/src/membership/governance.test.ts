@@ -53,14 +53,14 @@ describe("membership propose", () => {
     assert.equal(c.query("proposal", { id: "p-9" }), null);
   });
 
-  test("names the proposal, chain config, index and the changed institution's entry as its keys", () => {
+  test("names the proposal, chain config, index, user-contract index and the changed institution's entry as its keys", () => {
     const ctx = testContext("bank-a");
     const p = prepareCommand(builtinContracts, "membership", "propose", propose("p-1", ADD_D), ctx);
     assert.ok(!isRejection(p));
-    assert.deepEqual(p.keys, ["proposal/p-1", "chain-config", "index", "inst/ent-d"]);
+    assert.deepEqual(p.keys, ["proposal/p-1", "chain-config", "index", "user-contracts", "inst/ent-d"]);
     const v = prepareCommand(builtinContracts, "membership", "vote", { proposal: "p-1", vote: "yes", institution: "ent-d" }, ctx);
     assert.ok(!isRejection(v));
-    assert.deepEqual(v.keys, ["proposal/p-1", "chain-config", "index", "inst/ent-d"]);
+    assert.deepEqual(v.keys, ["proposal/p-1", "chain-config", "index", "user-contracts", "inst/ent-d"]);
     const chain = prepareCommand(
       builtinContracts,
       "membership",
@@ -69,7 +69,7 @@ describe("membership propose", () => {
       ctx,
     );
     assert.ok(!isRejection(chain));
-    assert.deepEqual(chain.keys, ["proposal/p-2", "chain-config", "index"]);
+    assert.deepEqual(chain.keys, ["proposal/p-2", "chain-config", "index", "user-contracts"]);
   });
 
   test("PROPOSAL_EXISTS for a proposal id already used, whatever the change", () => {

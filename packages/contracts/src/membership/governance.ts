@@ -14,7 +14,22 @@ import {
   type TxContext,
 } from "../contract.js";
 import { readStringArray } from "../state-read.js";
-import { CHAIN_CONFIG_KEY, SEQUENCERS_MAX, parseChainConfig, votesNeeded, votingMembers, type ChainConfig } from "./chain-config.js";
+import {
+  CHAIN_CONFIG_KEY,
+  SEQUENCERS_MAX,
+  parseChainConfig,
+  sandboxLimitsOf,
+  votesNeeded,
+  votingMembers,
+  type ChainConfig,
+} from "./chain-config.js";
+import {
+  USER_CONTRACTS_KEY,
+  USER_CONTRACT_VERSIONS_MAX,
+  parseUserContractIndex,
+  userCodeKey,
+  userContractVersionCount,
+} from "./user-contract-records.js";
 import { MEMBERSHIP_INDEX_KEY, institutionKey, parseInstitutionEntry, type InstitutionEntry } from "./institution-entry.js";
 import { addKeyRejection, revokeKeyRejection } from "./key-rules.js";
 import { changeInstitution, changeJson, supervisionJson, type Change } from "./proposal-change.js";
@@ -168,6 +183,26 @@ function changeEvents(c: Change, state: StateSlice, ctx: TxContext, config: Chai
         return rejection("NO_CHANGE", "the supervision rules are already these");
       return [chain("SupervisionChanged", { supervision })];
     }
+    case "deploy-contract": {
+      const index = parseUserContractIndex(state.get(USER_CONTRACTS_KEY));
+      const versions = index.get(c.name) ?? [];
+      if (versions.some((v) => v.version === c.version))
+        return rejection("VERSION_EXISTS", `${c.name} version ${c.version} is already deployed`);
+      const last = versions.at(-1)?.version ?? 0;
+      if (c.version !== last + 1) return rejection("VERSION_GAP", `${c.name} is at version ${last}; the next version is ${last + 1}`);
+      if (userContractVersionCount(index) >= USER_CONTRACT_VERSIONS_MAX) {
+        return rejection("TOO_MANY_CONTRACTS", `membership already holds ${USER_CONTRACT_VERSIONS_MAX} user contract versions`);
+      }
+      const data = { name: c.name, version: c.version, sha256: c.sha256, height: ctx.height.toString(), ...base };
+      return [event("ContractDeployed", USER_CONTRACTS_KEY, p.parties, data)];
+    }
+    case "set-sandbox-limits": {
+      const now = sandboxLimitsOf(config);
+      if (now.stepLimit === c.stepLimit && now.memoryLimitBytes === c.memoryLimitBytes && config.sandbox !== undefined) {
+        return rejection("NO_CHANGE", `the sandbox limits are already ${c.stepLimit} steps and ${c.memoryLimitBytes} bytes`);
+      }
+      return [chain("SandboxLimitsChanged", { stepLimit: c.stepLimit, memoryLimitBytes: c.memoryLimitBytes })];
+    }
     default: {
       const never: never = c;
       throw new InvariantError(`unknown change kind ${(never as { kind: string }).kind}`, "CONTRACT_STATE");
@@ -235,6 +270,10 @@ export function decidePropose(cmd: ProposeCommand, state: StateSlice, ctx: TxCon
     closedAtMs: null,
     parties: sortedIds([...ctx.members.keys(), ...(institution === null ? [] : [institution])]),
   };
+  // A contract's code comes with its proposal, and only then: the stored proposal names it by hash.
+  if (cmd.change.kind === "deploy-contract" && cmd.change.code === undefined) {
+    return rejection("BAD_ARGS", "change.code is required to propose a contract");
+  }
   const changes = changeEvents(cmd.change, state, ctx, config, p);
   if (isRejection(changes)) return changes;
   const created = event("ProposalCreated", proposalKey(p.id), p.parties, {
@@ -245,7 +284,12 @@ export function decidePropose(cmd: ProposeCommand, state: StateSlice, ctx: TxCon
     createdAtMs: p.createdAtMs,
     expiresAtMs: p.expiresAtMs,
   });
-  return settle(p, [created], () => changes, ctx, config);
+  const leading = [created];
+  if (cmd.change.kind === "deploy-contract" && cmd.change.code !== undefined) {
+    const { sha256, code } = cmd.change;
+    leading.push(event("CodeStored", userCodeKey(sha256), p.parties, { sha256, code, proposal: p.id }));
+  }
+  return settle(p, leading, () => changes, ctx, config);
 }
 
 /**

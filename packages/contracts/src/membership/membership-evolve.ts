@@ -13,6 +13,7 @@ import {
 } from "./institution-entry.js";
 import { readChange } from "./proposal-change.js";
 import { parseProposal, proposalJson, proposalKey, sortedIds, type ProposalRecord } from "./proposal-record.js";
+import { USER_CONTRACTS_KEY, parseUserContractIndex, userCodeJson, userCodeKey, userContractIndexJson } from "./user-contract-records.js";
 
 type Updates = ReadonlyMap<string, JsonValue | null>;
 
@@ -170,6 +171,30 @@ export function evolveMembership(state: StateSlice, event: ContractEvent): Updat
       if (vote === "yes") return proposalUpdate({ ...p, yes: sortedIds([...p.yes, voter]) });
       if (vote === "no") return proposalUpdate({ ...p, no: sortedIds([...p.no, voter]) });
       return broken(`${what}: vote ${vote} is neither yes nor no`);
+    }
+    case "SandboxLimitsChanged": {
+      const sandbox = { stepLimit: readInt(data, "stepLimit", what), memoryLimitBytes: readInt(data, "memoryLimitBytes", what) };
+      return configUpdate({ ...mustConfig(state, what), sandbox });
+    }
+    case "CodeStored": {
+      const hash = readString(data, "sha256", what);
+      // The same code proposed twice is stored once; its key is its hash.
+      return new Map([[userCodeKey(hash), userCodeJson(hash, readString(data, "code", what))]]);
+    }
+    case "ContractDeployed": {
+      const index = parseUserContractIndex(state.get(USER_CONTRACTS_KEY));
+      const name = readString(data, "name", what);
+      const entry = {
+        version: readInt(data, "version", what),
+        sha256: readString(data, "sha256", what),
+        proposal: readString(data, "proposal", what),
+        height: readString(data, "height", what),
+      };
+      const versions = index.get(name) ?? [];
+      if (versions.some((v) => v.version === entry.version)) broken(`${name} version ${entry.version} deployed twice`);
+      const next = new Map(index);
+      next.set(name, [...versions, entry]);
+      return new Map([[USER_CONTRACTS_KEY, userContractIndexJson(next)]]);
     }
     case "ProposalApplied":
       return closeProposal(state, data, what, "applied");

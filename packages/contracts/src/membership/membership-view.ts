@@ -3,6 +3,7 @@ import type { MemberView } from "../contract.js";
 import { CHAIN_CONFIG_RECORD } from "./chain-config.js";
 import { RECORD_FIELD, parseInstitutionEntry } from "./institution-entry.js";
 import { PROPOSAL_RECORD } from "./proposal-record.js";
+import { USER_CODE_RECORD, USER_CONTRACTS_RECORD, parseUserContractIndex } from "./user-contract-records.js";
 
 // True for the values that are not institution entries: the index (an array), the chain config
 // and proposals (objects marked with a known record field).
@@ -10,7 +11,8 @@ function isOtherRecord(v: JsonValue): boolean {
   if (Array.isArray(v)) return true;
   if (typeof v !== "object" || v === null || !Object.hasOwn(v, RECORD_FIELD)) return false;
   const record = v[RECORD_FIELD];
-  if (record === CHAIN_CONFIG_RECORD || record === PROPOSAL_RECORD) return true;
+  if (record === CHAIN_CONFIG_RECORD || record === PROPOSAL_RECORD || record === USER_CONTRACTS_RECORD || record === USER_CODE_RECORD)
+    return true;
   throw new InvariantError(`membership state holds an unknown record ${JSON.stringify(record)}`, "CONTRACT_STATE");
 }
 
@@ -18,6 +20,8 @@ function isOtherRecord(v: JsonValue): boolean {
 export interface MembershipView {
   readonly keyLookup: KeyLookup;
   readonly members: ReadonlyMap<string, MemberView>;
+  /** The deployed user contracts as transactions call them: `<name>` and `<name>.v<version>`. */
+  readonly userContracts: ReadonlySet<string>;
 }
 
 /**
@@ -30,14 +34,23 @@ export interface MembershipView {
 export function membershipView(values: Iterable<JsonValue>): MembershipView {
   const keys = new Map<string, Map<string, KnownKey>>();
   const members = new Map<string, MemberView>();
+  const userContracts = new Set<string>();
   for (const v of values) {
-    if (isOtherRecord(v)) continue;
+    if (isOtherRecord(v)) {
+      if (typeof v === "object" && v !== null && !Array.isArray(v) && v[RECORD_FIELD] === USER_CONTRACTS_RECORD) {
+        for (const [name, versions] of parseUserContractIndex(v)) {
+          userContracts.add(name);
+          for (const e of versions) userContracts.add(`${name}.v${e.version}`);
+        }
+      }
+      continue;
+    }
     const e = parseInstitutionEntry(v);
     const suspended = e.suspended === true;
     if (!suspended) members.set(e.id, { roles: [...e.roles] });
     keys.set(e.id, new Map(e.keys.map((k) => [k.keyId, { publicKey: fromHex(k.publicKey), active: k.active && !suspended }])));
   }
-  return { keyLookup: (institutionId, keyId) => keys.get(institutionId)?.get(keyId), members };
+  return { keyLookup: (institutionId, keyId) => keys.get(institutionId)?.get(keyId), members, userContracts };
 }
 
 /** The KeyLookup for signature checks, from membership state values (see membershipView). */

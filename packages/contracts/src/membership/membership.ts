@@ -18,6 +18,7 @@ import { addKeyRejection, revokeKeyRejection } from "./key-rules.js";
 import { evolveMembership } from "./membership-evolve.js";
 import { changeField, changeInstitution } from "./proposal-change.js";
 import { PROPOSAL_KEY_PREFIX, proposalKey } from "./proposal-record.js";
+import { USER_CONTRACTS_KEY, userCodeKey } from "./user-contract-records.js";
 
 export { KEYS_PER_INSTITUTION_MAX } from "./key-rules.js";
 
@@ -81,8 +82,10 @@ function decide(cmd: MembershipCommand, state: StateSlice, ctx: TxContext): read
 
 // A proposal or vote reads the proposal, the chain config (threshold, sequencers) and the index
 // (admissions), and the entry of the institution it changes, which a vote restates for this.
+// A deploy-contract change also reads the user contract index (always named: a vote does not know
+// its proposal's change before the state is read) and, when proposed, writes the code.
 function governanceKeys(proposal: string, institution: string | null | undefined): string[] {
-  const keys = [proposalKey(proposal), CHAIN_CONFIG_KEY, MEMBERSHIP_INDEX_KEY];
+  const keys = [proposalKey(proposal), CHAIN_CONFIG_KEY, MEMBERSHIP_INDEX_KEY, USER_CONTRACTS_KEY];
   return institution === null || institution === undefined ? keys : [...keys, institutionKey(institution)];
 }
 
@@ -91,8 +94,10 @@ function keys(cmd: MembershipCommand, ctx: TxContext): readonly string[] {
     case "revoke-key":
     case "add-key":
       return [institutionKey(ctx.signer)];
-    case "propose":
-      return governanceKeys(cmd.id, changeInstitution(cmd.change));
+    case "propose": {
+      const keys = governanceKeys(cmd.id, changeInstitution(cmd.change));
+      return cmd.change.kind === "deploy-contract" ? [...keys, userCodeKey(cmd.change.sha256)] : keys;
+    }
     case "vote":
       return governanceKeys(cmd.proposal, cmd.institution);
     default: {
@@ -148,6 +153,13 @@ export const membership: Contract = eraseContract<MembershipCommand>({
       keys: (q) => [proposalKey(q.id)],
       run: (q, state) => state.get(proposalKey(q.id)) ?? null,
       // Governance is the whole consortium's business: every voting member must see what it votes on.
+      public: true,
+    }),
+    // The deployed user contracts: name → versions [{version, sha256, proposal, height}].
+    "user-contracts": eraseQuery<Record<string, never>>({
+      parse: (args) => parseArgs(args, {}),
+      keys: () => [USER_CONTRACTS_KEY],
+      run: (_q, state) => state.get(USER_CONTRACTS_KEY) ?? { record: "user-contracts", contracts: {} },
       public: true,
     }),
     // The first QUERY_SCAN_LIMIT_MAX proposals in id order, open or closed.

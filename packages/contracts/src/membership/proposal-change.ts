@@ -16,7 +16,9 @@ import {
   type Field,
 } from "../schema.js";
 import { booleanField, fractionTerm, listOf, oneOf, optional, reasonCodeList, roleList } from "./governance-fields.js";
-import { integer } from "../schema.js";
+import { integer, optionalString } from "../schema.js";
+import { BUILTIN_CONTRACT_NAMES, USER_CODE_LENGTH_MAX, USER_CONTRACT_VERSION_MAX, codeHash } from "./user-contract-records.js";
+import { MEMORY_LIMIT_BYTES_MAX, MEMORY_LIMIT_BYTES_MIN, STEP_LIMIT_MAX } from "./chain-config.js";
 
 /** Longest institution name, in UTF-16 code units. */
 export const INSTITUTION_NAME_LENGTH_MAX = 200;
@@ -40,6 +42,8 @@ export const CHANGE_KINDS = [
   "set-finality",
   "set-governance",
   "set-supervision",
+  "deploy-contract",
+  "set-sandbox-limits",
 ] as const;
 
 /** A key as a proposal names it: id and raw Ed25519 public key in lowercase hex. */
@@ -105,7 +109,17 @@ export type Change =
       readonly kind: "set-supervision";
       readonly largeTradeAmount: bigint;
       readonly alertRules: readonly AlertRule[];
-    } & SupervisionExtras);
+    } & SupervisionExtras)
+  /** A user contract version (docs/user-contracts.md). code travels with the proposal and is stored as `code/<sha256>`; the stored proposal keeps only its hash. */
+  | {
+      readonly kind: "deploy-contract";
+      readonly name: string;
+      readonly version: number;
+      readonly sha256: string;
+      readonly code: string | undefined;
+    }
+  /** The metering of user contract calls: steps (interrupt ticks of 10,000 QuickJS poll points) and bytes. */
+  | { readonly kind: "set-sandbox-limits"; readonly stepLimit: number; readonly memoryLimitBytes: number };
 
 const windowBlocks = integer(1, SUPERVISION_WINDOW_BLOCKS_MAX);
 const supervisionExtras = {
@@ -216,6 +230,32 @@ function parseKind(o: Args, kind: Change["kind"]): Change | Rejection {
         divergence: a.divergence,
       };
     }
+    case "deploy-contract": {
+      const a = parseArgs(o, {
+        ...k,
+        name: identifier,
+        version: integer(1, USER_CONTRACT_VERSION_MAX),
+        sha256: hex32,
+        code: optionalString(USER_CODE_LENGTH_MAX),
+      });
+      if (isRejection(a)) return a;
+      if (BUILTIN_CONTRACT_NAMES.includes(a.name)) return rejection("RESERVED_CONTRACT_NAME", `${a.name} is a built-in contract`);
+      // `<name>.v<version>` addresses one version, so a name itself has no '.'.
+      if (a.name.includes(".")) return bad(`name ${a.name} must not contain '.': <name>.v<version> calls one version`);
+      if (a.code !== undefined) {
+        const actual = codeHash(a.code);
+        if (actual !== a.sha256) return rejection("CODE_HASH_MISMATCH", `the code's sha256 is ${actual}, not ${a.sha256}`);
+      }
+      return { kind, name: a.name, version: a.version, sha256: a.sha256, code: a.code };
+    }
+    case "set-sandbox-limits": {
+      const a = parseArgs(o, {
+        ...k,
+        stepLimit: integer(1, STEP_LIMIT_MAX),
+        memoryLimitBytes: integer(MEMORY_LIMIT_BYTES_MIN, MEMORY_LIMIT_BYTES_MAX),
+      });
+      return isRejection(a) ? a : { kind, stepLimit: a.stepLimit, memoryLimitBytes: a.memoryLimitBytes };
+    }
     default: {
       const never: never = kind;
       throw new InvariantError(`unknown change kind ${String(never)}`, "CONTRACT_STATE");
@@ -258,6 +298,9 @@ export function changeJson(c: Change): JsonValue {
       return { kind: c.kind, institution: c.institution, roles: [...c.roles] };
     case "set-supervision":
       return { kind: c.kind, ...supervisionJsonFields(c) };
+    case "deploy-contract":
+      // The code is stored once, under code/<sha256>; the proposal names it by its hash.
+      return { kind: c.kind, name: c.name, version: c.version, sha256: c.sha256 };
     default:
       // Every other kind holds only strings and integers already.
       return { ...c };

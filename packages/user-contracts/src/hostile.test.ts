@@ -1,0 +1,158 @@
+// Hostile user contracts: each is a deterministic rejection with a reason code, the same on every
+// run, and the next transaction still runs.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { isRejection, type CommandOutcome, type Rejection } from "@tally/contracts";
+import { SandboxChain, codeOf } from "./testing/harness.js";
+
+// A contract whose only action, "go", runs `body` as decide; `keysBody` as keys.
+function contract(body: string, keysBody = "return ['k'];", evolveBody = "return { k: event.data };"): string {
+  return `module.exports = {
+    actions: { go: { roles: ["bank"], args: {} } },
+    keys(command, ctx) { ${keysBody} },
+    decide(command, state, ctx) { ${body} },
+    evolve(state, event) { ${evolveBody} },
+  };`;
+}
+
+const OK_EVENT = "return [{ type: 'Done', assetId: 'k', parties: [ctx.signer], data: { n: 1 } }];";
+
+const HOSTILE: Record<string, { code: string; reason: string }> = {
+  loop: { code: contract("for (;;) {}"), reason: "OUT_OF_GAS" },
+  "loop in keys": { code: contract(OK_EVENT, "while (true) {}"), reason: "OUT_OF_GAS" },
+  "loop in evolve": { code: contract(OK_EVENT, undefined, "for (;;) {}"), reason: "OUT_OF_GAS" },
+  "recursion without end": { code: contract("const f = (n) => f(n + 1) + 1; return f(0);"), reason: "OUT_OF_MEMORY" },
+  "catching the interrupt": { code: contract("for (;;) { try { for (;;) {} } catch (e) {} }"), reason: "OUT_OF_GAS" },
+  allocation: { code: contract("const a = []; for (;;) a.push({ x: a.length, s: 'y'.repeat(100) });"), reason: "OUT_OF_MEMORY" },
+  "one huge string": {
+    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { s: 'x'.repeat(1 << 24) } }];"),
+    reason: "OUT_OF_MEMORY",
+  },
+  throws: { code: contract("throw new Error('no');"), reason: "CONTRACT_THREW" },
+  // Native loops that reach no poll point: refused past their bounds rather than run unmetered.
+  "a quadratic string search": {
+    code: contract(
+      "const s = 'a'.repeat(200000); return [{ type: 'X', assetId: 'k', parties: [], data: { i: s.indexOf('a'.repeat(100000) + 'b') } }];",
+    ),
+    reason: "CONTRACT_THREW",
+  },
+  "a walk over a sparse array": {
+    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { i: Array(2 ** 32 - 1).indexOf(1) } }];"),
+    reason: "CONTRACT_THREW",
+  },
+  "a walk over an array-like": { code: contract("[].forEach.call({ length: 2 ** 40 }, () => 0); return [];"), reason: "CONTRACT_THREW" },
+  "throws a string": { code: contract("throw 'no';"), reason: "CONTRACT_THREW" },
+  "returns no list": { code: contract("return 42;"), reason: "MALFORMED_EVENTS" },
+  "event without type": { code: contract("return [{ assetId: 'k', parties: [], data: {} }];"), reason: "MALFORMED_EVENTS" },
+  "event with a float": {
+    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { x: 0.5 } }];"),
+    reason: "MALFORMED_EVENTS",
+  },
+  "event for another contract": {
+    code: contract(
+      "return [{ contract: 'cash', type: 'CashIssued', assetId: 'acct/bank-a', parties: [], data: { to: 'bank-a', amount: '1' } }];",
+    ),
+    reason: "MALFORMED_EVENTS",
+  },
+  "bad reason code": { code: contract("return { reject: { code: 'lower', message: 'x' } };"), reason: "MALFORMED_EVENTS" },
+  "evolve writes an unnamed key": { code: contract(OK_EVENT, undefined, "return { other: 1 };"), reason: "UNDECLARED_KEY" },
+  "keys that are no list": { code: contract(OK_EVENT, "return 'k';"), reason: "MALFORMED_KEYS" },
+  "a BigInt in events": { code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { n: 1n } }];"), reason: "CONTRACT_THREW" },
+  "Date.now": { code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { t: Date.now() } }];"), reason: "FORBIDDEN_GLOBAL" },
+  "Math.random": {
+    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { r: Math.random() } }];"),
+    reason: "FORBIDDEN_GLOBAL",
+  },
+  "globalThis.process": { code: contract("return globalThis.process.exit(1);"), reason: "FORBIDDEN_GLOBAL" },
+  require: { code: contract("require('fs'); return [];"), reason: "FORBIDDEN_GLOBAL" },
+  "WeakRef (GC-observable)": { code: contract("new WeakRef({}); return [];"), reason: "FORBIDDEN_GLOBAL" },
+  "polluting a prototype": { code: contract("Array.prototype.push = () => 0; return [];"), reason: "CONTRACT_THREW" },
+  "a new global": { code: contract("globalThis.leak = 1; return [];"), reason: "CONTRACT_THREW" },
+  "unknown global": { code: contract("return fetchSomething();"), reason: "CONTRACT_THREW" },
+  "syntax error": { code: "module.exports = {", reason: "BAD_CONTRACT" },
+  "no actions": { code: "module.exports = { actions: {} };", reason: "BAD_CONTRACT" },
+  "loops at top level": { code: "for (;;) {}", reason: "BAD_CONTRACT" },
+};
+
+function outcome(chain: SandboxChain, name: string): CommandOutcome | Rejection {
+  return chain.act("bank-a", name, "go", {});
+}
+
+describe("hostile user contracts", () => {
+  let chain: SandboxChain;
+  const names = Object.keys(HOSTILE).map((k, i) => ({ label: k, name: `h${i}` }));
+  before(async () => {
+    chain = await SandboxChain.start(
+      [...names.map(({ label, name }) => ({ name, versions: [HOSTILE[label]!.code] })), { name: "good", versions: [contract(OK_EVENT)] }],
+      { stepLimit: 50, memoryLimitBytes: 4 * 1024 * 1024 },
+    );
+  });
+  after(() => chain.dispose());
+
+  for (const { label, name } of names) {
+    test(`${label}: ${HOSTILE[label]!.reason}, twice the same, and the next transaction commits`, () => {
+      const first = outcome(chain, name);
+      assert.ok(isRejection(first), `${label} was accepted`);
+      assert.equal(first.code, HOSTILE[label]!.reason, first.message);
+      const second = outcome(chain, name);
+      assert.deepEqual(second, first);
+      assert.equal(codeOf(chain.act("bank-a", "good", "go", {})), "ok");
+    });
+  }
+
+  test("nothing a rejected call did is left in state", () => {
+    for (const { name } of names) assert.equal(chain.state.get(name), undefined, name);
+  });
+
+  test("module variables do not carry over from one call to the next", async () => {
+    const counter = `let n = 0;
+      module.exports = {
+        actions: { go: { roles: ["bank"], args: {} } },
+        keys() { return ["k"]; },
+        decide(command, state, ctx) { n++; return [{ type: "Counted", assetId: "k", parties: [], data: { n } }]; },
+        evolve(state, event) { return { k: event.data }; },
+      };`;
+    const c = await SandboxChain.start([{ name: "counter", versions: [counter] }]);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = c.act("bank-a", "counter", "go", {});
+        assert.ok(!isRejection(r));
+        assert.deepEqual(r.events[0]!.data, { n: 1 });
+      }
+    } finally {
+      c.dispose();
+    }
+  });
+});
+
+describe("code hash", () => {
+  test("a stored code whose hash is not the approved one makes every call CODE_HASH_MISMATCH", async () => {
+    const { membershipWith } = await import("./testing/harness.js");
+    const { UserContractRegistry } = await import("./host.js");
+    const { builtinContracts, userCodeKey, userCodeJson, codeHash } = await import("@tally/contracts");
+    const good = contract(OK_EVENT);
+    const m = membershipWith([{ name: "tampered", versions: [good] }]);
+    // Someone swapped the stored code for another under the approved hash.
+    m.set(userCodeKey(codeHash(good)), userCodeJson(codeHash(good), contract("for (;;) {}")));
+    const registry = await UserContractRegistry.create();
+    try {
+      const contracts = await registry.contractsFor(m, builtinContracts);
+      const { prepareCommand } = await import("@tally/contracts");
+      const { MEMBERS } = await import("./testing/harness.js");
+      const ctx = {
+        chainId: "c",
+        txId: "0".repeat(64),
+        height: 1n,
+        blockTimeMs: 0,
+        signer: "bank-a",
+        signers: ["bank-a"],
+        members: MEMBERS,
+      };
+      const r = prepareCommand(contracts, "tampered", "go", {}, ctx);
+      assert.ok(isRejection(r));
+      assert.equal(r.code, "CODE_HASH_MISMATCH");
+    } finally {
+      registry.host.dispose();
+    }
+  });
+});

@@ -1,0 +1,172 @@
+// The script every sandbox context runs before a contract's code: it removes what would make a
+// contract's outcome depend on the node (clock, randomness, GC-observable references), traps the
+// names of host objects so touching them is a clear rejection, freezes every intrinsic so that no
+// call can leave anything behind for the next, and defines the one entry point the host calls.
+// It runs inside QuickJS, never in Node.
+
+/** The name of the error a trapped global throws; the host maps it to FORBIDDEN_GLOBAL. */
+export const FORBIDDEN_GLOBAL_ERROR = "TallyForbiddenGlobal";
+
+/** Most |string| x |pattern| a string search may cost (its native loop is not metered). */
+export const SEARCH_COST_MAX = 50_000_000;
+
+/** Longest array (or array-like) an Array.prototype method may walk (its native loop is not metered). */
+export const ARRAY_LENGTH_MAX = 4_000_000;
+
+/** Globals that would be host objects, clocks or randomness elsewhere: reading one throws. */
+export const TRAPPED_GLOBALS: readonly string[] = [
+  "Date",
+  "WeakRef",
+  "FinalizationRegistry",
+  "SharedArrayBuffer",
+  "Atomics",
+  "process",
+  "require",
+  "fetch",
+  "console",
+  "performance",
+  "crypto",
+  "setTimeout",
+  "setInterval",
+  "setImmediate",
+  "queueMicrotask",
+  "Buffer",
+  "WebAssembly",
+  "XMLHttpRequest",
+  "std",
+  "os",
+];
+
+/**
+ * The prelude's source. It leaves two functions on globalThis, both frozen: `__tallySetCode(src)`
+ * compiles the contract once per context, and `__tallyCall(op, json)` runs one operation with
+ * a fresh module (the contract's top level runs anew for every call, so module variables never
+ * carry over) and returns its result as JSON text.
+ */
+export const PRELUDE = String.raw`"use strict";
+(function () {
+  const g = globalThis;
+  class Forbidden extends Error {}
+  Object.defineProperty(Forbidden.prototype, "name", { value: ${JSON.stringify(FORBIDDEN_GLOBAL_ERROR)} });
+  const trap = (obj, name, label) => {
+    try { delete obj[name]; } catch (e) {}
+    Object.defineProperty(obj, name, {
+      configurable: false,
+      enumerable: false,
+      get() { throw new Forbidden(label + " is not available to a contract"); },
+      set() { throw new Forbidden(label + " is not available to a contract"); },
+    });
+  };
+  for (const name of ${JSON.stringify(TRAPPED_GLOBALS)}) trap(g, name, name);
+  // Built-ins whose native loops run without reaching a poll point, so steps do not see them:
+  // a string search costs up to |string| x |pattern|, and an array method walks every index up to
+  // length, holes included. Past these bounds they throw (RangeError) instead of running unmetered.
+  const guard = (proto, name, tooBig) => {
+    const native = proto[name];
+    Object.defineProperty(proto, name, {
+      value: { [name](...args) { if (tooBig(this, args)) throw new RangeError(name + " on values this large is not available to a contract"); return native.apply(this, args); } }[name],
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  };
+  const SEARCH_COST_MAX = ${SEARCH_COST_MAX};
+  const LENGTH_MAX = ${ARRAY_LENGTH_MAX};
+  const patternLength = (p) => (typeof p === "string" ? p.length : p !== null && typeof p === "object" ? 0 : String(p).length);
+  for (const name of ["indexOf", "lastIndexOf", "includes", "split", "replace", "replaceAll", "startsWith", "endsWith"]) {
+    guard(String.prototype, name, (self, args) => String(self).length * Math.max(1, patternLength(args[0])) > SEARCH_COST_MAX);
+  }
+  const arrayLength = (self) => { const n = Number(Object(self).length); return n === n ? n : 0; };
+  for (const name of ["indexOf", "lastIndexOf", "includes", "join", "toString", "forEach", "map", "filter", "some", "every", "reduce", "reduceRight", "find", "findIndex", "findLast", "findLastIndex", "fill", "copyWithin", "reverse", "sort", "toSorted", "toReversed", "flat", "flatMap", "slice", "splice", "keys", "values", "entries", "at", "with", "concat", "toSpliced"]) {
+    if (typeof Array.prototype[name] === "function") guard(Array.prototype, name, (self) => arrayLength(self) > LENGTH_MAX);
+  }
+  trap(Math, "random", "Math.random");
+  const slot = { factory: undefined };
+  const json = JSON;
+  const call = (op, input) => {
+    if (slot.factory === undefined) throw new Error("no contract code");
+    const args = json.parse(input);
+    const module = { exports: {} };
+    slot.factory.call(undefined, module, module.exports);
+    const c = module.exports;
+    if (c === null || typeof c !== "object") throw new TypeError("module.exports must be an object");
+    // The host sends every key the command named, an absent one as null: initialState(key), when
+    // the contract has one, gives its default, and otherwise it stays absent.
+    const withInitial = (state) => {
+      const init = typeof c.initialState === "function" ? c.initialState : undefined;
+      const out = {};
+      for (const k of Object.keys(state)) {
+        const v = state[k];
+        if (v !== null) out[k] = v;
+        else if (init !== undefined) {
+          const d = init(k);
+          if (d !== undefined && d !== null) out[k] = d;
+        }
+      }
+      return out;
+    };
+    let out;
+    switch (op) {
+      case "manifest":
+        out = { actions: c.actions, uses: c.uses, queries: c.queries === undefined ? {} : Object.fromEntries(Object.entries(c.queries).map(([k, q]) => [k, { args: q.args, public: q.public === true }])) };
+        break;
+      case "keys":
+        out = c.keys(args[0], args[1]);
+        break;
+      case "decide": {
+        // decide, then each event folded in order over the working state, in one call. Each
+        // evolve sees a copy of its event (the fields the ledger keeps) and the state so far.
+        const state = withInitial(args[1]);
+        const result = c.decide(args[0], state, args[2]);
+        // Events, or {events, cash: [legs]} for a contract that uses cash.
+        const events = Array.isArray(result) ? result : result !== null && typeof result === "object" && Array.isArray(result.events) ? result.events : null;
+        let folds = null;
+        if (events !== null) {
+          folds = [];
+          const working = Object.assign({}, args[1]);
+          for (const e of events) {
+            const event = json.parse(json.stringify({ type: e?.type, assetId: e?.assetId, parties: e?.parties, data: e?.data }));
+            const updates = c.evolve(withInitial(working), event);
+            folds.push(updates === undefined ? null : updates);
+            if (updates !== null && typeof updates === "object") for (const k of Object.keys(updates)) working[k] = updates[k];
+          }
+        }
+        out = { result, folds };
+        break;
+      }
+      case "queryKeys":
+        out = c.queries[args[0]].keys(args[1]);
+        break;
+      case "query":
+        out = c.queries[args[0]].run(args[1], withInitial(args[2]));
+        break;
+      default:
+        throw new Error("unknown operation " + op);
+    }
+    return json.stringify(out === undefined ? null : out);
+  };
+  const setCode = (src) => {
+    if (slot.factory !== undefined) throw new Error("code already set");
+    slot.factory = new Function("module", "exports", '"use strict";\n' + src);
+  };
+  Object.defineProperty(g, "__tallyCall", { value: call, enumerable: false, writable: false, configurable: false });
+  Object.defineProperty(g, "__tallySetCode", { value: setCode, enumerable: false, writable: false, configurable: false });
+  // Freeze everything reachable from globalThis: no call may change an intrinsic for the next.
+  // Walk first, then freeze (freezing while walking is two orders of magnitude slower in QuickJS).
+  const seen = new Set();
+  const todo = [g];
+  while (todo.length > 0) {
+    const o = todo.pop();
+    if ((typeof o !== "object" && typeof o !== "function") || o === null || seen.has(o)) continue;
+    seen.add(o);
+    for (const key of Reflect.ownKeys(o)) {
+      const d = Reflect.getOwnPropertyDescriptor(o, key);
+      if (d === undefined) continue;
+      if ("value" in d) todo.push(d.value);
+      else todo.push(d.get, d.set);
+    }
+    todo.push(Object.getPrototypeOf(o));
+  }
+  for (const o of seen) Object.freeze(o);
+})();
+`;
