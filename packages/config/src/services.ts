@@ -117,7 +117,11 @@ export function gatewayConfig(env = new Env()): GatewayConfig {
     if (!isLoopback(listen.host))
       throw new ConfigError(`GRPC_ADDR ${listen.host} is not a loopback address; GATEWAY_INSECURE (plaintext gRPC) is refused there`);
   } else {
-    tls = { caFile: env.file("GATEWAY_CLIENT_CA_FILE"), certFile: env.file("GATEWAY_TLS_CERT_FILE"), keyFile: env.file("GATEWAY_TLS_KEY_FILE") };
+    tls = {
+      caFile: env.file("GATEWAY_CLIENT_CA_FILE"),
+      certFile: env.file("GATEWAY_TLS_CERT_FILE"),
+      keyFile: env.file("GATEWAY_TLS_KEY_FILE"),
+    };
     const mapFile = env.file("GATEWAY_CLIENT_MAP_FILE");
     clientMap = env.load("GATEWAY_CLIENT_MAP_FILE", () => loadClientCertMap(mapFile));
   }
@@ -178,7 +182,9 @@ export function sequencerConfig(env = new Env()): SequencerConfig {
   const c = common(env);
   const genesis = genesisFrom(env);
   if (!genesis.sequencers.some((s) => s.id === sequencerId))
-    throw new ConfigError(`SEQUENCER_ID ${sequencerId} is not in the genesis sequencer set (${genesis.sequencers.map((s) => s.id).join(", ")})`);
+    throw new ConfigError(
+      `SEQUENCER_ID ${sequencerId} is not in the genesis sequencer set (${genesis.sequencers.map((s) => s.id).join(", ")})`,
+    );
   const ttlMs = env.int("LEASE_TTL_MS", 1300, 100, 60_000);
   const lease = {
     ttlMs,
@@ -305,7 +311,8 @@ export function configOrExit<T>(service: string, load: () => T): T {
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     process.stderr.write(
-      JSON.stringify({ level: 60, time: Date.now(), service, msg: `configuration refused: ${e.message}`, err: { type: "ConfigError" } }) + "\n",
+      JSON.stringify({ level: 60, time: Date.now(), service, msg: `configuration refused: ${e.message}`, err: { type: "ConfigError" } }) +
+        "\n",
     );
     process.exit(EXIT_CONFIG);
   }

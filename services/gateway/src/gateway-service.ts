@@ -153,9 +153,14 @@ export class Gateway {
    */
   async submit(raw: Uint8Array, caller: Caller, deadline?: Date | number): Promise<TxStatusUpdate> {
     if (this.draining)
-      throw new RpcError(status.UNAVAILABLE, "the gateway is shutting down: submit again, here later or to another gateway", "GATEWAY_DRAINING", {
-        "retry-after-ms": "1000",
-      });
+      throw new RpcError(
+        status.UNAVAILABLE,
+        "the gateway is shutting down: submit again, here later or to another gateway",
+        "GATEWAY_DRAINING",
+        {
+          "retry-after-ms": "1000",
+        },
+      );
     if (this.inFlight >= this.cfg.inFlightMax) {
       throw new RpcError(status.RESOURCE_EXHAUSTED, `more than ${this.cfg.inFlightMax} submissions in flight`, "GATEWAY_BUSY", {
         "retry-after-ms": "100",
