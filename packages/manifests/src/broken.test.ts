@@ -12,7 +12,6 @@ import { render, type K8sObject } from "./render.js";
 import { projectViolations } from "./rules.js";
 import { unknownCnpgFields, unknownFields } from "./unknown-fields.js";
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- rendered YAML, mutated on purpose */
 let dev: K8sObject[];
 before(() => {
   dev = render(join(repoRoot, "k8s/overlays/dev"));

@@ -13,7 +13,6 @@ import type { K8sObject } from "./render.js";
 const k8s = join(repoRoot, "k8s");
 const NODE_NAMESPACES = ["tally-node-exchange", "tally-node-clearing", "tally-node-bank-a", "tally-regulator"];
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- rendered YAML */
 const find = (objs: K8sObject[], kind: string, ns: string, name: string): any =>
   objs.find((o) => o.kind === kind && o.metadata.namespace === ns && o.metadata.name === name);
 

@@ -3,8 +3,6 @@
 import type { K8sObject } from "./render.js";
 import { refOf } from "./render.js";
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- rendered YAML is untyped data, read defensively */
-
 /** The Tally services the image runs, by the container's first argument. */
 export const TALLY_SERVICES = ["gateway", "sequencer", "blockstore", "executor", "regfeed"] as const;
 /** The regulator's namespace: default deny, read only. */
