@@ -62,7 +62,6 @@ test("the entry script runs the service named by its argument, and refuses other
   assert.match(cli.stdout + cli.stderr, /tally/);
 });
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML */
 test("the compose file: known services, documented variables, grace longer than the drain, hardened, a 3-node NATS 2.11+", () => {
   const compose = parse(read("deploy/compose.yaml"), { merge: true }) as { services: Record<string, any> };
   const docs = read("docs/configuration.md");

@@ -94,8 +94,7 @@ test("the three servers form one JetStream cluster that takes the ledger's R3 st
 test("the regulator account cannot publish a transaction on the cluster", { timeout: 30_000 }, async () => {
   regulator = await connect({ servers: urls, user: "regulator", pass: REGULATOR, inboxPrefix: "_INBOX_regulator" });
   const denied = (async () => {
-    for await (const s of regulator!.status())
-      if (s.type === "error" && s.error.name === "PermissionViolationError") return s.error.message;
+    for await (const s of regulator.status()) if (s.type === "error" && s.error.name === "PermissionViolationError") return s.error.message;
     return "";
   })();
   regulator.publish(names.txSubject("bank-a"), new Uint8Array([1]));
