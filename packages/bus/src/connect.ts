@@ -8,10 +8,30 @@ export interface Bus {
   readonly jsm: JetStreamManager;
 }
 
+/**
+ * Splits a NATS_URL (comma-separated servers) into server addresses and the user and password
+ * written in them (nats://user:password@host:4222), which nats.js does not read from URLs.
+ */
+export function natsServers(url: string): { servers: string[]; user?: string; pass?: string } {
+  let user: string | undefined;
+  let pass: string | undefined;
+  const servers = url.split(",").map((s) => {
+    const m = /^([a-z]+:\/\/)([^@/]*)@(.*)$/i.exec(s.trim());
+    if (m === null) return s.trim();
+    const [u, p] = m[2]!.split(":");
+    if (user === undefined && u !== undefined && u !== "") {
+      user = decodeURIComponent(u);
+      pass = p === undefined ? undefined : decodeURIComponent(p);
+    }
+    return m[1]! + m[3]!;
+  });
+  return { servers, ...(user === undefined ? {} : { user }), ...(pass === undefined ? {} : { pass }) };
+}
+
 /** Connects to NATS. The JetStream API timeout is short (1 s) so failures surface quickly. */
 export async function connectBus(opts: { url: string; name: string; apiTimeoutMs?: number }): Promise<Bus> {
   const nc = await connect({
-    servers: opts.url.split(","),
+    ...natsServers(opts.url),
     name: opts.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
@@ -22,6 +42,10 @@ export async function connectBus(opts: { url: string; name: string; apiTimeoutMs
   });
   const timeout = opts.apiTimeoutMs ?? 1000;
   const js = jetstream(nc, { timeout });
-  const jsm = await jetstreamManager(nc, { timeout });
+  // Until a JetStream cluster has a meta leader this times out: do not leave the connection behind.
+  const jsm = await jetstreamManager(nc, { timeout }).catch(async (e: unknown) => {
+    await nc.close().catch(() => undefined);
+    throw e;
+  });
   return { nc, js, jsm };
 }

@@ -2,3 +2,21 @@
 export { Env, ConfigError } from "./env.js";
 export { loadGenesis, loadKeyFile, writeKeyFile, type KeyFile, type LoadedKey } from "./files.js";
 export { parseClientCertMap, loadClientCertMap, type ClientCertMap } from "./client-cert-map.js";
+export {
+  gatewayConfig,
+  sequencerConfig,
+  blockstoreConfig,
+  executorConfig,
+  regfeedConfig,
+  configOrExit,
+  EXIT_CONFIG,
+  LOG_LEVELS,
+  type Addr,
+  type CommonConfig,
+  type GatewayConfig,
+  type GatewayTlsFiles,
+  type SequencerConfig,
+  type BlockstoreConfig,
+  type ExecutorConfig,
+  type RegfeedConfig,
+} from "./services.js";

@@ -14,3 +14,4 @@ export { insecure, deadlineIn, unary, streamOf, INSTITUTION_HEADER, institutionH
 export { drainedOrAborted } from "./flow-control.js";
 export { encodeStatusDetails, decodeStatusDetails, ERROR_DOMAIN, STATUS_DETAILS_KEY, type StatusDetails } from "./status-details.js";
 export { mtlsServerCredentials, mtlsChannelCredentials, peerCertificate, spkiSha256, subjectCommonName, type TlsFiles } from "./tls.js";
+export { onTerminate, within, type ShutdownStep, type ShutdownLog, type GracefulShutdown } from "./graceful.js";

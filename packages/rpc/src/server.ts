@@ -133,6 +133,8 @@ export interface RunningServer {
   readonly health: HealthImplementation;
   /** The plaintext health-only address, when healthListen was given. */
   readonly healthAddress?: string;
+  /** Reports NOT_SERVING for every served name (the first step of a graceful shutdown). */
+  notServing(): void;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -190,6 +192,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     port,
     health,
     ...(healthAddress !== undefined ? { healthAddress } : {}),
+    notServing: () => {
+      for (const n of ["", ...o.healthNames]) health.setStatus(n, "NOT_SERVING");
+    },
     stop: async (graceMs = 2000) => {
       for (const n of ["", ...o.healthNames]) health.setStatus(n, "NOT_SERVING");
       await Promise.all([shutdown(server, graceMs), ...(healthServer !== undefined ? [shutdown(healthServer, graceMs)] : [])]);

@@ -2,45 +2,40 @@
 // The blockstore's imperative shell: reads config, builds connections, starts.
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { BackfillFollower, BlockFollower, blockSeqOf, busNames, connectBus, ensureStreams, streamLastSeq } from "@tally/bus";
-import { Env, loadGenesis } from "@tally/config";
+import { blockstoreConfig, configOrExit, Env } from "@tally/config";
 import { HeightSignal, listenHeights, migrateToLatest, openDb } from "@tally/db";
-import { startServer } from "@tally/rpc";
+import { onTerminate, startServer, within } from "@tally/rpc";
 import { createLogger, observeConsumer, observeHeight, startTelemetry } from "@tally/telemetry";
 import { BlockStore } from "./block-store.js";
 import { blockstoreService } from "./blockstore-service.js";
 import { runBlockstore } from "./blockstore.js";
 import { peerBackfill } from "./peer-backfill.js";
 
-const env = new Env();
-const nodeId = env.str("NODE_ID");
+const cfg = configOrExit("blockstore", () => blockstoreConfig());
+const nodeId = cfg.nodeId;
 const log = createLogger("blockstore", { nodeId });
 
 async function main(): Promise<void> {
-  const genesis = loadGenesis(env.str("GENESIS_FILE"));
-  const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
-  const listen = env.addr("GRPC_ADDR", "127.0.0.1:0");
-  const dbUrl = env.str("DATABASE_URL");
+  const genesis = cfg.genesis;
+  const names = busNames(cfg.namespace);
+  const listen = cfg.listen;
+  const dbUrl = cfg.databaseUrl;
   // asyncCommit: this database is a projection of the BLOCKS stream, not the record. A crash
   // may lose the last few milliseconds of commits, but each block's effects and the checkpoint
   // commit atomically, so the service restarts from a consistent checkpoint and re-applies
   // what was lost, reaching the identical state. It saves a WAL flush per block.
   const db = openDb(dbUrl, { asyncCommit: true });
   await migrateToLatest(db);
-  const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `blockstore-${nodeId}` });
+  const bus = await connectBus({ url: cfg.natsUrl, name: `blockstore-${nodeId}` });
   // BLOCKS retention (issue 8), and the peers whose blockstores serve what it dropped.
-  const blocksMaxMsgs = env.optional("BLOCKS_MAX_MSGS") === undefined ? undefined : env.int("BLOCKS_MAX_MSGS", 0, 1);
-  const blocksMaxAgeMs = env.optional("BLOCKS_MAX_AGE_MS") === undefined ? undefined : env.int("BLOCKS_MAX_AGE_MS", 0, 1000);
-  const peers = (env.optional("PEER_BLOCKSTORE_ADDRS") ?? "")
-    .split(",")
-    .map((a) => a.trim())
-    .filter((a) => a.length > 0);
+  const { blocksMaxMsgs, blocksMaxAgeMs, peers } = cfg;
   await ensureStreams(bus.jsm, names, {
-    replicas: env.int("STREAM_REPLICAS", 1, 1, 5),
+    replicas: cfg.streamReplicas,
     ...(blocksMaxMsgs === undefined ? {} : { blocksMaxMsgs }),
     ...(blocksMaxAgeMs === undefined ? {} : { blocksMaxAgeMs }),
   });
   const store = new BlockStore(db);
-  await startTelemetry("blockstore", env, log);
+  const telemetry = await startTelemetry("blockstore", new Env(), log);
   const storedHeight = async (): Promise<bigint | undefined> => (await store.tip())?.height;
   observeHeight("blockstore", storedHeight);
   observeConsumer("blockstore", names.blocksStream, streamLastSeq(bus, names.blocksStream), async () => {
@@ -55,8 +50,9 @@ async function main(): Promise<void> {
     healthNames: ["tally.v1.BlockstoreService"],
     descriptorSetPath,
     services: [blockstoreService(store, genesis.chainId, (_h, s) => signal.wait(s))],
+    ...(cfg.healthAddr !== undefined ? { healthListen: cfg.healthAddr } : {}),
   });
-  log.info({ grpc: server.address }, "blockstore listening");
+  log.info({ grpc: server.address, health: server.healthAddress }, "blockstore listening");
   const follower = new BackfillFollower(
     bus,
     names,
@@ -68,17 +64,28 @@ async function main(): Promise<void> {
         "BLOCKS no longer holds these heights: fetching them from peers",
       ),
   );
-  const shutdown = async (code: number): Promise<void> => {
-    await follower.close().catch(() => undefined);
-    await server.stop(1000);
-    await listener.close().catch(() => undefined);
-    await bus.nc.drain().catch(() => undefined);
-    await db.destroy();
-    process.exit(code);
-  };
-  process.on("SIGTERM", () => void shutdown(0));
-  process.on("SIGINT", () => void shutdown(0));
-  await runBlockstore({ store, follower, genesis, log });
+  const running = runBlockstore({ store, follower, genesis, log });
+  // SIGTERM: NOT_SERVING; stop reading BLOCKS and finish storing the batch in hand (what is not
+  // stored is read again from the stored tip on restart); stop gRPC; close NATS and Postgres.
+  const terminate = onTerminate({
+    log,
+    drainTimeoutMs: cfg.drainTimeoutMs,
+    steps: () => [
+      { name: "not serving", run: () => server.notServing() },
+      { name: "stop following BLOCKS", run: (left) => within(follower.close(), left / 4) },
+      { name: "finish the batch in hand", run: (left) => within(running, left / 2) },
+      { name: "stop gRPC", run: (left) => server.stop(Math.min(1000, left / 2)) },
+      { name: "close Postgres listener", run: () => listener.close() },
+      { name: "drain NATS", run: () => bus.nc.drain() },
+      { name: "close Postgres", run: () => db.destroy() },
+      // Spans still buffered for OTLP are sent before the process exits; /metrics closes.
+      { name: "flush telemetry", run: () => telemetry.close() },
+    ],
+  });
+  // A failure while shutting down (a connection closed under it) is the shutdown's, not a crash.
+  await running.catch((e: unknown) => {
+    if (!terminate.stopping) throw e;
+  });
 }
 
 main().catch((e: unknown) => {

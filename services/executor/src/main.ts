@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 // The executor's imperative shell: reads config, builds connections, starts.
-import { availableParallelism } from "node:os";
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { BackfillFollower, BlockFollower, blockSeqOf, busNames, connectBus, ensureStreams, streamLastSeq } from "@tally/bus";
-import { Env, loadGenesis, loadKeyFile } from "@tally/config";
+import { configOrExit, Env, executorConfig } from "@tally/config";
 import { builtinContracts } from "@tally/contracts";
 import { UserContractRegistry } from "@tally/user-contracts";
 import { migrateToLatest, openDb } from "@tally/db";
-import { startServer } from "@tally/rpc";
+import { onTerminate, startServer, within, type GracefulShutdown } from "@tally/rpc";
 import { countOutcomes, createLogger, observeConsumer, observeFinality, observeHeight, startTelemetry } from "@tally/telemetry";
 import { EffectsStore } from "./effects-store.js";
 import { FinalityTracker } from "./finality-tracker.js";
@@ -21,27 +20,29 @@ import { ReceiptPublisher } from "./receipts.js";
 import { DbStateReader } from "./state-reader.js";
 import { VerifyPool } from "./verify-pool.js";
 
-const env = new Env();
-const nodeId = env.str("NODE_ID");
+const cfg = configOrExit("executor", () => executorConfig());
+const nodeId = cfg.nodeId;
 const log = createLogger("executor", { nodeId });
 
+let terminate: GracefulShutdown = { shutdown: () => Promise.resolve(), stopping: false };
+
 async function main(): Promise<void> {
-  const genesis = loadGenesis(env.str("GENESIS_FILE"));
-  const nodeKey = loadKeyFile(env.str("NODE_KEY_FILE"));
-  const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
-  const listen = env.addr("GRPC_ADDR", "127.0.0.1:0");
+  const genesis = cfg.genesis;
+  const nodeKey = cfg.nodeKey;
+  const names = busNames(cfg.namespace);
+  const listen = cfg.listen;
   // Signature verify worker threads; 0 verifies inline on the executor's own thread.
-  const verifyWorkers = env.int("VERIFY_WORKERS", availableParallelism(), 0, 64);
+  const verifyWorkers = cfg.verifyWorkers;
   // asyncCommit: this database is a projection of the BLOCKS stream, not the record. A crash
   // may lose the last few milliseconds of commits, but each block's effects and the checkpoint
   // commit atomically, so the service restarts from a consistent checkpoint and re-applies
   // what was lost, reaching the identical state. It saves a WAL flush per block.
-  const db = openDb(env.str("DATABASE_URL"), { asyncCommit: true });
+  const db = openDb(cfg.databaseUrl, { asyncCommit: true });
   await migrateToLatest(db);
-  const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `executor-${nodeId}` });
-  await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
+  const bus = await connectBus({ url: cfg.natsUrl, name: `executor-${nodeId}` });
+  await ensureStreams(bus.jsm, names, { replicas: cfg.streamReplicas });
   const store = new EffectsStore(db);
-  await startTelemetry("executor", env, log);
+  const telemetry = await startTelemetry("executor", new Env(), log);
   let appliedHeight = (await store.checkpoint())?.height;
   observeHeight("executor", () => appliedHeight);
   observeConsumer("executor", names.blocksStream, streamLastSeq(bus, names.blocksStream), () =>
@@ -88,15 +89,17 @@ async function main(): Promise<void> {
         progress: async () => ({ ...(await tracker.store.status()), chainHeight: await chainHeight() }),
       }),
     ],
+    ...(cfg.healthAddr !== undefined ? { healthListen: cfg.healthAddr } : {}),
   });
   setServing = (serving) => server.health.setStatus("tally.v1.ExecutorQueryService", serving ? "SERVING" : "NOT_SERVING");
   await health.refresh();
   health.start();
   tracker.run(bus, names).catch((e: unknown) => {
+    if (terminate.stopping) return;
     log.fatal({ err: e }, "finality tracker stopped");
     process.exit(1);
   });
-  log.info({ grpc: server.address }, "executor listening");
+  log.info({ grpc: server.address, health: server.healthAddress }, "executor listening");
   // Heights BLOCKS no longer keeps come from this node's blockstore tables (it fetches them from peers).
   const follower = new BackfillFollower(bus, names, new BlockFollower(bus, names), localBackfill(db), (from, to) =>
     log.info(
@@ -105,23 +108,9 @@ async function main(): Promise<void> {
     ),
   );
   const receipts = new ReceiptPublisher(bus, names, nodeId, log);
-  const announce = env.bool("PUBLISH_EVENTS", false) ? eventAnnouncer(bus, names, nodeId) : undefined;
+  const announce = cfg.publishEvents ? eventAnnouncer(bus, names, nodeId) : undefined;
   const verifier = verifyWorkers === 0 ? undefined : new VerifyPool({ workers: verifyWorkers });
-  const shutdown = async (code: number): Promise<void> => {
-    await follower.close().catch(() => undefined);
-    await tracker.close().catch(() => undefined);
-    health.stop();
-    await receipts.flush().catch(() => undefined);
-    await server.stop(1000);
-    await bus.nc.drain().catch(() => undefined);
-    // Its workers would keep the process alive, and a block still waiting for them stops here as it would on the database.
-    await verifier?.close().catch(() => undefined);
-    await db.destroy();
-    process.exit(code);
-  };
-  process.on("SIGTERM", () => void shutdown(0));
-  process.on("SIGINT", () => void shutdown(0));
-  await runExecutor({
+  const running = runExecutor({
     nodeId,
     genesis,
     contracts: builtinContracts,
@@ -141,6 +130,30 @@ async function main(): Promise<void> {
       tracker.noteOwn(e.height, e.blockHash, e.stateRoot, e.blockTimeMs);
       log.debug({ height: e.height.toString(), txs: e.results.length }, "applied");
     },
+  });
+  // SIGTERM: NOT_SERVING; stop reading BLOCKS and RECEIPTS; finish the batch in hand (commit and
+  // send its receipts: what is not committed is applied again from the checkpoint on restart);
+  // stop gRPC; close NATS, the verify workers and Postgres.
+  terminate = onTerminate({
+    log,
+    drainTimeoutMs: cfg.drainTimeoutMs,
+    steps: () => [
+      { name: "not serving", run: () => (health.stop(), server.notServing()) },
+      { name: "stop following", run: (left) => within(Promise.all([follower.close(), tracker.close()]), left / 4) },
+      { name: "finish the batch in hand", run: (left) => within(running, left / 2) },
+      { name: "send receipts", run: () => receipts.flush() },
+      { name: "stop gRPC", run: (left) => server.stop(Math.min(1000, left / 2)) },
+      { name: "drain NATS", run: () => bus.nc.drain() },
+      // Its workers would keep the process alive.
+      { name: "close verify workers", run: () => verifier?.close() },
+      { name: "close Postgres", run: () => db.destroy() },
+      // Spans still buffered for OTLP are sent before the process exits; /metrics closes.
+      { name: "flush telemetry", run: () => telemetry.close() },
+    ],
+  });
+  // A failure while shutting down (a connection closed under it) is the shutdown's, not a crash.
+  await running.catch((e: unknown) => {
+    if (!terminate.stopping) throw e;
   });
 }
 

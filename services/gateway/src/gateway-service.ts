@@ -131,6 +131,9 @@ function update(txId: Uint8Array, s: KnownStatus | undefined, duplicate = false)
 /** The gateway's submit path and status lookups, independent of gRPC. */
 export class Gateway {
   private inFlight = 0;
+  private draining = false;
+  private readonly drainListeners = new Set<() => void>();
+  private idleWaiters: (() => void)[] = [];
   private readonly recentAccepted = new Set<string>();
   readonly limits: InstitutionLimits;
   /** Publishes to TXS with one shared reply subscription (no per-publish request machinery). */
@@ -161,6 +164,15 @@ export class Gateway {
    * acknowledged it (so it is durable), or with the original status when it was submitted before.
    */
   async submit(raw: Uint8Array, caller: Caller, deadline?: Date | number): Promise<TxStatusUpdate> {
+    if (this.draining)
+      throw new RpcError(
+        status.UNAVAILABLE,
+        "the gateway is shutting down: submit again, here later or to another gateway",
+        "GATEWAY_DRAINING",
+        {
+          "retry-after-ms": "1000",
+        },
+      );
     if (this.inFlight >= this.cfg.inFlightMax) {
       this.ports.admissions?.rejected("GATEWAY_BUSY");
       throw new RpcError(status.RESOURCE_EXHAUSTED, `more than ${this.cfg.inFlightMax} submissions in flight`, "GATEWAY_BUSY", {
@@ -213,7 +225,31 @@ export class Gateway {
     } finally {
       this.inFlight--;
       release();
+      if (this.draining && this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  /**
+   * Graceful shutdown: refuses new submissions (UNAVAILABLE, GATEWAY_DRAINING), tells open
+   * SubmitStreams to stop reading and end once answered, and resolves when every submission
+   * in flight has been published and answered (so nothing ACCEPTED is left half-done).
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    for (const f of this.drainListeners) f();
+    this.drainListeners.clear();
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise<void>((r) => this.idleWaiters.push(r));
+  }
+
+  /** Calls f once when drain() starts (at once if it has); returns a function that cancels it. */
+  onDrain(f: () => void): () => void {
+    if (this.draining) {
+      f();
+      return () => undefined;
+    }
+    this.drainListeners.add(f);
+    return () => this.drainListeners.delete(f);
   }
 
   /**
@@ -519,9 +555,20 @@ function submitStream(
   let pending = 0;
   let ended = false;
   return new Promise<void>((resolve) => {
-    const maybeDone = (): void => {
-      if (ended && pending === 0) resolve();
+    let offDrain = (): void => undefined;
+    const done = (): void => {
+      offDrain();
+      resolve();
     };
+    const maybeDone = (): void => {
+      if (ended && pending === 0) done();
+    };
+    // Shutting down: read no more requests; end the stream once those read are answered.
+    offDrain = gw.onDrain(() => {
+      call.pause();
+      ended = true;
+      maybeDone();
+    });
     const refuse = (correlationId: bigint, e: unknown): SubmitStreamResponse => {
       const r = e instanceof RpcError ? e : new RpcError(status.INTERNAL, e instanceof Error ? e.message : String(e), "INTERNAL");
       const retry = r.metadata["retry-after-ms"];
@@ -560,7 +607,7 @@ function submitStream(
         )
         .finally(() => {
           pending--;
-          if (pending === max - 1) call.resume();
+          if (pending === max - 1 && !ended) call.resume();
           maybeDone();
         });
     });
@@ -568,7 +615,7 @@ function submitStream(
       ended = true;
       maybeDone();
     });
-    call.on("cancelled", () => resolve());
-    call.on("error", () => resolve());
+    call.on("cancelled", () => done());
+    call.on("error", () => done());
   });
 }

@@ -324,10 +324,11 @@ describe("insecure loopback mode", () => {
       });
     try {
       const open = await run({ GATEWAY_INSECURE: "true", GRPC_ADDR: "0.0.0.0:0" });
-      assert.equal(open.code, 1);
+      // A refused configuration exits EX_CONFIG (78), naming the variable (docs/configuration.md).
+      assert.equal(open.code, 78);
       assert.match(open.out, /GRPC_ADDR 0\.0\.0\.0 is not a loopback address/);
       const noTls = await run({ GRPC_ADDR: "127.0.0.1:0" });
-      assert.equal(noTls.code, 1);
+      assert.equal(noTls.code, 78);
       assert.match(noTls.out, /GATEWAY_CLIENT_CA_FILE is required/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

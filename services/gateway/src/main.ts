@@ -5,9 +5,9 @@ import { UserContractRegistry } from "@tally/user-contracts";
 import { ExecutorQueryServiceClient } from "@tally/proto/executor";
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { busNames, connectBus, ensureStreams } from "@tally/bus";
-import { ConfigError, Env, loadClientCertMap, loadGenesis } from "@tally/config";
+import { ConfigError, configOrExit, Env, gatewayConfig } from "@tally/config";
 import { listenHeights, migrateToLatest, openDb } from "@tally/db";
-import { mtlsServerCredentials, startServer } from "@tally/rpc";
+import { mtlsServerCredentials, onTerminate, startServer, within } from "@tally/rpc";
 import { BatchingVerifier, VerifyPool } from "@tally/crypto-pool";
 import { createLogger, gatewayAdmissions, observeHeight, startTelemetry } from "@tally/telemetry";
 import { insecureHeaderCaller, mtlsCaller, type CallerIdentity } from "./caller-identity.js";
@@ -17,56 +17,43 @@ import { ChainProofs } from "./chain-proofs.js";
 import { TxStatusReader } from "./tx-status-reader.js";
 import { TxWatcher } from "./tx-watcher.js";
 
-const env = new Env();
-const nodeId = env.str("NODE_ID");
+const cfg = configOrExit("gateway", () => gatewayConfig());
+const nodeId = cfg.nodeId;
 const log = createLogger("gateway", { nodeId });
 
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 async function main(): Promise<void> {
-  const genesis = loadGenesis(env.str("GENESIS_FILE"));
-  const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
-  const listen = env.addr("GRPC_ADDR", "127.0.0.1:0");
-  // mTLS is the production mode: the client certificate says which institution calls.
-  // Plaintext is for development only, only when asked for, and only on loopback.
-  const insecureMode = env.bool("GATEWAY_INSECURE", false);
+  const genesis = cfg.genesis;
+  const names = busNames(cfg.namespace);
+  const listen = cfg.listen;
+  const insecureMode = cfg.insecure;
   let identify: CallerIdentity;
   let serverCredentials;
   if (insecureMode) {
-    if (!isLoopback(listen.host))
-      throw new ConfigError(`GRPC_ADDR ${listen.host} is not a loopback address; GATEWAY_INSECURE (plaintext gRPC) is refused there`);
     identify = insecureHeaderCaller();
     log.warn("GATEWAY_INSECURE: plaintext gRPC on loopback; callers name themselves in the tally-institution header");
   } else {
-    const tls = {
-      caFile: env.str("GATEWAY_CLIENT_CA_FILE"),
-      certFile: env.str("GATEWAY_TLS_CERT_FILE"),
-      keyFile: env.str("GATEWAY_TLS_KEY_FILE"),
-    };
     try {
-      serverCredentials = mtlsServerCredentials(tls);
+      serverCredentials = mtlsServerCredentials(cfg.tls!);
     } catch (e) {
       throw new ConfigError(`GATEWAY_TLS_CERT_FILE / GATEWAY_TLS_KEY_FILE / GATEWAY_CLIENT_CA_FILE: ${(e as Error).message}`);
     }
-    identify = mtlsCaller(loadClientCertMap(env.str("GATEWAY_CLIENT_MAP_FILE")));
+    identify = mtlsCaller(cfg.clientMap!);
   }
-  const healthAddr = env.optional("HEALTH_ADDR") !== undefined ? env.addr("HEALTH_ADDR") : undefined;
-  const executorAddr = env.str("EXECUTOR_ADDR");
-  const dbUrl = env.str("DATABASE_URL");
+  const healthAddr = cfg.healthAddr;
+  const executorAddr = cfg.executorAddr;
+  const dbUrl = cfg.databaseUrl;
   const db = openDb(dbUrl);
   await migrateToLatest(db);
-  const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `gateway-${nodeId}` });
-  await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
+  const bus = await connectBus({ url: cfg.natsUrl, name: `gateway-${nodeId}` });
+  await ensureStreams(bus.jsm, names, { replicas: cfg.streamReplicas });
   // User contracts' declarations (their queries' args and visibility); their code never runs here but to read them.
   const membership = new MembershipCache(db, genesis, await UserContractRegistry.create());
   await membership.refresh();
   // A Bloom filter of applied tx ids spares most submissions the database lookup for resubmissions.
   const statuses = new TxStatusReader(db, { seenFilter: true });
-  await startTelemetry("gateway", env, log);
+  const telemetry = await startTelemetry("gateway", new Env(), log);
   observeHeight("gateway", () => statuses.committedHeight());
-  const watcher = new TxWatcher(statuses, env.int("GATEWAY_WAITERS_MAX", 10_000, 1, 1_000_000));
+  const watcher = new TxWatcher(statuses, cfg.waitersMax);
   const listener = await listenHeights(dbUrl, (n) => {
     watcher.wake();
     if (n.source === "executor") statuses.noteCommitted(n.height);
@@ -75,31 +62,26 @@ async function main(): Promise<void> {
   });
   const executor = new ExecutorQueryServiceClient(executorAddr, credentials.createInsecure());
   // Ed25519 on worker threads (0: on the event loop); checks of concurrent submissions travel in batches.
-  const verifyWorkers = env.int("GATEWAY_VERIFY_WORKERS", 1, 0, 64);
+  const verifyWorkers = cfg.verifyWorkers;
   const verifier =
     verifyWorkers === 0
       ? undefined
       : new BatchingVerifier(new VerifyPool({ workers: verifyWorkers, chunkChecksMax: 32 }), {
-          batchChecksMax: env.int("GATEWAY_VERIFY_BATCH_MAX", 256, 1, 4096),
+          batchChecksMax: cfg.verifyBatchMax,
         });
   const gw = new Gateway(
     {
       chainId: genesis.chainId,
-      inFlightMax: env.int("GATEWAY_IN_FLIGHT_MAX", 4096, 1, 1_000_000),
-      publishTimeoutMs: env.int("PUBLISH_TIMEOUT_MS", 5000, 100, 60_000),
-      // Longer than a JetStream stream-leader election (5–7 s measured on nats-server 2.9).
-      publishRetryMs: env.int("PUBLISH_RETRY_MS", 10_000, 0, 120_000),
-      waitMsDefault: env.int("WAIT_MS_DEFAULT", 30_000, 1, 600_000),
-      waitMsMax: env.int("WAIT_MS_MAX", 120_000, 1, 600_000),
-      queryTimeoutMs: env.int("QUERY_TIMEOUT_MS", 5000, 100, 60_000),
+      inFlightMax: cfg.inFlightMax,
+      publishTimeoutMs: cfg.publishTimeoutMs,
+      publishRetryMs: cfg.publishRetryMs,
+      waitMsDefault: cfg.waitMsDefault,
+      waitMsMax: cfg.waitMsMax,
+      queryTimeoutMs: cfg.queryTimeoutMs,
       recentAcceptedMax: 100_000,
-      streamInFlightMax: env.int("GATEWAY_STREAM_IN_FLIGHT_MAX", 1024, 1, 100_000),
-      institution: {
-        inFlightMax: env.int("GATEWAY_INSTITUTION_IN_FLIGHT_MAX", 2048, 1, 1_000_000),
-        ratePerSec: env.int("GATEWAY_INSTITUTION_RATE", 10_000, 0, 10_000_000),
-        burst: env.int("GATEWAY_INSTITUTION_BURST", 20_000, 1, 10_000_000),
-      },
-      callDeadlineMsDefault: env.int("CALL_DEADLINE_MS_DEFAULT", 30_000, 100, 600_000),
+      streamInFlightMax: cfg.streamInFlightMax,
+      institution: cfg.institution,
+      callDeadlineMsDefault: cfg.callDeadlineMsDefault,
     },
     {
       bus,
@@ -126,18 +108,24 @@ async function main(): Promise<void> {
     ...(healthAddr !== undefined ? { healthListen: healthAddr } : {}),
   });
   log.info({ grpc: server.address, tls: !insecureMode, health: server.healthAddress }, "gateway listening");
-  const shutdown = async (): Promise<void> => {
-    watcher.stop();
-    await server.stop(2000);
-    await verifier?.close();
-    executor.close();
-    await listener.close().catch(() => undefined);
-    await bus.nc.drain().catch(() => undefined);
-    await db.destroy();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown());
-  process.on("SIGINT", () => void shutdown());
+  // SIGTERM: NOT_SERVING; refuse new submissions and end SubmitStreams; finish (publish and
+  // answer) those in flight; stop the gRPC server (waits are cut at the grace); close NATS and Postgres.
+  onTerminate({
+    log,
+    drainTimeoutMs: cfg.drainTimeoutMs,
+    steps: () => [
+      { name: "not serving", run: () => server.notServing() },
+      { name: "finish submissions in flight", run: (left) => within(gw.drain(), left / 2) },
+      { name: "stop gRPC", run: (left) => server.stop(Math.min(2000, left / 2)) },
+      { name: "stop watching", run: () => (watcher.stop(), executor.close()) },
+      { name: "close verifier", run: () => verifier?.close() },
+      { name: "close Postgres listener", run: () => listener.close() },
+      { name: "drain NATS", run: () => bus.nc.drain() },
+      { name: "close Postgres", run: () => db.destroy() },
+      // Spans still buffered for OTLP are sent before the process exits; /metrics closes.
+      { name: "flush telemetry", run: () => telemetry.close() },
+    ],
+  });
 }
 
 main().catch((e: unknown) => {

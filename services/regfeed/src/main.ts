@@ -2,9 +2,9 @@
 // The regulator feed's imperative shell: reads config, builds connections, starts.
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { busNames, connectBus, ensureStreams, streamLastSeq } from "@tally/bus";
-import { Env, loadGenesis } from "@tally/config";
+import { configOrExit, Env, regfeedConfig } from "@tally/config";
 import { HeightSignal, listenHeights, migrateToLatest, openDb } from "@tally/db";
-import { startServer } from "@tally/rpc";
+import { onTerminate, startServer, within } from "@tally/rpc";
 import { createLogger, observeConsumer, observeHeight, startTelemetry, tracingEnabled } from "@tally/telemetry";
 import { DeliveryTrace } from "./delivery-trace.js";
 import { AccessLog } from "./access-log.js";
@@ -19,26 +19,18 @@ import { regfeedService, SUBSCRIBER_STALL_MS_DEFAULT } from "./regfeed-service.j
 /** Least time between two alert-engine steps. */
 const ALERT_STEP_INTERVAL_MS = 100;
 
-const env = new Env();
-const nodeId = env.str("NODE_ID");
+const cfg = configOrExit("regfeed", () =>
+  regfeedConfig(undefined, { subscriberStallMs: SUBSCRIBER_STALL_MS_DEFAULT, tailEventsMax: TAIL_EVENTS_DEFAULT }),
+);
+const nodeId = cfg.nodeId;
 const log = createLogger("regfeed", { nodeId });
 
 async function main(): Promise<void> {
-  const listen = env.addr("GRPC_ADDR", "127.0.0.1:0");
-  const dbUrl = env.str("DATABASE_URL");
-  const genesisFile = env.optional("GENESIS_FILE");
-  const genesis = genesisFile === undefined ? undefined : loadGenesis(genesisFile);
-  // A subscriber whose bounded send buffer stays full this long is cut off (SUBSCRIBER_TOO_SLOW).
-  const subscriberStallMs = env.int("SUBSCRIBER_STALL_MS", SUBSCRIBER_STALL_MS_DEFAULT, 100, 3_600_000);
-  // Newest events kept in memory for live subscribers to share; 0 turns the shared tail off.
-  // The supervision engine; off, the feed serves events only (no new alerts are raised).
-  const alertsEnabled = env.bool("ALERTS_ENABLED", true);
-  const tailEventsMax = env.int("TAIL_EVENTS_MAX", TAIL_EVENTS_DEFAULT, 0, 1_000_000);
-  // Receipts for the divergence rule and VerifyChain come from RECEIPTS; off without NATS_URL.
-  const natsUrl = env.optional("NATS_URL");
+  const { listen, genesis, subscriberStallMs, alertsEnabled, tailEventsMax, natsUrl } = cfg;
+  const dbUrl = cfg.databaseUrl;
   const db = openDb(dbUrl);
   await migrateToLatest(db);
-  await startTelemetry("regfeed", env, log);
+  const telemetry = await startTelemetry("regfeed", new Env(), log);
   const delivery = tracingEnabled() ? new DeliveryTrace(nodeId) : undefined;
   let servedHeight: bigint | undefined;
   let receiptsSeq = 0;
@@ -87,14 +79,15 @@ async function main(): Promise<void> {
         ...(delivery === undefined ? {} : { onDelivered: (events) => delivery.delivered(events) }),
       }),
     ],
+    ...(cfg.healthAddr !== undefined ? { healthListen: cfg.healthAddr } : {}),
   });
-  log.info({ grpc: server.address }, "regfeed listening");
+  log.info({ grpc: server.address, health: server.healthAddress }, "regfeed listening");
 
   const stop = new AbortController();
   const bus = natsUrl === undefined || genesis === undefined ? undefined : await connectBus({ url: natsUrl, name: `regfeed-${nodeId}` });
   if (bus !== undefined && genesis !== undefined) {
-    const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
-    await ensureStreams(bus.jsm, names, { replicas: env.int("STREAM_REPLICAS", 1, 1, 5) });
+    const names = busNames(cfg.namespace);
+    await ensureStreams(bus.jsm, names, { replicas: cfg.streamReplicas });
     const receipts = new ReceiptStore(db, genesis, (h) => engine.receiptStored(h));
     observeConsumer("regfeed", names.receiptsStream, streamLastSeq(bus, names.receiptsStream), () => receiptsSeq);
     void followReceipts(bus, names, receipts, log, stop.signal, (seq, headers) => {
@@ -120,17 +113,22 @@ async function main(): Promise<void> {
     }
   })();
 
-  const shutdown = async (): Promise<void> => {
-    stop.abort();
-    await server.stop(1000);
-    await engineLoop.catch(() => undefined);
-    await bus?.nc.drain().catch(() => undefined);
-    await listener.close().catch(() => undefined);
-    await db.destroy();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown());
-  process.on("SIGINT", () => void shutdown());
+  // SIGTERM: NOT_SERVING; stop the alert engine and the receipts follower (both resume from what
+  // is stored); end the feeds (subscribers resume from their cursors); close NATS and Postgres.
+  onTerminate({
+    log,
+    drainTimeoutMs: cfg.drainTimeoutMs,
+    steps: () => [
+      { name: "not serving", run: () => server.notServing() },
+      { name: "stop the alert engine", run: (left) => (stop.abort(), within(engineLoop, left / 4)) },
+      { name: "stop gRPC", run: (left) => server.stop(Math.min(1000, left / 2)) },
+      { name: "drain NATS", run: () => bus?.nc.drain() },
+      { name: "close Postgres listener", run: () => listener.close() },
+      { name: "close Postgres", run: () => db.destroy() },
+      // Spans still buffered for OTLP are sent before the process exits; /metrics closes.
+      { name: "flush telemetry", run: () => telemetry.close() },
+    ],
+  });
 }
 
 main().catch((e: unknown) => {

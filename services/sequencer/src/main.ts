@@ -4,37 +4,30 @@ import { status } from "@grpc/grpc-js";
 import { SequencerAdminServiceService, SequencerRole, type StepDownRequest } from "@tally/proto/sequencer";
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { busNames, connectBus, ensureLeaseBucket, ensureStreams, streamLastSeq } from "@tally/bus";
-import { Env, loadGenesis, loadKeyFile } from "@tally/config";
-import { RpcError, startServer, wrapService } from "@tally/rpc";
+import { configOrExit, Env, sequencerConfig } from "@tally/config";
+import { onTerminate, RpcError, startServer, within, wrapService } from "@tally/rpc";
 import { createLogger, observeSequencer, startTelemetry } from "@tally/telemetry";
 import { performance } from "node:perf_hooks";
 import { Lease, LeaseHeldError, natsLeaseKv, watchReleases } from "./lease.js";
 import { Sequencer } from "./sequencer.js";
 
-const env = new Env();
-const sequencerId = env.str("SEQUENCER_ID");
+const cfg = configOrExit("sequencer", () => sequencerConfig());
+const sequencerId = cfg.sequencerId;
 const log = createLogger("sequencer", { sequencerId });
 
 async function main(): Promise<void> {
-  const genesis = loadGenesis(env.str("GENESIS_FILE"));
-  const key = loadKeyFile(env.str("SEQUENCER_KEY_FILE"));
-  if (!genesis.sequencers.some((s) => s.id === sequencerId))
-    throw new Error(`SEQUENCER_ID ${sequencerId} is not in the genesis sequencer set`);
-  const names = busNames(env.str("TALLY_NAMESPACE", "tally"));
-  const admin = env.addr("ADMIN_GRPC_ADDR", "127.0.0.1:0");
-  const bus = await connectBus({ url: env.str("NATS_URL", "nats://127.0.0.1:4222"), name: `sequencer-${sequencerId}` });
-  await startTelemetry("sequencer", env, log);
-  const replicas = env.int("STREAM_REPLICAS", 1, 1, 5);
+  const genesis = cfg.genesis;
+  const key = cfg.key;
+  const names = busNames(cfg.namespace);
+  const admin = cfg.admin;
+  const bus = await connectBus({ url: cfg.natsUrl, name: `sequencer-${sequencerId}` });
+  const telemetry = await startTelemetry("sequencer", new Env(), log);
+  const replicas = cfg.streamReplicas;
   await ensureStreams(bus.jsm, names, { replicas });
-  const ttlMs = env.int("LEASE_TTL_MS", 1300, 100, 60_000);
-  const leaseTimes = {
-    ttlMs,
-    renewMs: env.int("LEASE_RENEW_MS", Math.floor(ttlMs / 5), 10, 60_000),
-    pollMs: env.int("LEASE_POLL_MS", Math.min(100, Math.floor(ttlMs / 10)), 5, 60_000),
-    marginMs: env.int("LEASE_MARGIN_MS", Math.floor(ttlMs / 6), 1, 60_000),
-  };
+  const ttlMs = cfg.lease.ttlMs;
+  const leaseTimes = cfg.lease;
   const bucket = await ensureLeaseBucket(bus, names, { leaseTtlMs: ttlMs, replicas });
-  const kv = natsLeaseKv(bucket, env.int("LEASE_OP_TIMEOUT_MS", 500, 50, 60_000));
+  const kv = natsLeaseKv(bucket, cfg.leaseOpTimeoutMs);
   // The lease's clock is monotonic: a wall-clock jump on this machine cannot move its deadlines.
   const now = (): number => performance.now();
   // One live instance per id: a presence key renewed like the lease. If it exists, watch it for
@@ -56,11 +49,11 @@ async function main(): Promise<void> {
   const seq = new Sequencer(
     {
       sequencerId,
-      blockTxsMax: env.int("BLOCK_TXS_MAX", 1000, 1, 10_000),
-      blockBytesMax: env.int("BLOCK_BYTES_MAX", 900 * 1024, 1024, 8 * 1024 * 1024),
-      cutWaitMs: env.int("CUT_WAIT_MS", 5, 1, 10_000),
-      fetchTxsMax: env.int("FETCH_TXS_MAX", 2000, 1, 100_000),
-      publishTimeoutMs: env.int("PUBLISH_TIMEOUT_MS", 2000, 100, 60_000),
+      blockTxsMax: cfg.blockTxsMax,
+      blockBytesMax: cfg.blockBytesMax,
+      cutWaitMs: cfg.cutWaitMs,
+      fetchTxsMax: cfg.fetchTxsMax,
+      publishTimeoutMs: cfg.publishTimeoutMs,
     },
     { bus, names, genesis, key: key.key, nowMs: () => Date.now(), log, onCut },
   );
@@ -96,28 +89,35 @@ async function main(): Promise<void> {
         },
       }),
     ],
+    ...(cfg.healthAddr !== undefined ? { healthListen: cfg.healthAddr } : {}),
   });
-  log.info({ admin: server.address }, "sequencer admin listening");
-  let stopping = false;
+  log.info({ admin: server.address, health: server.healthAddress }, "sequencer admin listening");
   const watching = new AbortController();
-  const shutdown = async (code = 0): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info("shutting down");
-    // Finish the block in flight, then hand the lease over at once (CAS delete).
-    watching.abort();
-    await seq.stop();
-    await lease.release();
-    await presence.release();
-    log.info("lease released");
-    await server.stop(1000);
-    await bus.nc.drain().catch(() => undefined);
-    process.exit(code);
-  };
-  process.on("SIGTERM", () => void shutdown());
-  process.on("SIGINT", () => void shutdown());
+  // SIGTERM: NOT_SERVING; cut no new block but finish the one in flight; hand the lease over at
+  // once (CAS delete: a backup takes it in milliseconds); stop the admin server; drain NATS.
+  const terminate = onTerminate({
+    log,
+    drainTimeoutMs: cfg.drainTimeoutMs,
+    steps: () => [
+      { name: "not serving", run: () => server.notServing() },
+      { name: "finish the block in flight", run: (left) => (watching.abort(), within(seq.stop(), left / 2)) },
+      {
+        name: "release the lease",
+        run: async () => {
+          await lease.release();
+          await presence.release();
+          log.info("lease released");
+        },
+      },
+      { name: "stop gRPC", run: (left) => server.stop(Math.min(1000, left / 2)) },
+      { name: "drain NATS", run: () => bus.nc.drain() },
+      // Spans still buffered for OTLP are sent before the process exits; /metrics closes.
+      { name: "flush telemetry", run: () => telemetry.close() },
+    ],
+  });
+  const shutdown = (code: number): Promise<void> => terminate.shutdown(code, "presence lost");
   presence.onChange((role, why) => {
-    if (role !== "backup" || stopping) return;
+    if (role !== "backup" || terminate.stopping) return;
     if (why === "taken") {
       // Another instance wrote our presence key: a twin with our id. Stop leading and exit.
       log.fatal({ why }, "another sequencer with this id took the presence key: exiting");

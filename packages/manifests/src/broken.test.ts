@@ -1,0 +1,219 @@
+// The offline checks fail on broken manifests, and say where: a misspelt field (minAvaliable)
+// names the field and its path, through kustomize as CI runs it; a wrong type fails the schema;
+// each project rule, broken on purpose in a copy of the dev overlay, is reported by name.
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { repoRoot } from "@tally/testkit";
+import { checkOverlay, objectProblems } from "./check.js";
+import { render, type K8sObject } from "./render.js";
+import { projectViolations } from "./rules.js";
+import { unknownCnpgFields, unknownFields } from "./unknown-fields.js";
+
+let dev: K8sObject[];
+before(() => {
+  dev = render(join(repoRoot, "k8s/overlays/dev"));
+});
+const copy = (): any[] => structuredClone(dev) as any[];
+const one = (objs: any[], kind: string, ns: string, name: string): any =>
+  objs.find((o) => o.kind === kind && o.metadata.namespace === ns && o.metadata.name === name);
+
+test("a PodDisruptionBudget with minAvaliable fails, naming the field", async () => {
+  const pdb: K8sObject = {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name: "gateway", namespace: "tally-node-bank-a" },
+    spec: { minAvaliable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "gateway" } } },
+  };
+  assert.deepEqual(unknownFields(pdb), [{ path: "spec.minAvaliable", field: "minAvaliable" }]);
+  assert.deepEqual(await objectProblems([pdb]), ["PodDisruptionBudget tally-node-bank-a/gateway: unknown field spec.minAvaliable"]);
+  // The correct spelling passes.
+  const good = structuredClone(pdb) as any;
+  good.spec = { minAvailable: 1, selector: good.spec.selector };
+  assert.deepEqual(await objectProblems([good]), []);
+});
+
+test("a typo deep in a pod template is found with its path", () => {
+  const objs = copy();
+  const gw = one(objs, "Deployment", "tally-node-clearing", "gateway");
+  const probe = gw.spec.template.spec.containers[0].readinessProbe;
+  probe.grcp = probe.grpc;
+  delete probe.grpc;
+  gw.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true;
+  assert.deepEqual(
+    unknownFields(gw).map((u) => u.path),
+    ["spec.template.spec.containers[0].readinessProbe.grcp", "spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem"],
+  );
+});
+
+test("through kustomize, as CI runs it: a misspelt field in a base file fails the overlay and names the field", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tally-k8s-typo-"));
+  try {
+    cpSync(join(repoRoot, "k8s"), join(dir, "k8s"), { recursive: true });
+    const file = join(dir, "k8s/base/ordering/nats.yaml");
+    const text = readFileSync(file, "utf8");
+    assert.ok(text.includes("  maxUnavailable: 1\n"));
+    writeFileSync(file, text.replace("  maxUnavailable: 1\n", "  maxUnavialable: 1\n"));
+    const { problems } = await checkOverlay(join(dir, "k8s/overlays/prod"));
+    assert.ok(
+      problems.includes("PodDisruptionBudget tally-ordering/nats: unknown field spec.maxUnavialable"),
+      `problems:\n${problems.join("\n")}`,
+    );
+    // The PDB now sets neither bound, which the rules report too.
+    assert.ok(problems.some((p) => p.startsWith("PodDisruptionBudget tally-ordering/nats: must set exactly one of")));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a value of the wrong type fails the kubernetes-models schema", async () => {
+  const objs = copy();
+  const d = one(objs, "Deployment", "tally-ordering", "seq-exchange");
+  d.spec.replicas = "one";
+  const problems = await objectProblems([d]);
+  assert.equal(problems.length, 1, problems.join("\n"));
+  assert.match(problems[0]!, /Deployment tally-ordering\/seq-exchange: .*replicas must be integer/);
+});
+
+test("a CloudNativePG Cluster with an unknown field fails, naming it", () => {
+  const cluster: K8sObject = {
+    apiVersion: "postgresql.cnpg.io/v1",
+    kind: "Cluster",
+    metadata: { name: "tally-db", namespace: "tally-node-bank-a" },
+    spec: { instances: 2, storage: { size: "1Gi", storageClas: "fast" }, instnces: 3 },
+  };
+  assert.deepEqual(
+    unknownCnpgFields(cluster).map((u) => u.path),
+    ["spec.storage.storageClas", "spec.instnces"],
+  );
+});
+
+test("each project rule, broken on purpose, is reported", () => {
+  assert.deepEqual(projectViolations(dev), [], "the dev overlay itself keeps the rules");
+  const cases: [string, (objs: any[]) => void, RegExp][] = [
+    [
+      "no preStop",
+      (o) => delete one(o, "Deployment", "tally-node-clearing", "gateway").spec.template.spec.containers[0].lifecycle,
+      /Deployment tally-node-clearing\/gateway container gateway: no preStop hook/,
+    ],
+    [
+      "writable root fs",
+      (o) =>
+        (one(
+          o,
+          "Deployment",
+          "tally-node-clearing",
+          "executor",
+        ).spec.template.spec.initContainers[0].securityContext.readOnlyRootFilesystem = false),
+      /Deployment tally-node-clearing\/executor initContainer key: readOnlyRootFilesystem is not true/,
+    ],
+    [
+      "capabilities kept",
+      (o) => (one(o, "StatefulSet", "tally-ordering", "nats").spec.template.spec.containers[0].securityContext.capabilities.drop = []),
+      /StatefulSet tally-ordering\/nats container nats: capabilities.drop does not include ALL/,
+    ],
+    [
+      "root",
+      (o) => (one(o, "Deployment", "tally-regulator", "regfeed").spec.template.spec.securityContext.runAsUser = 0),
+      /Deployment tally-regulator\/regfeed: pod securityContext.runAsUser is 0/,
+    ],
+    [
+      "no limits",
+      (o) => delete one(o, "Deployment", "tally-node-bank-a", "blockstore").spec.template.spec.containers[0].resources.limits,
+      /Deployment tally-node-bank-a\/blockstore container blockstore: no resources.limits.memory/,
+    ],
+    [
+      "probe on the mTLS port",
+      (o) => (one(o, "Deployment", "tally-node-bank-a", "gateway").spec.template.spec.containers[0].livenessProbe.grpc.port = 50051),
+      /gateway container gateway: livenessProbe checks port 50051, not the health port 8081/,
+    ],
+    [
+      "HTTP probe on a Tally service",
+      (o) =>
+        (one(o, "Deployment", "tally-node-bank-a", "executor").spec.template.spec.containers[0].readinessProbe = {
+          tcpSocket: { port: 8081 },
+        }),
+      /executor container executor: readinessProbe is not a gRPC probe/,
+    ],
+    [
+      "grace too short",
+      (o) => (one(o, "Deployment", "tally-ordering", "seq-clearing").spec.template.spec.terminationGracePeriodSeconds = 15),
+      /seq-clearing container sequencer: terminationGracePeriodSeconds 15 is not longer than preStop \(5 s\) \+ DRAIN_TIMEOUT_MS \(15000 ms\)/,
+    ],
+    [
+      "no topology spread",
+      (o) => delete one(o, "Deployment", "tally-node-exchange", "executor").spec.template.spec.topologySpreadConstraints,
+      /Deployment tally-node-exchange\/executor: no topologySpreadConstraints/,
+    ],
+    [
+      "no PDB",
+      (o) => o.splice(o.indexOf(one(o, "PodDisruptionBudget", "tally-node-exchange", "blockstore")), 1),
+      /Deployment tally-node-exchange\/blockstore: no PodDisruptionBudget selects its pods/,
+    ],
+    [
+      "a password in a ConfigMap",
+      (o) =>
+        (one(
+          o,
+          "ConfigMap",
+          "tally-regulator",
+          o.find((x: any) => x.kind === "ConfigMap" && x.metadata.namespace === "tally-regulator").metadata.name,
+        ).data.DB_PASSWORD = "x"),
+      /ConfigMap tally-regulator\/tally-node-\w+: key DB_PASSWORD looks like a secret/,
+    ],
+    [
+      "a database URL as a literal",
+      (o) => {
+        const env = one(o, "Deployment", "tally-node-clearing", "blockstore").spec.template.spec.containers[0].env;
+        env.find((e: any) => e.name === "DATABASE_URL").valueFrom = undefined;
+        env.find((e: any) => e.name === "DATABASE_URL").value = "postgres://app:pw@db/app";
+      },
+      /blockstore container blockstore env DATABASE_URL: a secret as a literal value/,
+    ],
+    [
+      "regulator without default deny",
+      (o) => o.splice(o.indexOf(one(o, "NetworkPolicy", "tally-regulator", "default-deny")), 1),
+      /tally-regulator: no default-deny NetworkPolicy/,
+    ],
+    [
+      "regulator egress to a gateway",
+      (o) => one(o, "NetworkPolicy", "tally-regulator", "allow-nats-client").spec.egress[0].ports.push({ protocol: "TCP", port: 50051 }),
+      /NetworkPolicy tally-regulator\/allow-nats-client: allows egress to port 50051/,
+    ],
+    [
+      "a gateway in the regulator's namespace",
+      (o) => {
+        const gw = structuredClone(one(o, "Deployment", "tally-node-bank-a", "gateway"));
+        gw.metadata.namespace = "tally-regulator";
+        o.push(gw);
+      },
+      /Deployment tally-regulator\/gateway: runs the gateway; the regulator's namespace may only read/,
+    ],
+    [
+      "sequencers may share a node",
+      (o) => delete one(o, "Deployment", "tally-ordering", "seq-exchange").spec.template.spec.affinity,
+      /seq-exchange: no required anti-affinity on kubernetes.io\/hostname against the other sequencers/,
+    ],
+    [
+      "an old NATS",
+      (o) => (one(o, "StatefulSet", "tally-ordering", "nats").spec.template.spec.containers[0].image = "nats:2.9.10-alpine"),
+      /NATS image nats:2.9.10-alpine is older than 2.11/,
+    ],
+    [
+      "a node without its database",
+      (o) => o.splice(o.indexOf(one(o, "StatefulSet", "tally-node-bank-a", "tally-db")), 1),
+      /namespace tally-node-bank-a: no PostgreSQL/,
+    ],
+  ];
+  for (const [what, breakIt, expected] of cases) {
+    const objs = copy();
+    breakIt(objs);
+    const v = projectViolations(objs);
+    assert.ok(
+      v.some((m) => expected.test(m)),
+      `${what}: expected a violation matching ${expected}, got:\n${v.join("\n")}`,
+    );
+  }
+});

@@ -1,0 +1,72 @@
+// Each real service process, started with a missing or bad environment variable, refuses to
+// start: it exits 78 (EX_CONFIG) before connecting to anything, and its one line names the variable.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EXIT_CONFIG } from "@tally/config";
+import { writeConsortium, type ConsortiumPlan } from "./consortium.js";
+import { ServiceProcess, serviceEntry } from "./service-process.js";
+
+const PLAN: ConsortiumPlan = {
+  chainId: "tally-config",
+  institutions: [{ id: "bank-a", name: "Bank A", roles: ["bank"], node: "node-a" }],
+  nodes: [{ id: "node-a", institution: "bank-a", regfeed: true }],
+  sequencers: [{ id: "seq-1", institution: "bank-a" }],
+};
+
+const dir = mkdtempSync(join(tmpdir(), "tally-config-int-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const files = writeConsortium(dir, PLAN, Date.now());
+// Nothing listens on port 1: were a service to get past its configuration, it would fail differently.
+const node = {
+  NODE_ID: "node-a",
+  GENESIS_FILE: files.genesisFile,
+  DATABASE_URL: "postgres://postgres@127.0.0.1:1/none",
+  NATS_URL: "nats://127.0.0.1:1",
+  NODE_KEY_FILE: files.keyFiles.get("node-a")!,
+  EXECUTOR_ADDR: "127.0.0.1:1",
+  GATEWAY_INSECURE: "true",
+};
+const seq = {
+  SEQUENCER_ID: "seq-1",
+  GENESIS_FILE: files.genesisFile,
+  SEQUENCER_KEY_FILE: files.keyFiles.get("seq-1")!,
+  NATS_URL: "nats://127.0.0.1:1",
+};
+
+type Service = "gateway" | "sequencer" | "blockstore" | "executor" | "regfeed";
+const CASES: [Service, Record<string, string>, string, RegExp][] = [
+  ["gateway", { ...node, NODE_ID: "" }, "NODE_ID", /NODE_ID is required/],
+  ["gateway", { ...node, EXECUTOR_ADDR: "" }, "EXECUTOR_ADDR", /EXECUTOR_ADDR is required/],
+  ["gateway", { ...node, GATEWAY_INSECURE: "false" }, "GATEWAY_CLIENT_CA_FILE", /GATEWAY_CLIENT_CA_FILE is required/],
+  ["sequencer", { ...seq, SEQUENCER_KEY_FILE: "/nonexistent.json" }, "SEQUENCER_KEY_FILE", /SEQUENCER_KEY_FILE: cannot read/],
+  ["sequencer", { ...seq, LEASE_TTL_MS: "fast" }, "LEASE_TTL_MS", /LEASE_TTL_MS must be an integer/],
+  ["blockstore", { ...node, DATABASE_URL: "" }, "DATABASE_URL", /DATABASE_URL is required/],
+  ["blockstore", { ...node, STREAM_REPLICAS: "7" }, "STREAM_REPLICAS", /STREAM_REPLICAS must be between 1 and 5/],
+  ["executor", { ...node, GENESIS_FILE: "/nonexistent/genesis.json" }, "GENESIS_FILE", /GENESIS_FILE: cannot read/],
+  ["executor", { ...node, DRAIN_TIMEOUT_MS: "-5" }, "DRAIN_TIMEOUT_MS", /DRAIN_TIMEOUT_MS must be between/],
+  ["regfeed", { ...node, HEALTH_ADDR: "health" }, "HEALTH_ADDR", /HEALTH_ADDR must be host:port/],
+  ["regfeed", { ...node, NATS_URL: "redis://127.0.0.1:1" }, "NATS_URL", /NATS_URL must be a nats: or tls:\/\/ URL/],
+];
+
+for (const [service, env, name, message] of CASES) {
+  test(`${service} with a bad ${name} exits ${EXIT_CONFIG} naming it`, async () => {
+    // Every variable the cases use is set explicitly (empty counts as unset), so the test's own environment cannot leak in.
+    const blank = Object.fromEntries(
+      Object.keys({ ...node, ...seq, LEASE_TTL_MS: "", STREAM_REPLICAS: "", DRAIN_TIMEOUT_MS: "", HEALTH_ADDR: "" }).map((k) => [k, ""]),
+    );
+    const p = new ServiceProcess(`${service}-${name}`, serviceEntry(service), { ...blank, ...env });
+    const code = await Promise.race([p.exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 20_000))]);
+    if (code === "timeout") await p.stop("SIGKILL");
+    const out = p.lines.join("\n");
+    assert.equal(code, EXIT_CONFIG, `exit code; output:\n${out}`);
+    assert.match(out, message);
+    const line = p.lines.find((l) => l.includes("configuration refused"));
+    assert.ok(line !== undefined, out);
+    const parsed = JSON.parse(line) as { service: string; msg: string };
+    assert.equal(parsed.service, service);
+    assert.ok(parsed.msg.includes(name));
+  });
+}
