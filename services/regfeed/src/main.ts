@@ -9,6 +9,8 @@ import { createLogger } from "@tally/telemetry";
 import { AccessLog } from "./access-log.js";
 import { AlertEngine } from "./alerts/alert-engine.js";
 import { AlertStore } from "./alerts/alert-store.js";
+import { consoleConfig } from "./console/console-config.js";
+import { startConsole } from "./console/console-server.js";
 import { ReceiptStore } from "./alerts/receipt-store.js";
 import { EventFeed } from "./event-feed.js";
 import { EventTail, TAIL_EVENTS_DEFAULT } from "./event-tail.js";
@@ -80,6 +82,30 @@ async function main(): Promise<void> {
       }),
     ],
   });
+  // The supervision console (issue 11, docs/console.md): off unless CONSOLE_ADDR is set.
+  const consoleCfg = consoleConfig(env);
+  if (consoleCfg !== undefined && genesis === undefined) throw new Error("CONSOLE_ADDR needs GENESIS_FILE (roles and sequencer keys)");
+  const consoleServer =
+    consoleCfg === undefined || genesis === undefined
+      ? undefined
+      : await startConsole(
+          {
+            db,
+            genesis,
+            access: new AccessLog(db),
+            alerts: new AlertStore(db),
+            identify: consoleCfg.identify,
+            waitForCommit: (s) => signal.wait(s),
+            waitForAlerts: (s) => alertSignal.wait(s),
+            commitGeneration: () => commits,
+            alertGeneration: () => alertsRaised,
+            staticDir: consoleCfg.staticDir,
+          },
+          consoleCfg.host,
+          consoleCfg.port,
+          consoleCfg.tls,
+        );
+  if (consoleServer !== undefined) log.info({ console: consoleServer.url }, "console listening");
   log.info({ grpc: server.address }, "regfeed listening");
 
   const stop = new AbortController();
@@ -111,6 +137,7 @@ async function main(): Promise<void> {
   const shutdown = async (): Promise<void> => {
     stop.abort();
     await server.stop(1000);
+    await consoleServer?.close();
     await engineLoop.catch(() => undefined);
     await bus?.nc.drain().catch(() => undefined);
     await listener.close().catch(() => undefined);

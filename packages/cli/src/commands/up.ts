@@ -91,6 +91,8 @@ export async function up(dir: string): Promise<void> {
     for (const n of e.nodes)
       console.log(`  node           ${n.id.padEnd(16)} gateway ${n.gateway}  blockstore ${n.blockstore}  executor ${n.executor}`);
     console.log(`  regulator feed ${e.regfeed}`);
+    const regulator = e.institutions.find((i) => i.roles.includes("regulator"));
+    if (e.console !== undefined) console.log(`  console        ${e.console}${regulator !== undefined ? `?as=${regulator.id}` : ""}`);
     console.log("\n  institutions:");
     for (const i of e.institutions) console.log(`    ${i.id.padEnd(14)} ${i.roles.join(",").padEnd(12)} via ${i.node} (${i.gateway})`);
     console.log(`\nEndpoints written to ${path}.`);
