@@ -1,6 +1,6 @@
 // The supervision console: a single page over regfeed's console API (same-origin JSON and SSE).
-// Identity: in loopback mode the page names its institution once (?as=<id>) and the browser keeps
-// it in a same-site cookie; the server refuses anyone who is not a regulator (403).
+// Identity: in loopback mode the page is opened once as /?as=<id> and the server keeps that in a
+// same-site cookie; with mTLS it is the client certificate. Non-regulators get 403.
 import "./style.css";
 import { toHex, verifyProof, type ProofJson } from "./verify.js";
 
@@ -36,10 +36,6 @@ async function api<T>(path: string, init?: RequestInit): Promise<T> {
 function showError(e: unknown): void {
   app.replaceChildren(el("section", { class: "error", id: "error" }, e instanceof Error ? e.message : String(e)));
 }
-
-// ---- identity ----
-const as = new URLSearchParams(location.search).get("as");
-if (as !== null) document.cookie = `tally-institution=${encodeURIComponent(as)}; path=/; SameSite=Strict`;
 
 // ---- pages ----
 let closePage: () => void = () => undefined;

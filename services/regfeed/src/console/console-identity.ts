@@ -4,7 +4,7 @@
 //   (SPKI pin first, then subject CN). Nothing a browser sends can change who it is.
 // - loopback (development, `tally up`): plain HTTP on a loopback address only; the caller names its
 //   institution in the `tally-institution` header or, for a browser, opens the page as
-//   `/?as=<id>` and the page keeps that in the `tally-institution` cookie. An attribution, not an authentication, like the
+//   `/?as=<id>` and the server keeps that in the `tally-institution` cookie (HttpOnly, SameSite=Strict). An attribution, not an authentication, like the
 //   gateway's insecure mode: anyone who can reach a loopback port can claim any name.
 // Either way the institution must be a regulator in genesis: anyone else gets 403.
 import type { IncomingMessage } from "node:http";

@@ -18,7 +18,7 @@ import type { AlertStore } from "../alerts/alert-store.js";
 import { FILTER_VALUE_LENGTH_MAX } from "../event-feed.js";
 import type { CommitWaiter } from "../regfeed-service.js";
 import { alertJson, BLOCK_LIST_MAX, ConsoleData } from "./console-data.js";
-import { regulatorRoles, type ConsoleIdentify } from "./console-identity.js";
+import { CONSOLE_IDENTITY_HEADER, regulatorRoles, type ConsoleIdentify } from "./console-identity.js";
 
 /** Longest request target (path and query) served; longer is 414. */
 export const URL_LENGTH_MAX = 2048;
@@ -231,6 +231,9 @@ export function consoleHandler(d: ConsoleDeps): (req: IncomingMessage, res: Serv
       throw new HttpError(403, "NOT_A_REGULATOR", `${who.institution} is not a regulator of this chain; the console is the regulator's`);
     const caller = who.institution;
     if (!isApi) {
+      // A page opened as /?as=<id> (loopback mode) keeps the name for its assets, API calls and streams.
+      if (url.searchParams.has("as"))
+        res.setHeader("set-cookie", `${CONSOLE_IDENTITY_HEADER}=${encodeURIComponent(caller)}; Path=/; SameSite=Strict; HttpOnly`);
       serveStatic(res, d.staticDir, path);
       return;
     }
