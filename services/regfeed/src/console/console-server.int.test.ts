@@ -9,41 +9,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Kysely } from "kysely";
 import { HeightSignal, migrateToLatest, openDb, type Database } from "@tally/db";
-import {
-  fromHex,
-  leafHash,
-  parseGenesis,
-  sealBlock,
-  sha256,
-  signingKeyFromSeed,
-  toHex,
-  utf8,
-  verifyInclusion,
-  ZERO_HASH,
-  type Genesis,
-} from "@tally/ledger";
+import { fromHex, leafHash, toHex, utf8, verifyInclusion } from "@tally/ledger";
 import { BlockHeader } from "@tally/proto/types";
 import { RpcError } from "@tally/rpc";
 import { status } from "@grpc/grpc-js";
 import { createTestDatabase } from "@tally/testkit";
 import { AccessLog } from "../access-log.js";
 import { AlertStore } from "../alerts/alert-store.js";
+import { fixtureGenesis, fixtureSequencerKey, storeBlock, ZERO_HASH } from "./console-fixture.js";
 import { loopbackIdentity } from "./console-identity.js";
 import { BODY_BYTES_MAX, startConsole, URL_LENGTH_MAX, type ConsoleDeps, type RunningConsole } from "./console-server.js";
 
-const seqKey = signingKeyFromSeed(new Uint8Array(32).fill(7));
-const key = (n: number): string => toHex(signingKeyFromSeed(new Uint8Array(32).fill(n)).publicKey);
-const genesis: Genesis = parseGenesis({
-  chainId: "console-int",
-  genesisTimeMs: 1_700_000_000_000,
-  institutions: [
-    { id: "bank-a", name: "Bank A", roles: ["bank"], keys: [{ keyId: "k1", publicKey: key(1) }] },
-    { id: "regulator", name: "Regulator", roles: ["regulator"], keys: [{ keyId: "k1", publicKey: key(2) }] },
-  ],
-  sequencers: [{ id: "seq-1", publicKey: toHex(seqKey.publicKey) }],
-  validators: [{ nodeId: "node-a", institutionId: "bank-a", publicKey: key(3) }],
-  finality: { quorumNumerator: 2, quorumDenominator: 3 },
-});
+const genesis = fixtureGenesis;
+const seqKey = fixtureSequencerKey;
 
 describe("console HTTP handlers", { timeout: 60_000 }, () => {
   let db: Kysely<Database>;
@@ -52,7 +30,7 @@ describe("console HTTP handlers", { timeout: 60_000 }, () => {
   let base: string;
   const staticDir = mkdtempSync(join(tmpdir(), "console-static-"));
   const txs = [utf8("tx-zero"), utf8("tx-one"), utf8("tx-two")];
-  const txIds = txs.map((t) => sha256(t));
+  const txIds: Uint8Array[] = [];
 
   const get = (path: string, who: string | null = "regulator", init: RequestInit = {}) =>
     fetch(base + path.replace(/^\//, ""), {
@@ -94,44 +72,8 @@ describe("console HTTP handlers", { timeout: 60_000 }, () => {
     mkdirSync(join(staticDir, "assets"));
     writeFileSync(join(staticDir, "index.html"), "<!doctype html><title>console</title>");
     writeFileSync(join(staticDir, "assets", "app.js"), "console.log(1)");
-    const b = sealBlock(
-      {
-        chainId: genesis.chainId,
-        height: 1n,
-        prevHash: ZERO_HASH,
-        txs,
-        firstTxsSeq: 1n,
-        lastTxsSeq: 3n,
-        timestampMs: BigInt(Date.now()),
-        sequencerId: "seq-1",
-        epoch: 1n,
-      },
-      seqKey,
-    );
-    await db
-      .insertInto("blocks")
-      .values({
-        height: 1n,
-        hash: b.hash,
-        prev_hash: ZERO_HASH,
-        tx_root: b.header.txRoot,
-        tx_count: 3,
-        first_txs_seq: 1n,
-        last_txs_seq: 3n,
-        timestamp_ms: b.header.timestampMs,
-        sequencer_id: "seq-1",
-        epoch: 1n,
-        header: b.block.header,
-        signature: b.block.signature,
-        raw: b.bytes,
-      })
-      .execute();
-    await db
-      .insertInto("transactions")
-      .values(
-        txs.map((raw, i) => ({ tx_id: txIds[i]!, height: 1n, tx_index: i, signer: "bank-a", contract: "bill", action: "issue", raw })),
-      )
-      .execute();
+    const stored = await storeBlock(db, 1n, ZERO_HASH, txs);
+    txIds.push(...stored.txIds);
     await db
       .insertInto("events")
       .values({
@@ -144,7 +86,7 @@ describe("console HTTP handlers", { timeout: 60_000 }, () => {
         asset_id: "b-1",
         parties: ["bank-a"],
         data: { amount: "100" },
-        block_time_ms: b.header.timestampMs,
+        block_time_ms: BigInt(Date.now()),
         signer: "bank-a",
       })
       .execute();

@@ -27,16 +27,8 @@ import {
   writeConsortium,
   type ConsortiumPlan,
 } from "@tally/testkit";
+import { CHROMIUM, CHROMIUM_FLAGS } from "./console-fixture.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** Where screenshots go: TEST_OUTPUT_DIR, else test-output/ at the repository's root (git-ignored). */
 const OUTPUT_DIR = process.env.TEST_OUTPUT_DIR ?? join(repoRoot, "test-output");
 
