@@ -15,7 +15,10 @@ export const fixtureGenesis: Genesis = parseGenesis({
     { id: "bank-a", name: "Bank A", roles: ["bank"], keys: [{ keyId: "k1", publicKey: key(1) }] },
     { id: "regulator", name: "Regulator", roles: ["regulator"], keys: [{ keyId: "k1", publicKey: key(2) }] },
   ],
-  sequencers: [{ id: "seq-1", publicKey: toHex(fixtureSequencerKey.publicKey) }],
+  sequencers: [
+    { id: "seq-1", publicKey: toHex(fixtureSequencerKey.publicKey) },
+    { id: "seq-2", publicKey: toHex(fixtureSequencerKey.publicKey) },
+  ],
   validators: [{ nodeId: "node-a", institutionId: "bank-a", publicKey: key(3) }],
   finality: { quorumNumerator: 2, quorumDenominator: 3 },
 });
@@ -29,6 +32,7 @@ export async function storeBlock(
   height: bigint,
   prevHash: Uint8Array,
   txs: readonly Uint8Array[],
+  by: { sequencerId: string; epoch: bigint } = { sequencerId: "seq-1", epoch: 1n },
 ): Promise<{ txIds: Uint8Array[]; hash: Uint8Array }> {
   const b = sealBlock(
     {
@@ -39,8 +43,8 @@ export async function storeBlock(
       firstTxsSeq: height * 1000n,
       lastTxsSeq: height * 1000n + BigInt(txs.length),
       timestampMs: BigInt(Date.now()),
-      sequencerId: "seq-1",
-      epoch: 1n,
+      sequencerId: by.sequencerId,
+      epoch: by.epoch,
     },
     fixtureSequencerKey,
   );
@@ -55,8 +59,8 @@ export async function storeBlock(
       first_txs_seq: b.header.firstTxsSeq,
       last_txs_seq: b.header.lastTxsSeq,
       timestamp_ms: b.header.timestampMs,
-      sequencer_id: "seq-1",
-      epoch: 1n,
+      sequencer_id: by.sequencerId,
+      epoch: by.epoch,
       header: b.block.header,
       signature: b.block.signature,
       raw: b.bytes,

@@ -161,6 +161,58 @@ describe("console HTTP handlers", { timeout: 60_000 }, () => {
     );
   });
 
+  test("the live view: failovers from the blocks, each validator's height and agreement from its receipts", async () => {
+    const b1 = await db.selectFrom("blocks").select("hash").where("height", "=", 1n).executeTakeFirstOrThrow();
+    const b2 = await storeBlock(db, 2n, b1.hash, [utf8("x")]);
+    const b3 = await storeBlock(db, 3n, b2.hash, [utf8("y")], { sequencerId: "seq-2", epoch: 2n });
+    await storeBlock(db, 4n, b3.hash, [], { sequencerId: "seq-2", epoch: 2n });
+    await db
+      .insertInto("checkpoint")
+      .values({ id: 1, height: 4n, block_hash: b3.hash, state_root: new Uint8Array(32).fill(4), timestamp_ms: 0n, last_txs_seq: 0n })
+      .execute();
+    const root = (n: number) => new Uint8Array(32).fill(n);
+    const receipt = (node: string, height: bigint, r: number) => ({
+      height,
+      node_id: node,
+      block_hash: b3.hash,
+      state_root: root(r),
+      body: new Uint8Array(1),
+      signature: new Uint8Array(64),
+      received_at_ms: 0n,
+    });
+    await db
+      .insertInto("validator_receipts")
+      .values([receipt("node-a", 2n, 2), receipt("node-a", 3n, 3), receipt("node-b", 3n, 9), receipt("node-c", 4n, 4)])
+      .execute();
+    await db
+      .insertInto("finality")
+      .values({ height: 3n, block_hash: b3.hash, state_root: root(3), signers: ["node-a"], final_at_ms: 0n, lag_ms: 42n })
+      .execute();
+    const s = (await (await get("/api/live/snapshot")).json()) as {
+      height: string;
+      sequencer: { id: string; epoch: string };
+      failovers: { height: string; from: string; to: string; epoch: string }[];
+      finality: { height: string; lagMs: string };
+      nodes: { id: string; height: string; lagBlocks: string; agreement: string }[];
+      txPerSecond: { contract: string; count: number }[];
+    };
+    assert.equal(s.height, "4");
+    assert.deepEqual(s.sequencer, { id: "seq-2", epoch: "2" });
+    assert.deepEqual(
+      s.failovers.map((f) => [f.height, f.from, f.to, f.epoch]),
+      [["3", "seq-1", "seq-2", "2"]],
+    );
+    assert.deepEqual(s.finality, { height: "3", lagMs: "42" });
+    assert.deepEqual(
+      s.nodes.map((n) => [n.id, n.height, n.lagBlocks, n.agreement]),
+      [
+        ["node-a", "3", "1", "agrees"],
+        ["node-b", "3", "1", "DIVERGES"],
+        ["node-c", "4", "0", "pending"],
+      ],
+    );
+  });
+
   test("no identity is 401 and a non-regulator 403, for the page and the API alike; neither is logged as a read", async () => {
     const n = await logCount();
     for (const path of [
