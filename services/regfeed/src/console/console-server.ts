@@ -30,6 +30,8 @@ export const CONSOLE_STREAMS_MAX = 64;
 const STREAM_STALL_MS = 30_000;
 /** Least time between two live-view updates of one stream. */
 const LIVE_MIN_INTERVAL_MS = 250;
+/** On an idle chain the live view is still refreshed this often (its rates decay with time). */
+const LIVE_IDLE_REFRESH_MS = 5000;
 /** Alerts read per page by the alert stream. */
 const ALERT_PAGE = 200;
 /** Heights are int8 in the database. */
@@ -258,11 +260,18 @@ export function consoleHandler(d: ConsoleDeps): (req: IncomingMessage, res: Serv
       await record(caller, "LiveView", {});
       const s = openStream(req, res);
       let updates = 0;
+      let sentGen = -1;
+      let sentAt = 0;
       while (!s.signal.aborted) {
         const gen = d.commitGeneration();
-        const snap = (await liveSnapshot()) as Record<string, unknown>;
-        await s.send("live", { ...snap, updates: ++updates });
-        await new Promise((r) => setTimeout(r, LIVE_MIN_INTERVAL_MS));
+        // After each commit; on an idle chain only every LIVE_IDLE_REFRESH_MS (the rates decay).
+        if (gen !== sentGen || Date.now() - sentAt >= LIVE_IDLE_REFRESH_MS) {
+          const snap = (await liveSnapshot()) as Record<string, unknown>;
+          await s.send("live", { ...snap, updates: ++updates });
+          sentGen = gen;
+          sentAt = Date.now();
+          await new Promise((r) => setTimeout(r, LIVE_MIN_INTERVAL_MS));
+        }
         if (!s.signal.aborted && gen === d.commitGeneration()) await d.waitForCommit(s.signal);
       }
       return;
