@@ -289,6 +289,7 @@ function historyPage(arg: string): () => void {
 
 interface BlockJson {
   height: string;
+  txCount: number;
   hash: string;
   prevHash: string;
   txRoot: string;
@@ -396,7 +397,7 @@ function explorerPage(arg: string): () => void {
               r.blocks.map((b) => [
                 el("a", { href: `#explorer/block/${b.height}` }, b.height),
                 short(b.hash),
-                String(b.txs.length),
+                String(b.txCount),
                 b.sequencerId,
                 time(b.timeMs),
               ]),

@@ -143,6 +143,22 @@ describe("the console page in chromium", { timeout: 120_000 }, () => {
     assert.match((await page.locator("#explorer-result").textContent()) ?? "", /leaf 6 of 13/);
   });
 
+  test("the explorer lists blocks and opens a block's transactions", async () => {
+    await page.goto(`${con.url}#explorer`);
+    await page.locator("#blocks tbody tr").first().waitFor({ timeout: 10_000 });
+    const rows = await page
+      .locator("#blocks tbody tr")
+      .evaluateAll((trs) => trs.map((tr) => [tr.children[0]!.textContent, tr.children[2]!.textContent]));
+    assert.deepEqual(rows, SIZES.map((n, i) => [String(i + 1), String(n)]).reverse());
+    await page.locator("#blocks a", { hasText: "7" }).first().click();
+    await page.locator("#block-txs tbody tr").first().waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator("#block-txs tbody tr").count(), SIZES[6]);
+    // A tx link leads to its verified proof.
+    await page.locator("#block-txs a").nth(3).click();
+    await page.locator("#proof-result").waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator("#proof-result").textContent(), "INCLUDED: proof verified");
+  });
+
   test("alerts arrive live and are acknowledged from the page", async () => {
     const alert = (seq: bigint) => ({
       seq,
