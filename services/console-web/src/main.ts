@@ -241,7 +241,7 @@ function historyPage(arg: string): () => void {
   const input = el("input", {
     id: "history-query",
     size: "70",
-    placeholder: "asset id (e.g. b123) or tx id (64 hex)",
+    placeholder: "asset id (e.g. bill/b-1) or tx id (64 hex)",
     value: arg,
   }) as HTMLInputElement;
   const out = el("div", { id: "history-result" });

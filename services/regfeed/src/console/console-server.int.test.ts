@@ -333,16 +333,39 @@ describe("console HTTP handlers", { timeout: 60_000 }, () => {
     assert.equal((await get("/api/whoami")).status, 200);
   });
 
-  test("the live stream is SSE and sends the snapshot at once", async () => {
+  test("the live stream is SSE: a snapshot at once, then one pushed after each commit", async () => {
+    let gen = 0;
+    const signal = new HeightSignal(60_000);
+    const c2 = await startConsole(deps({ commitGeneration: () => gen, waitForCommit: (s) => signal.wait(s) }), "127.0.0.1", 0);
     const ac = new AbortController();
-    const r = await get("/api/live", "regulator", { signal: ac.signal });
-    assert.equal(r.status, 200);
-    assert.match(r.headers.get("content-type") ?? "", /^text\/event-stream/);
-    const reader = r.body!.getReader();
-    let text = "";
-    while (!text.includes("event: live")) text += new TextDecoder().decode((await reader.read()).value);
-    ac.abort();
-    await reader.cancel().catch(() => undefined);
+    try {
+      const r = await fetch(`${c2.url}api/live`, { headers: { "tally-institution": "regulator" }, signal: ac.signal });
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get("content-type") ?? "", /^text\/event-stream/);
+      const reader = r.body!.getReader();
+      let text = "";
+      const events = (): { height: string; updates: number }[] =>
+        [...text.matchAll(/event: live\ndata: (.*)\n\n/g)].map((m) => JSON.parse(m[1]!) as { height: string; updates: number });
+      while (events().length < 1) text += new TextDecoder().decode((await reader.read()).value);
+      assert.equal(events()[0]!.updates, 1);
+      // A commit: the executor's checkpoint moves and its notice wakes the stream (the poll here is a minute).
+      await db.updateTable("checkpoint").set({ height: 5n }).where("id", "=", 1).execute();
+      gen++;
+      signal.notify();
+      while (events().length < 2) text += new TextDecoder().decode((await reader.read()).value);
+      assert.deepEqual(
+        events().map((e) => [e.updates, e.height]),
+        [
+          [1, "4"],
+          [2, "5"],
+        ],
+      );
+      ac.abort();
+      await reader.cancel().catch(() => undefined);
+    } finally {
+      ac.abort();
+      await c2.close();
+    }
   });
 
   test("a read whose access-log entry cannot be written is refused (503), and nothing is read", async () => {

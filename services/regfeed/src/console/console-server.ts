@@ -155,16 +155,21 @@ function serveStatic(res: ServerResponse, dir: string | undefined, path: string)
 export function consoleHandler(d: ConsoleDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const data = new ConsoleData(d.db, d.genesis);
   let streams = 0;
-  // One live snapshot serves every stream woken by the same commit.
+  // One live snapshot serves every stream woken by the same commit (or within LIVE_MIN_INTERVAL_MS).
   let shared: { gen: number; at: number; snap: Promise<unknown> } | undefined;
-  const liveSnapshot = (): Promise<unknown> => {
+  /** The shared snapshot and the commit generation it was read at. */
+  const liveSnapshot = (): { gen: number; snap: Promise<unknown> } => {
     const gen = d.commitGeneration();
     const now = Date.now();
-    if (shared === undefined || shared.gen !== gen || now - shared.at > 1000) {
+    // Recomputed at most every LIVE_MIN_INTERVAL_MS however many streams and commits there are.
+    if (shared === undefined || (shared.gen !== gen && now - shared.at >= LIVE_MIN_INTERVAL_MS) || now - shared.at > 1000) {
       shared = { gen, at: now, snap: data.live() };
-      shared.snap.catch(() => (shared = undefined));
+      const mine = shared;
+      shared.snap.catch(() => {
+        if (shared === mine) shared = undefined;
+      });
     }
-    return shared.snap;
+    return shared;
   };
 
   const record = async (caller: string, what: string, request: JsonValue): Promise<void> => {
@@ -263,16 +268,16 @@ export function consoleHandler(d: ConsoleDeps): (req: IncomingMessage, res: Serv
       let sentGen = -1;
       let sentAt = 0;
       while (!s.signal.aborted) {
-        const gen = d.commitGeneration();
         // After each commit; on an idle chain only every LIVE_IDLE_REFRESH_MS (the rates decay).
-        if (gen !== sentGen || Date.now() - sentAt >= LIVE_IDLE_REFRESH_MS) {
-          const snap = (await liveSnapshot()) as Record<string, unknown>;
-          await s.send("live", { ...snap, updates: ++updates });
-          sentGen = gen;
+        if (sentGen !== d.commitGeneration() || Date.now() - sentAt >= LIVE_IDLE_REFRESH_MS) {
+          const live = liveSnapshot();
+          await s.send("live", { ...((await live.snap) as Record<string, unknown>), updates: ++updates });
+          // A snapshot read before the newest commit leaves sentGen behind: the next turn sends again.
+          sentGen = live.gen;
           sentAt = Date.now();
           await new Promise((r) => setTimeout(r, LIVE_MIN_INTERVAL_MS));
         }
-        if (!s.signal.aborted && gen === d.commitGeneration()) await d.waitForCommit(s.signal);
+        if (!s.signal.aborted && sentGen === d.commitGeneration()) await d.waitForCommit(s.signal);
       }
       return;
     }
