@@ -2,7 +2,7 @@
 // The regulator feed's imperative shell: reads config, builds connections, starts.
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { busNames, connectBus, ensureStreams } from "@tally/bus";
-import { Env, loadGenesis } from "@tally/config";
+import { ConfigError, Env, loadGenesis } from "@tally/config";
 import { HeightSignal, listenHeights, migrateToLatest, openDb } from "@tally/db";
 import { startServer } from "@tally/rpc";
 import { createLogger } from "@tally/telemetry";
@@ -84,7 +84,8 @@ async function main(): Promise<void> {
   });
   // The supervision console (issue 11, docs/console.md): off unless CONSOLE_ADDR is set.
   const consoleCfg = consoleConfig(env);
-  if (consoleCfg !== undefined && genesis === undefined) throw new Error("CONSOLE_ADDR needs GENESIS_FILE (roles and sequencer keys)");
+  if (consoleCfg !== undefined && genesis === undefined)
+    throw new ConfigError("CONSOLE_ADDR needs GENESIS_FILE (roles and sequencer keys)");
   const consoleServer =
     consoleCfg === undefined || genesis === undefined
       ? undefined
