@@ -40,6 +40,8 @@ describe("tally up + tally demo on embedded defaults", () => {
     assert.equal(net.chainId, "tally-local");
     assert.match(net.nats, /^nats:\/\/127\.0\.0\.1:\d+$/);
     assert.match(net.regfeed, /^127\.0\.0\.1:\d+$/);
+    assert.match(net.console, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.match(out, /console\s+http:\/\/127\.0\.0\.1:\d+\/\?as=regulator/);
     assert.equal(net.institutions.length, SAMPLE_CONSORTIUM.institutions.length);
     for (const i of net.institutions) {
       assert.match(i.gateway, /^127\.0\.0\.1:\d+$/);

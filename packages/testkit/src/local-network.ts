@@ -34,6 +34,8 @@ export interface NetworkFile {
   regfeed: string;
   /** Each service's Prometheus /metrics endpoint (host:port), by service name, e.g. "node-bank-a/gateway". */
   metrics?: Record<string, string>;
+  /** The regulator's supervision console (served by regfeed; docs/console.md); absent without a regfeed node. */
+  console?: string;
 }
 
 /** Options for starting a local network. */
@@ -69,6 +71,7 @@ export class LocalNetwork {
     const nodes: NetworkFile["nodes"] = [];
     const plans: { name: string; entry: string; env: Record<string, string>; ready: RegExp; node?: string }[] = [];
     let regfeed = "";
+    let consoleUrl: string | undefined;
     for (const n of o.plan.nodes) {
       const dbName = `${o.databasePrefix}_${n.id.replace(/[^a-z0-9]/g, "_")}`;
       await createDatabaseIfMissing(o.pgAdminUrl, dbName);
@@ -118,10 +121,12 @@ export class LocalNetwork {
       if (n.regfeed === true) {
         const rf = await freePort();
         regfeed = `127.0.0.1:${rf}`;
+        const cp = await freePort();
+        consoleUrl = `http://127.0.0.1:${cp}/`;
         plans.push({
           name: `${n.id}/regfeed`,
           entry: serviceEntry("regfeed"),
-          env: { ...nodeEnv, GRPC_ADDR: regfeed },
+          env: { ...nodeEnv, GRPC_ADDR: regfeed, CONSOLE_ADDR: `127.0.0.1:${cp}` },
           ready: /regfeed listening/,
           node: n.id,
         });
@@ -176,6 +181,7 @@ export class LocalNetwork {
       sequencers,
       regfeed,
       metrics,
+      ...(consoleUrl !== undefined ? { console: consoleUrl } : {}),
     };
     const net = new LocalNetwork(endpoints, o);
     for (const p of plans) net.envs.set(p.name, { entry: p.entry, env: p.env, ready: p.ready });

@@ -2,7 +2,7 @@
 // The regulator feed's imperative shell: reads config, builds connections, starts.
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { busNames, connectBus, ensureStreams, streamLastSeq } from "@tally/bus";
-import { configOrExit, Env, regfeedConfig } from "@tally/config";
+import { ConfigError, configOrExit, Env, regfeedConfig } from "@tally/config";
 import { HeightSignal, listenHeights, migrateToLatest, openDb } from "@tally/db";
 import { onTerminate, startServer, within } from "@tally/rpc";
 import { createLogger, observeConsumer, observeHeight, startTelemetry, tracingEnabled } from "@tally/telemetry";
@@ -10,6 +10,8 @@ import { DeliveryTrace } from "./delivery-trace.js";
 import { AccessLog } from "./access-log.js";
 import { AlertEngine } from "./alerts/alert-engine.js";
 import { AlertStore } from "./alerts/alert-store.js";
+import { consoleConfig } from "./console/console-config.js";
+import { startConsole } from "./console/console-server.js";
 import { ReceiptStore } from "./alerts/receipt-store.js";
 import { EventFeed } from "./event-feed.js";
 import { EventTail, TAIL_EVENTS_DEFAULT } from "./event-tail.js";
@@ -81,6 +83,31 @@ async function main(): Promise<void> {
     ],
     ...(cfg.healthAddr !== undefined ? { healthListen: cfg.healthAddr } : {}),
   });
+  // The supervision console (issue 11, docs/console.md): off unless CONSOLE_ADDR is set.
+  const consoleCfg = consoleConfig(new Env());
+  if (consoleCfg !== undefined && genesis === undefined)
+    throw new ConfigError("CONSOLE_ADDR needs GENESIS_FILE (roles and sequencer keys)");
+  const consoleServer =
+    consoleCfg === undefined || genesis === undefined
+      ? undefined
+      : await startConsole(
+          {
+            db,
+            genesis,
+            access: new AccessLog(db),
+            alerts: new AlertStore(db),
+            identify: consoleCfg.identify,
+            waitForCommit: (s) => signal.wait(s),
+            waitForAlerts: (s) => alertSignal.wait(s),
+            commitGeneration: () => commits,
+            alertGeneration: () => alertsRaised,
+            staticDir: consoleCfg.staticDir,
+          },
+          consoleCfg.host,
+          consoleCfg.port,
+          consoleCfg.tls,
+        );
+  if (consoleServer !== undefined) log.info({ console: consoleServer.url }, "console listening");
   log.info({ grpc: server.address, health: server.healthAddress }, "regfeed listening");
 
   const stop = new AbortController();
@@ -122,6 +149,7 @@ async function main(): Promise<void> {
       { name: "not serving", run: () => server.notServing() },
       { name: "stop the alert engine", run: (left) => (stop.abort(), within(engineLoop, left / 4)) },
       { name: "stop gRPC", run: (left) => server.stop(Math.min(1000, left / 2)) },
+      { name: "close the console", run: () => consoleServer?.close() },
       { name: "drain NATS", run: () => bus?.nc.drain() },
       { name: "close Postgres listener", run: () => listener.close() },
       { name: "close Postgres", run: () => db.destroy() },

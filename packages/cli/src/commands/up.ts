@@ -92,6 +92,8 @@ export async function up(dir: string): Promise<void> {
     for (const n of e.nodes)
       console.log(`  node           ${n.id.padEnd(16)} gateway ${n.gateway}  blockstore ${n.blockstore}  executor ${n.executor}`);
     console.log(`  regulator feed ${e.regfeed}`);
+    const regulator = e.institutions.find((i) => i.roles.includes("regulator"));
+    if (e.console !== undefined) console.log(`  console        ${e.console}${regulator !== undefined ? `?as=${regulator.id}` : ""}`);
     if (e.metrics !== undefined) {
       console.log("\n  metrics (Prometheus /metrics):");
       for (const [name, addr] of Object.entries(e.metrics)) console.log(`    ${name.padEnd(28)} http://${addr}/metrics`);
