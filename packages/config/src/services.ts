@@ -143,7 +143,7 @@ export function gatewayConfig(env = new Env()): GatewayConfig {
     natsUrl: natsUrl(env),
     waitersMax: env.int("GATEWAY_WAITERS_MAX", 10_000, 1, 1_000_000),
     // Ed25519 on worker threads (0: on the event loop).
-    verifyWorkers: env.int("GATEWAY_VERIFY_WORKERS", 1, 0, 64),
+    verifyWorkers: env.int("GATEWAY_VERIFY_WORKERS", 0, 0, 64),
     verifyBatchMax: env.int("GATEWAY_VERIFY_BATCH_MAX", 256, 1, 4096),
     inFlightMax: env.int("GATEWAY_IN_FLIGHT_MAX", 4096, 1, 1_000_000),
     publishTimeoutMs: env.int("PUBLISH_TIMEOUT_MS", 5000, 100, 60_000),

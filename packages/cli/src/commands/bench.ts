@@ -86,7 +86,7 @@ async function benchGateway(a: Args): Promise<number> {
       durationSec: intFlag(a, "duration", 15, 1, 3600),
       clients: intFlag(a, "clients", 2, 1, 16),
       accounts: intFlag(a, "accounts", 16, 1, 1000),
-      verifyWorkers: intFlag(a, "verify-workers", 1, 0, 64),
+      verifyWorkers: intFlag(a, "verify-workers", 0, 0, 64),
       submitMode,
       pgAdminUrl: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
     },
