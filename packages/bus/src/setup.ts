@@ -115,6 +115,23 @@ export async function ensureLeaseBucket(bus: Bus, n: BusNames, o: { leaseTtlMs: 
   return new Kvm(bus.js).create(n.leaseBucket, { ttl: o.leaseTtlMs, history: 1, replicas: o.replicas ?? 1 });
 }
 
+/**
+ * Opens the lease bucket, which the setup step created (setupBus, under the admin user): a
+ * sequencer running as its own NATS user may not create or change it.
+ */
+export async function openLeaseBucket(bus: Bus, n: BusNames): Promise<KV> {
+  return new Kvm(bus.js).open(n.leaseBucket);
+}
+
+/**
+ * The setup step: creates (or updates) the streams and the lease bucket. Run once under the admin
+ * NATS user before services that run as their own users (NATS_ENSURE_STREAMS=false) start.
+ */
+export async function setupBus(bus: Bus, n: BusNames, o: StreamOptions & { leaseTtlMs: number }): Promise<void> {
+  await ensureStreams(bus.jsm, n, o);
+  await ensureLeaseBucket(bus, n, { leaseTtlMs: o.leaseTtlMs, ...(o.replicas === undefined ? {} : { replicas: o.replicas }) });
+}
+
 /** Deletes every stream and bucket of a namespace (tests clean up after themselves). */
 export async function deleteNamespace(jsm: JetStreamManager, n: BusNames): Promise<void> {
   for (const s of [n.txsStream, n.blocksStream, n.receiptsStream, n.eventsStream, `KV_${n.leaseBucket}`]) {
