@@ -67,7 +67,7 @@ describe("attack suite: per-role NATS users refuse every forbidden act", () => {
     const files = writeConsortium(dir, SAMPLE_CONSORTIUM, Date.now());
     users = natsUsers(files.genesis, names, { gatewayInstitutions: { "node-clearing": ["clearing-b", "bank-b"] } });
     for (const u of users) passwords.set(u.user, randomBytes(12).toString("hex"));
-    nats = await startNatsServer(join(dir, "nats"), { authorization: natsAuthorizationConf(users, (u) => passwords.get(u)!) });
+    nats = await startNatsServer(join(dir, "nats"), { extraConf: natsAuthorizationConf(users, (u) => passwords.get(u)!) });
     // The setup step, once, under the admin user.
     admin = await as("admin");
     await setupBus(admin, names, { leaseTtlMs: 5000 });

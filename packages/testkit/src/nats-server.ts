@@ -36,8 +36,8 @@ export interface StartedNats {
  */
 export async function startNatsServer(
   dir: string,
-  /** authorization: a nats-server `authorization { ... }` block (e.g. natsAuthorizationConf from @tally/bus). */
-  opts: { port?: number; echoLogs?: boolean; authorization?: string } = {},
+  /** extraConf: more nats-server configuration, e.g. an `authorization { ... }` block (natsAuthorizationConf from @tally/bus). */
+  opts: { port?: number; echoLogs?: boolean; extraConf?: string } = {},
 ): Promise<StartedNats> {
   const bin = findNatsServer();
   if (bin === undefined) throw new Error(NATS_INSTALL_HINT);
@@ -46,7 +46,7 @@ export async function startNatsServer(
   const conf = join(dir, "nats.conf");
   writeFileSync(
     conf,
-    `listen: "127.0.0.1:${port}"\nmax_payload: 8MB\njetstream {\n  store_dir: "${join(dir, "jetstream")}"\n}\n${opts.authorization ?? ""}`,
+    `listen: "127.0.0.1:${port}"\nmax_payload: 8MB\njetstream {\n  store_dir: "${join(dir, "jetstream")}"\n}\n${opts.extraConf ?? ""}`,
     { mode: 0o600 },
   );
   const p = new ServiceProcess("nats-server", [bin, "-c", conf], {}, opts.echoLogs ?? false);

@@ -1,0 +1,133 @@
+// End to end under least privilege (issue 13): the real services run as their per-role NATS users
+// (generated from the genesis), on a nats-server with that configuration, after the setup step
+// made the streams and the lease bucket as admin. A transaction goes through gateway, sequencer,
+// blockstores and executors to every node, and the server logs no permissions violation: the
+// services need nothing their role is not given.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TxStatus, type TxStatusUpdate } from "@tally/proto/gateway";
+import { TxOutcome } from "@tally/proto/types";
+import { busNames, connectBus, natsAuthorizationConf, natsUsers, setupBus, type Bus } from "@tally/bus";
+import { dropDatabase } from "@tally/db";
+import { signerFromKeyFile, TallyClient } from "@tally/sdk";
+import { gatewayCredentials, gatewayInstitutionsOf, writeConsortium, type ConsortiumPlan } from "./consortium.js";
+import { LocalNetwork } from "./local-network.js";
+import { startNatsServer, type StartedNats } from "./nats-server.js";
+import { freePort } from "./ports.js";
+import { testPgAdminUrl, uniqueSuffix } from "./test-env.js";
+import { waitFor } from "./wait.js";
+
+const PLAN: ConsortiumPlan = {
+  chainId: "tally-least-privilege",
+  institutions: [
+    { id: "clearing", name: "Clearing House", roles: ["clearing"], node: "node-clearing" },
+    { id: "bank-a", name: "Bank A", roles: ["bank"], node: "node-bank-a" },
+    { id: "enterprise-a", name: "Enterprise A", roles: ["enterprise"], node: "node-bank-a" },
+    { id: "regulator", name: "Regulator", roles: ["regulator"], node: "node-regulator" },
+  ],
+  nodes: [
+    { id: "node-clearing", institution: "clearing" },
+    { id: "node-bank-a", institution: "bank-a" },
+    { id: "node-regulator", institution: "regulator", regfeed: true },
+  ],
+  sequencers: [{ id: "seq-1", institution: "clearing" }],
+};
+
+describe("the services run as their per-role NATS users", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tally-lp-"));
+  const dbPrefix = `tally_lp_${uniqueSuffix()}`;
+  const names = busNames("tally");
+  const passwords = new Map<string, string>();
+  let nats: StartedNats;
+  /** The server's monitoring port (/connz tells which user each connection authenticated as). */
+  let monitor: number;
+  let admin: Bus;
+  let net: LocalNetwork;
+  const clients: TallyClient[] = [];
+
+  before(async () => {
+    const files = writeConsortium(dir, PLAN, Date.now());
+    const users = natsUsers(files.genesis, names, { gatewayInstitutions: gatewayInstitutionsOf(PLAN) });
+    for (const u of users) passwords.set(u.user, randomBytes(12).toString("hex"));
+    monitor = await freePort();
+    nats = await startNatsServer(join(dir, "nats"), {
+      extraConf: `http: "127.0.0.1:${monitor}"\n` + natsAuthorizationConf(users, (u) => passwords.get(u)!),
+    });
+    const urlOf = (user: string): string => `nats://${user}:${passwords.get(user)!}@127.0.0.1:${nats.port}`;
+    // The setup step, once, as admin; the lease bucket's TTL is the sequencer's LEASE_TTL_MS (default 1300).
+    admin = await connectBus({ url: urlOf("admin"), name: "setup" });
+    await setupBus(admin, names, { leaseTtlMs: 1300 });
+    net = await LocalNetwork.start({
+      dir,
+      plan: PLAN,
+      files,
+      natsUrl: urlOf("admin"),
+      natsUrlOf: urlOf,
+      pgAdminUrl: testPgAdminUrl(),
+      namespace: names.namespace,
+      databasePrefix: dbPrefix,
+    });
+    for (const id of ["clearing", "enterprise-a"]) {
+      const inst = net.endpoints.institutions.find((i) => i.id === id)!;
+      clients.push(new TallyClient(inst.gateway, PLAN.chainId, signerFromKeyFile(files.keyFiles.get(id)!), gatewayCredentials(files, id)));
+    }
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    await net?.stop();
+    await admin?.nc.close().catch(() => undefined);
+    await nats?.stop();
+    for (const node of PLAN.nodes)
+      await dropDatabase(testPgAdminUrl(), `${dbPrefix}_${node.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a transaction is accepted, sequenced, committed and final, each service connected as its own user, with no permissions violation", async () => {
+    const [clearing, enterpriseA] = clients as [TallyClient, TallyClient];
+    // FINAL: a quorum of the nodes' receipts (each executor publishes its own, reads everyone's).
+    const updates: TxStatusUpdate[] = [];
+    const issued = await clearing.submitAndWait(clearing.build("cash", "issue", { to: "bank-a", amount: "500" }), {
+      until: "final",
+      onUpdate: (u) => updates.push(u),
+    });
+    assert.deepEqual(
+      updates.map((u) => u.status),
+      [TxStatus.TX_STATUS_ACCEPTED, TxStatus.TX_STATUS_SEQUENCED, TxStatus.TX_STATUS_COMMITTED, TxStatus.TX_STATUS_FINAL],
+    );
+    assert.equal(issued.result?.outcome, TxOutcome.TX_OUTCOME_COMMITTED);
+    // node-bank-a's gateway publishes for the other institution it hosts too (enterprise-a's subject).
+    // enterprise-a holds no cash: the contract rejects the transfer, but it went through the bus and the chain.
+    const moved = await enterpriseA.submitAndWait(enterpriseA.build("cash", "transfer", { to: "bank-a", amount: "1" }));
+    assert.ok(moved.height > issued.height);
+    // Every node's executor published its receipts (node-<id> may publish tally.receipts.<id>).
+    await waitFor("a receipt from every node", async () => {
+      const seen = new Set<string>();
+      const info = await admin.jsm.streams.info(names.receiptsStream, { subjects_filter: names.receiptsSubjects });
+      for (const s of Object.keys(info.state.subjects ?? {})) seen.add(s);
+      return PLAN.nodes.every((n) => seen.has(names.receiptSubject(n.id))) ? true : undefined;
+    });
+    // Each service connected as its own user, none as admin (the test's own setup connection aside).
+    const connz = (await (await fetch(`http://127.0.0.1:${monitor}/connz?auth=1&limit=1000`)).json()) as {
+      connections: { name?: string; authorized_user?: string }[];
+    };
+    const userOf = new Map(connz.connections.map((c) => [c.name ?? "", c.authorized_user ?? ""]));
+    assert.equal(userOf.get("sequencer-seq-1"), "sequencer-seq-1");
+    for (const n of PLAN.nodes) {
+      assert.equal(userOf.get(`gateway-${n.id}`), `gateway-${n.id}`);
+      assert.equal(userOf.get(`blockstore-${n.id}`), `node-${n.id}`);
+      assert.equal(userOf.get(`executor-${n.id}`), `node-${n.id}`);
+    }
+    assert.equal(userOf.get("regfeed-node-regulator"), "node-node-regulator");
+    assert.deepEqual(
+      connz.connections.filter((c) => c.authorized_user === "admin").map((c) => c.name),
+      ["setup"],
+    );
+    const violations = nats.process.lines.filter((l) => /Violation/i.test(l));
+    assert.deepEqual(violations, []);
+  });
+});
