@@ -12,9 +12,10 @@ import { join } from "node:path";
 import { TxStatus, type TxStatusUpdate } from "@tally/proto/gateway";
 import { TxOutcome } from "@tally/proto/types";
 import { busNames, connectBus, natsAuthorizationConf, natsUsers, setupBus, type Bus } from "@tally/bus";
-import { dropDatabase } from "@tally/db";
+import { dropDatabase, openDb } from "@tally/db";
+import { decodeBlock, sealBlock, signingKeyFromSeed, type SealedBlock } from "@tally/ledger";
 import { signerFromKeyFile, TallyClient } from "@tally/sdk";
-import { gatewayCredentials, gatewayInstitutionsOf, writeConsortium, type ConsortiumPlan } from "./consortium.js";
+import { gatewayCredentials, gatewayInstitutionsOf, writeConsortium, type ConsortiumFiles, type ConsortiumPlan } from "./consortium.js";
 import { LocalNetwork } from "./local-network.js";
 import { startNatsServer, type StartedNats } from "./nats-server.js";
 import { freePort } from "./ports.js";
@@ -37,30 +38,44 @@ const PLAN: ConsortiumPlan = {
   sequencers: [{ id: "seq-1", institution: "clearing" }],
 };
 
-describe("the services run as their per-role NATS users", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tally-lp-"));
-  const dbPrefix = `tally_lp_${uniqueSuffix()}`;
-  const names = busNames("tally");
-  const passwords = new Map<string, string>();
-  let nats: StartedNats;
+/** A consortium whose services run as their per-role NATS users, on a nats-server of its own. */
+interface LeastPrivilegeNetwork {
+  readonly net: LocalNetwork;
+  readonly nats: StartedNats;
   /** The server's monitoring port (/connz tells which user each connection authenticated as). */
-  let monitor: number;
-  let admin: Bus;
-  let net: LocalNetwork;
-  const clients: TallyClient[] = [];
+  readonly monitor: number;
+  /** The setup step's admin connection (a compromised operator, in the attacks). */
+  readonly admin: Bus;
+  readonly files: ConsortiumFiles;
+  stop(): Promise<void>;
+}
 
-  before(async () => {
-    const files = writeConsortium(dir, PLAN, Date.now());
-    const users = natsUsers(files.genesis, names, { gatewayInstitutions: gatewayInstitutionsOf(PLAN) });
-    for (const u of users) passwords.set(u.user, randomBytes(12).toString("hex"));
-    monitor = await freePort();
-    nats = await startNatsServer(join(dir, "nats"), {
-      extraConf: `http: "127.0.0.1:${monitor}"\n` + natsAuthorizationConf(users, (u) => passwords.get(u)!),
-    });
-    const urlOf = (user: string): string => `nats://${user}:${passwords.get(user)!}@127.0.0.1:${nats.port}`;
-    // The setup step, once, as admin; the lease bucket's TTL is the sequencer's LEASE_TTL_MS (default 1300).
-    admin = await connectBus({ url: urlOf("admin"), name: "setup" });
-    await setupBus(admin, names, { leaseTtlMs: 1300 });
+const names = busNames("tally");
+
+async function startLeastPrivilegeNetwork(tag: string): Promise<LeastPrivilegeNetwork> {
+  const dir = mkdtempSync(join(tmpdir(), `tally-lp-${tag}-`));
+  const dbPrefix = `tally_lp${tag}_${uniqueSuffix()}`;
+  const files = writeConsortium(dir, PLAN, Date.now());
+  const users = natsUsers(files.genesis, names, { gatewayInstitutions: gatewayInstitutionsOf(PLAN) });
+  const passwords = new Map(users.map((u) => [u.user, randomBytes(12).toString("hex")]));
+  const monitor = await freePort();
+  const nats = await startNatsServer(join(dir, "nats"), {
+    extraConf: `http: "127.0.0.1:${monitor}"\n` + natsAuthorizationConf(users, (u) => passwords.get(u)!),
+  });
+  const urlOf = (user: string): string => `nats://${user}:${passwords.get(user)!}@127.0.0.1:${nats.port}`;
+  // The setup step, once, as admin; the lease bucket's TTL is the sequencer's LEASE_TTL_MS (default 1300).
+  const admin = await connectBus({ url: urlOf("admin"), name: "setup" });
+  await setupBus(admin, names, { leaseTtlMs: 1300 });
+  const stop = async (): Promise<void> => {
+    await net?.stop();
+    await admin.nc.close().catch(() => undefined);
+    await nats.stop();
+    for (const node of PLAN.nodes)
+      await dropDatabase(testPgAdminUrl(), `${dbPrefix}_${node.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let net: LocalNetwork | undefined;
+  try {
     net = await LocalNetwork.start({
       dir,
       plan: PLAN,
@@ -71,20 +86,72 @@ describe("the services run as their per-role NATS users", () => {
       namespace: names.namespace,
       databasePrefix: dbPrefix,
     });
-    for (const id of ["clearing", "enterprise-a"]) {
-      const inst = net.endpoints.institutions.find((i) => i.id === id)!;
-      clients.push(new TallyClient(inst.gateway, PLAN.chainId, signerFromKeyFile(files.keyFiles.get(id)!), gatewayCredentials(files, id)));
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { net, nats, monitor, admin, files, stop };
+}
+
+function clientOf(lp: LeastPrivilegeNetwork, id: string): TallyClient {
+  const inst = lp.net.endpoints.institutions.find((i) => i.id === id)!;
+  return new TallyClient(inst.gateway, PLAN.chainId, signerFromKeyFile(lp.files.keyFiles.get(id)!), gatewayCredentials(lp.files, id));
+}
+
+/**
+ * A compromised admin (the one user that may publish to BLOCKS) appends a bad block after the
+ * tip, with the sequencer stopped. Every node's blockstore and executor must stop rather than
+ * store or apply it, and their databases stay at the tip. Returns the processes' output.
+ */
+async function attackWithBlock(lp: LeastPrivilegeNetwork, bad: (tip: SealedBlock, first: SealedBlock) => Uint8Array): Promise<string[]> {
+  const { admin, net } = lp;
+  await net.processes.get("seq-1")!.stop("SIGTERM", 5000);
+  const info = await admin.jsm.streams.info(names.blocksStream);
+  const tip = decodeBlock((await admin.jsm.streams.getMessage(names.blocksStream, { seq: info.state.last_seq }))!.data);
+  const first = decodeBlock((await admin.jsm.streams.getMessage(names.blocksStream, { seq: 2 }))!.data);
+  // The bus lets admin publish it: only verification stands in the way.
+  const ack = await admin.js.publish(names.blocksSubject, bad(tip, first), { expect: { lastSequence: info.state.last_seq } });
+  assert.equal(ack.seq, info.state.last_seq + 1);
+  const outputs: string[] = [];
+  for (const n of PLAN.nodes) {
+    for (const service of ["blockstore", "executor"]) {
+      const p = net.processes.get(`${n.id}/${service}`)!;
+      const code = await Promise.race([p.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 20_000))]);
+      assert.equal(code, 1, `${n.id}/${service} kept running past the bad block`);
+      outputs.push(p.lines.join("\n"));
     }
+    const db = openDb(lp.net.endpoints.nodes.find((x) => x.id === n.id)!.database);
+    try {
+      const stored = await db
+        .selectFrom("blocks")
+        .select((eb) => eb.fn.max("height").as("h"))
+        .executeTakeFirst();
+      assert.equal(BigInt(stored!.h), tip.header.height, `${n.id}'s blockstore stored it`);
+      const cp = await db.selectFrom("checkpoint").select("height").executeTakeFirst();
+      assert.equal(BigInt(cp!.height), tip.header.height, `${n.id}'s executor applied it`);
+    } finally {
+      await db.destroy();
+    }
+  }
+  return outputs;
+}
+
+describe("the services run as their per-role NATS users", () => {
+  let lp: LeastPrivilegeNetwork;
+  let nats: StartedNats;
+  let monitor: number;
+  let admin: Bus;
+  const clients: TallyClient[] = [];
+
+  before(async () => {
+    lp = await startLeastPrivilegeNetwork("a");
+    ({ nats, monitor, admin } = lp);
+    clients.push(clientOf(lp, "clearing"), clientOf(lp, "enterprise-a"));
   });
 
   after(async () => {
     for (const c of clients) c.close();
-    await net?.stop();
-    await admin?.nc.close().catch(() => undefined);
-    await nats?.stop();
-    for (const node of PLAN.nodes)
-      await dropDatabase(testPgAdminUrl(), `${dbPrefix}_${node.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await lp?.stop();
   });
 
   test("a transaction is accepted, sequenced, committed and final, each service connected as its own user, with no permissions violation", async () => {
@@ -129,5 +196,47 @@ describe("the services run as their per-role NATS users", () => {
     );
     const violations = nats.process.lines.filter((l) => /Violation/i.test(l));
     assert.deepEqual(violations, []);
+  });
+
+  test("attack: a forged block, published by a compromised admin, is stored and applied by no node", async () => {
+    const outputs = await attackWithBlock(
+      lp,
+      (tip) =>
+        sealBlock(
+          {
+            chainId: PLAN.chainId,
+            height: tip.header.height + 1n,
+            prevHash: tip.hash,
+            txs: [],
+            firstTxsSeq: 0n,
+            lastTxsSeq: tip.header.lastTxsSeq,
+            timestampMs: tip.header.timestampMs + 1n,
+            sequencerId: "seq-1",
+            epoch: tip.header.epoch,
+          },
+          // Not seq-1's key: admin holds no sequencer's key.
+          signingKeyFromSeed(randomBytes(32)),
+        ).bytes,
+    );
+    for (const out of outputs) assert.match(out, /signature by seq-1 does not verify/);
+  });
+});
+
+describe("attack: a replayed old block", () => {
+  let lp: LeastPrivilegeNetwork;
+  before(async () => {
+    lp = await startLeastPrivilegeNetwork("b");
+    const c = clientOf(lp, "clearing");
+    try {
+      await c.submitAndWait(c.build("cash", "issue", { to: "bank-a", amount: "7" }));
+    } finally {
+      c.close();
+    }
+  });
+  after(async () => await lp?.stop());
+
+  test("block 1, published again after the tip by a compromised admin, is stored and applied by no node", async () => {
+    const outputs = await attackWithBlock(lp, (_tip, first) => first.bytes);
+    for (const out of outputs) assert.match(out, /block 1: expected height \d+/);
   });
 });
