@@ -17,4 +17,13 @@ export { BlockFollower, traceContextOfBlock } from "./block-follower.js";
 export { BackfillFollower, BlocksRetainedError, type BlockBackfill } from "./backfill-follower.js";
 export { OrderedFollower, type OrderedMessage, type OrderedFollowOptions } from "./ordered-follower.js";
 export { JetStreamPublisher, PublishError, type PubAck } from "./js-publisher.js";
-export { natsUsers, natsAuthorizationConf, inboxPrefixOf, NATS_USER_RE, type NatsUser, type NatsUsersOptions } from "./permissions.js";
+export {
+  natsUsers,
+  natsAuthorizationConf,
+  natsPasswordVar,
+  natsPasswordVars,
+  inboxPrefixOf,
+  NATS_USER_RE,
+  type NatsUser,
+  type NatsUsersOptions,
+} from "./permissions.js";

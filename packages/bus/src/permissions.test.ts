@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Genesis } from "@tally/ledger";
 import { busNames } from "./names.js";
-import { natsAuthorizationConf, natsUsers, type NatsUser } from "./permissions.js";
+import { natsAuthorizationConf, natsPasswordVar, natsPasswordVars, natsUsers, type NatsUser } from "./permissions.js";
 
 const PK = "11".repeat(32);
 const GENESIS: Genesis = {
@@ -123,4 +123,17 @@ test("natsAuthorizationConf: quoted users and allow lists, passwords literal or 
   assert.match(conf, /user: "gateway-n-a"\n {6}password: "pw \\"gateway-n-a\\""\n/);
   assert.match(conf, /publish: \{ allow: \["\$JS.API.INFO", "tally.tx.bank-a"\] \}/);
   assert.equal(conf.match(/user: /g)?.length, users.length);
+});
+
+test("natsPasswordVar: one environment variable per user, and a clash is refused", () => {
+  assert.equal(natsPasswordVar("gateway-node-bank-a"), "TALLY_NATS_PASSWORD_GATEWAY_NODE_BANK_A");
+  const vars = natsPasswordVars(natsUsers(GENESIS, busNames()));
+  assert.equal(vars.get("admin"), "TALLY_NATS_PASSWORD_ADMIN");
+  assert.equal(new Set(vars.values()).size, vars.size);
+  const clash: NatsUser[] = [
+    { user: "node-a-b", role: "node", publish: [], subscribe: [] },
+    { user: "node-a_b", role: "node", publish: [], subscribe: [] },
+  ];
+  assert.throws(() => natsPasswordVars(clash), /node-a-b and node-a_b would share the password variable TALLY_NATS_PASSWORD_NODE_A_B/);
+  assert.throws(() => natsPasswordVar("a.b"), /must match/);
 });

@@ -136,6 +136,28 @@ function regulatorNodeOf(g: Genesis): string | undefined {
 const q = (s: string): string => JSON.stringify(s);
 
 /**
+ * The environment variable nats-server reads a user's password from, in a config rendered with
+ * natsAuthorizationConf(users, (u) => "$" + natsPasswordVar(u)): TALLY_NATS_PASSWORD_<USER>,
+ * upper case, '-' as '_'.
+ */
+export function natsPasswordVar(user: string): string {
+  if (!NATS_USER_RE.test(user)) throw new TypeError(`NATS user name ${user} must match ${NATS_USER_RE}`);
+  return `TALLY_NATS_PASSWORD_${user.toUpperCase().replace(/-/g, "_")}`;
+}
+
+/** Checks that no two users share a password variable (e.g. "a-b" and "a_b"). */
+export function natsPasswordVars(users: readonly NatsUser[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const u of users) {
+    const v = natsPasswordVar(u.user);
+    const other = [...out].find(([, x]) => x === v)?.[0];
+    if (other !== undefined) throw new TypeError(`NATS users ${other} and ${u.user} would share the password variable ${v}`);
+    out.set(u.user, v);
+  }
+  return out;
+}
+
+/**
  * The nats-server `authorization { users: [...] }` block for these users. passwordOf gives each
  * user's password (a literal, or a `$VARIABLE` nats-server reads from its environment).
  */
