@@ -117,10 +117,18 @@ export async function ensureLeaseBucket(bus: Bus, n: BusNames, o: { leaseTtlMs: 
 
 /**
  * Opens the lease bucket, which the setup step created (setupBus, under the admin user): a
- * sequencer running as its own NATS user may not create or change it.
+ * sequencer running as its own NATS user may not create or change it. The bucket's TTL must be
+ * the lease TTL: a key that vanishes before its holder's local deadline would let a backup take
+ * the lease while the holder still leads. A mismatch throws, naming both.
  */
-export async function openLeaseBucket(bus: Bus, n: BusNames): Promise<KV> {
-  return new Kvm(bus.js).open(n.leaseBucket);
+export async function openLeaseBucket(bus: Bus, n: BusNames, o: { leaseTtlMs: number }): Promise<KV> {
+  const kv = await new Kvm(bus.js).open(n.leaseBucket);
+  const ttl = (await kv.status()).ttl;
+  if (ttl !== o.leaseTtlMs)
+    throw new Error(
+      `lease bucket ${n.leaseBucket} has a TTL of ${ttl} ms but LEASE_TTL_MS is ${o.leaseTtlMs}: run the setup step with the same LEASE_TTL_MS`,
+    );
+  return kv;
 }
 
 /**

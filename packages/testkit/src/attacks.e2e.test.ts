@@ -17,6 +17,7 @@ import {
   natsAuthorizationConf,
   natsUsers,
   OrderedFollower,
+  openLeaseBucket,
   setupBus,
   type Bus,
   type NatsUser,
@@ -220,8 +221,10 @@ describe("attack suite: per-role NATS users refuse every forbidden act", () => {
         expect: { lastSequence: info.state.last_seq },
       });
       assert.equal(ack.seq, info.state.last_seq + 1);
-      // The lease: open the bucket the setup step made, take `master` and its presence key, watch `master`.
-      const kv = await new Kvm(seq.js).open(names.leaseBucket);
+      // The lease: open the bucket the setup step made (its TTL must be the lease TTL), take
+      // `master` and its presence key, watch `master`.
+      await assert.rejects(openLeaseBucket(seq, names, { leaseTtlMs: 1300 }), /has a TTL of 5000 ms but LEASE_TTL_MS is 1300/);
+      const kv = await openLeaseBucket(seq, names, { leaseTtlMs: 5000 });
       const rev = await kv.create("master", enc.encode(user));
       await kv.create("member.seq-exchange", enc.encode(user));
       assert.equal((await kv.get("master"))?.revision, rev);

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   // Under a per-role NATS user the setup step made the bucket (its TTL is then the setup's LEASE_TTL_MS).
   const bucket = cfg.ensureStreams
     ? await ensureLeaseBucket(bus, names, { leaseTtlMs: ttlMs, replicas })
-    : await openLeaseBucket(bus, names);
+    : await openLeaseBucket(bus, names, { leaseTtlMs: ttlMs });
   const kv = natsLeaseKv(bucket, cfg.leaseOpTimeoutMs);
   // The lease's clock is monotonic: a wall-clock jump on this machine cannot move its deadlines.
   const now = (): number => performance.now();
