@@ -77,8 +77,24 @@ export function streamConfigs(n: BusNames, o: StreamOptions = {}): (Partial<Stre
   ];
 }
 
-/** Creates the streams if missing, or updates them to the wanted config. Safe to run from every service at start. */
+/**
+ * Creates the streams if missing, or updates them to the wanted config. Safe to run from every
+ * service at start, unless the service runs as a per-role NATS user: then the bus refuses it,
+ * and the error says to run the setup step as admin instead.
+ */
 export async function ensureStreams(jsm: JetStreamManager, n: BusNames, o: StreamOptions = {}): Promise<void> {
+  try {
+    await ensureEach(jsm, n, o);
+  } catch (e) {
+    if (!/permission/i.test((e as Error).message)) throw e;
+    throw new Error(
+      `${(e as Error).message}: this NATS user may not manage streams; run the setup step as admin (tally bus setup) and start the service with NATS_ENSURE_STREAMS=false`,
+      { cause: e },
+    );
+  }
+}
+
+async function ensureEach(jsm: JetStreamManager, n: BusNames, o: StreamOptions): Promise<void> {
   for (const wanted of streamConfigs(n, o)) {
     const name = wanted.name;
     let cfg = wanted;

@@ -13,6 +13,7 @@ import { Kvm } from "@nats-io/kv";
 import {
   busNames,
   connectBus,
+  ensureStreams,
   JetStreamPublisher,
   natsAuthorizationConf,
   natsUsers,
@@ -134,6 +135,8 @@ describe("attack suite: per-role NATS users refuse every forbidden act", () => {
       // Nor change a stream's configuration (e.g. shorten BLOCKS' retention).
       await assert.rejects(b.jsm.streams.update(names.blocksStream, { max_msgs: 1 }), `${u.user} updated BLOCKS`);
       await assert.rejects(new Kvm(b.js).create("tally-leases-2", { history: 1 }), `${u.user} created a bucket`);
+      // A service started with NATS_ENSURE_STREAMS=true under its own user is told what to do.
+      await assert.rejects(ensureStreams(b.jsm, names), /may not manage streams; run the setup step as admin/);
     }
     assert.deepEqual(await counts(), before);
     assert.equal((await admin.jsm.streams.info(names.blocksStream)).config.max_msgs, -1);
