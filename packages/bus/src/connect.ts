@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { inboxPrefixOf, NATS_USER_RE } from "./permissions.js";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 
 /** A connection with its JetStream client and manager. */
@@ -6,6 +7,8 @@ export interface Bus {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
+  /** Where replies to this connection's requests come (per NATS user: see inboxPrefixOf). */
+  readonly inboxPrefix?: string;
 }
 
 /**
@@ -28,10 +31,17 @@ export function natsServers(url: string): { servers: string[]; user?: string; pa
   return { servers, ...(user === undefined ? {} : { user }), ...(pass === undefined ? {} : { pass }) };
 }
 
-/** Connects to NATS. The JetStream API timeout is short (1 s) so failures surface quickly. */
+/**
+ * Connects to NATS. The JetStream API timeout is short (1 s) so failures surface quickly. A user
+ * in the URL gets its own inbox prefix (_INBOX_<user>): the per-role permissions
+ * (natsUsers) let each user subscribe to its own replies only.
+ */
 export async function connectBus(opts: { url: string; name: string; apiTimeoutMs?: number }): Promise<Bus> {
+  const servers = natsServers(opts.url);
+  const inboxPrefix = servers.user !== undefined && NATS_USER_RE.test(servers.user) ? inboxPrefixOf(servers.user) : undefined;
   const nc = await connect({
-    ...natsServers(opts.url),
+    ...servers,
+    ...(inboxPrefix === undefined ? {} : { inboxPrefix }),
     name: opts.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
@@ -47,5 +57,5 @@ export async function connectBus(opts: { url: string; name: string; apiTimeoutMs
     await nc.close().catch(() => undefined);
     throw e;
   });
-  return { nc, js, jsm };
+  return { nc, js, jsm, ...(inboxPrefix === undefined ? {} : { inboxPrefix }) };
 }

@@ -54,8 +54,10 @@ export class JetStreamPublisher {
     private readonly nc: NatsConnection,
     /** Publishes awaiting their ack at most; past it, publish rejects at once. */
     private readonly inFlightMax = 16_384,
+    /** The connection's inbox prefix (Bus.inboxPrefix), which its NATS user may subscribe to. */
+    inboxPrefix?: string,
   ) {
-    this.prefix = createInbox();
+    this.prefix = createInbox(inboxPrefix);
     this.sub = nc.subscribe(`${this.prefix}.*`, { callback: (err, m) => (err === null ? this.onReply(m) : undefined) });
     this.sweeper = setInterval(() => this.expire(), SWEEP_MS);
     this.sweeper.unref();

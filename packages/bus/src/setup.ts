@@ -77,8 +77,24 @@ export function streamConfigs(n: BusNames, o: StreamOptions = {}): (Partial<Stre
   ];
 }
 
-/** Creates the streams if missing, or updates them to the wanted config. Safe to run from every service at start. */
+/**
+ * Creates the streams if missing, or updates them to the wanted config. Safe to run from every
+ * service at start, unless the service runs as a per-role NATS user: then the bus refuses it,
+ * and the error says to run the setup step as admin instead.
+ */
 export async function ensureStreams(jsm: JetStreamManager, n: BusNames, o: StreamOptions = {}): Promise<void> {
+  try {
+    await ensureEach(jsm, n, o);
+  } catch (e) {
+    if (!/permission/i.test((e as Error).message)) throw e;
+    throw new Error(
+      `${(e as Error).message}: this NATS user may not manage streams; run the setup step as admin (tally bus setup) and start the service with NATS_ENSURE_STREAMS=false`,
+      { cause: e },
+    );
+  }
+}
+
+async function ensureEach(jsm: JetStreamManager, n: BusNames, o: StreamOptions): Promise<void> {
   for (const wanted of streamConfigs(n, o)) {
     const name = wanted.name;
     let cfg = wanted;
@@ -113,6 +129,31 @@ function isStreamNotFound(e: unknown): boolean {
  */
 export async function ensureLeaseBucket(bus: Bus, n: BusNames, o: { leaseTtlMs: number; replicas?: number }): Promise<KV> {
   return new Kvm(bus.js).create(n.leaseBucket, { ttl: o.leaseTtlMs, history: 1, replicas: o.replicas ?? 1 });
+}
+
+/**
+ * Opens the lease bucket, which the setup step created (setupBus, under the admin user): a
+ * sequencer running as its own NATS user may not create or change it. The bucket's TTL must be
+ * the lease TTL: a key that vanishes before its holder's local deadline would let a backup take
+ * the lease while the holder still leads. A mismatch throws, naming both.
+ */
+export async function openLeaseBucket(bus: Bus, n: BusNames, o: { leaseTtlMs: number }): Promise<KV> {
+  const kv = await new Kvm(bus.js).open(n.leaseBucket);
+  const ttl = (await kv.status()).ttl;
+  if (ttl !== o.leaseTtlMs)
+    throw new Error(
+      `lease bucket ${n.leaseBucket} has a TTL of ${ttl} ms but LEASE_TTL_MS is ${o.leaseTtlMs}: run the setup step with the same LEASE_TTL_MS`,
+    );
+  return kv;
+}
+
+/**
+ * The setup step: creates (or updates) the streams and the lease bucket. Run once under the admin
+ * NATS user before services that run as their own users (NATS_ENSURE_STREAMS=false) start.
+ */
+export async function setupBus(bus: Bus, n: BusNames, o: StreamOptions & { leaseTtlMs: number }): Promise<void> {
+  await ensureStreams(bus.jsm, n, o);
+  await ensureLeaseBucket(bus, n, { leaseTtlMs: o.leaseTtlMs, ...(o.replicas === undefined ? {} : { replicas: o.replicas }) });
 }
 
 /** Deletes every stream and bucket of a namespace (tests clean up after themselves). */

@@ -3,6 +3,7 @@
 import { parseArgs, flag } from "./args.js";
 import { audit } from "./commands/audit.js";
 import { bench } from "./commands/bench.js";
+import { busCommand } from "./commands/bus.js";
 import { chaos } from "./commands/chaos.js";
 import { contractCommand } from "./commands/contract.js";
 import { demo } from "./commands/demo.js";
@@ -49,6 +50,9 @@ const USAGE = `usage: tally <command>
                                                    resolving a divergence, finality lag and blocks behind
   audit --node <id> [--json]                       check the node's database against the chain; names the
                                                    first row that does not match, exits 1 if any
+  bus users [--genesis f] [--namespace ns] [--hosts "node:inst,inst ..."] | bus setup
+                                                   per-role NATS users from the genesis; the stream setup
+                                                   as admin (docs/security.md)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -99,6 +103,8 @@ async function main(argv: string[]): Promise<number> {
       return nodeCommand(rest[0], a);
     case "audit":
       return audit(a);
+    case "bus":
+      return busCommand(rest[0], a);
     default:
       break;
   }

@@ -33,6 +33,9 @@ describe("tally up + tally demo on embedded defaults", () => {
     const out = up.lines.join("\n");
     assert.match(out, /started nats-server \(JetStream\)/);
     assert.match(out, /started embedded PostgreSQL/);
+    // Its nats-server runs with per-role users (issue 13); their passwords are private.
+    assert.match(out, /one NATS user per service/);
+    assert.equal(statSync(join(home, "nats", "passwords.json")).mode & 0o077, 0);
     for (const n of ["node-exchange", "node-clearing", "node-bank-a", "node-regulator"])
       assert.match(out, new RegExp(`node\\s+${n}\\s+gateway 127\\.0\\.0\\.1:\\d+`));
 

@@ -30,6 +30,12 @@ export interface CommonConfig {
   /** Longest a graceful shutdown may take after SIGTERM before the process exits anyway. */
   readonly drainTimeoutMs: number;
   readonly streamReplicas: number;
+  /**
+   * Create or update the streams (and the sequencer its lease bucket) at start. False when the
+   * services run as per-role NATS users, which may not manage streams: a setup step under the
+   * admin user made them (issue 13).
+   */
+  readonly ensureStreams: boolean;
 }
 
 function common(env: Env): CommonConfig {
@@ -40,6 +46,7 @@ function common(env: Env): CommonConfig {
     ...(healthAddr === undefined ? {} : { healthAddr }),
     drainTimeoutMs: env.int("DRAIN_TIMEOUT_MS", 10_000, 100, 600_000),
     streamReplicas: env.int("STREAM_REPLICAS", 1, 1, 5),
+    ensureStreams: env.bool("NATS_ENSURE_STREAMS", true),
   };
 }
 

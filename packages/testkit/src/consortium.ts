@@ -55,6 +55,11 @@ export const SAMPLE_CONSORTIUM: ConsortiumPlan = {
   ],
 };
 
+/** The institutions each node's gateway submits for (the plan's `node` of each institution), for natsUsers. */
+export function gatewayInstitutionsOf(plan: ConsortiumPlan): Record<string, string[]> {
+  return Object.fromEntries(plan.nodes.map((n) => [n.id, plan.institutions.filter((i) => i.node === n.id).map((i) => i.id)]));
+}
+
 /** Paths of the files a consortium runs from. */
 export interface ConsortiumFiles {
   readonly genesisFile: string;

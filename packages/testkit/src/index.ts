@@ -9,6 +9,7 @@ export {
   consortiumFilesIn,
   ensureConsortiumTls,
   gatewayCredentials,
+  gatewayInstitutionsOf,
   type ConsortiumPlan,
   type ConsortiumFiles,
   type ConsortiumTls,

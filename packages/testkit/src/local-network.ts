@@ -53,6 +53,12 @@ export interface LocalNetworkOptions {
   readonly sequencersToRun?: number;
   readonly echoLogs?: boolean;
   readonly env?: Record<string, string>;
+  /**
+   * Per-role NATS users (issue 13): the NATS_URL of each service by its NATS user
+   * (sequencer-<id>, gateway-<node>, node-<node>; see natsUsers). Services then do not manage
+   * streams (NATS_ENSURE_STREAMS=false): run setupBus as admin first.
+   */
+  readonly natsUrlOf?: (user: string) => string;
 }
 
 /** A consortium running as one process per service on this machine. */
@@ -89,7 +95,13 @@ export class LocalNetwork {
               GATEWAY_CLIENT_MAP_FILE: clientMap,
             }
           : { GATEWAY_INSECURE: "true" };
-      const nodeEnv = { ...common, NODE_ID: n.id, DATABASE_URL: db, NODE_KEY_FILE: o.files.keyFiles.get(n.id)! };
+      const nodeEnv = {
+        ...common,
+        NODE_ID: n.id,
+        DATABASE_URL: db,
+        NODE_KEY_FILE: o.files.keyFiles.get(n.id)!,
+        ...asUser(o, `node-${n.id}`),
+      };
       plans.push({
         name: `${n.id}/blockstore`,
         entry: serviceEntry("blockstore"),
@@ -114,6 +126,7 @@ export class LocalNetwork {
           HEALTH_ADDR: `127.0.0.1:${gwHealth}`,
           EXECUTOR_ADDR: `127.0.0.1:${ex}`,
           ...gatewayIdentity,
+          ...asUser(o, `gateway-${n.id}`),
         },
         ready: /gateway listening/,
         node: n.id,
@@ -148,7 +161,13 @@ export class LocalNetwork {
       plans.push({
         name: `${s.id}`,
         entry: serviceEntry("sequencer"),
-        env: { ...common, SEQUENCER_ID: s.id, SEQUENCER_KEY_FILE: o.files.keyFiles.get(s.id)!, ADMIN_GRPC_ADDR: `127.0.0.1:${port}` },
+        env: {
+          ...common,
+          SEQUENCER_ID: s.id,
+          SEQUENCER_KEY_FILE: o.files.keyFiles.get(s.id)!,
+          ADMIN_GRPC_ADDR: `127.0.0.1:${port}`,
+          ...asUser(o, `sequencer-${s.id}`),
+        },
         ready: /sequencer admin listening/,
       });
     }
@@ -249,6 +268,11 @@ export class LocalNetwork {
     await Promise.all(seqs.map((p) => p.stop("SIGTERM", 3000)));
     await Promise.all(all.filter((p) => p.name.includes("/")).map((p) => p.stop("SIGTERM", 3000)));
   }
+}
+
+/** The environment that makes a service connect as its own NATS user, when the network runs with per-role users. */
+function asUser(o: LocalNetworkOptions, user: string): Record<string, string> {
+  return o.natsUrlOf === undefined ? {} : { NATS_URL: o.natsUrlOf(user), NATS_ENSURE_STREAMS: "false" };
 }
 
 function rel(dir: string, p: string): string {

@@ -34,13 +34,21 @@ export interface StartedNats {
  * Starts a nats-server with JetStream on a free loopback port, storing under dir. The max
  * payload is raised to 8 MB so blocks near the block byte limit always fit.
  */
-export async function startNatsServer(dir: string, opts: { port?: number; echoLogs?: boolean } = {}): Promise<StartedNats> {
+export async function startNatsServer(
+  dir: string,
+  /** extraConf: more nats-server configuration, e.g. an `authorization { ... }` block (natsAuthorizationConf from @tally/bus). */
+  opts: { port?: number; echoLogs?: boolean; extraConf?: string } = {},
+): Promise<StartedNats> {
   const bin = findNatsServer();
   if (bin === undefined) throw new Error(NATS_INSTALL_HINT);
   mkdirSync(join(dir, "jetstream"), { recursive: true });
   const port = opts.port ?? (await freePort());
   const conf = join(dir, "nats.conf");
-  writeFileSync(conf, `listen: "127.0.0.1:${port}"\nmax_payload: 8MB\njetstream {\n  store_dir: "${join(dir, "jetstream")}"\n}\n`);
+  writeFileSync(
+    conf,
+    `listen: "127.0.0.1:${port}"\nmax_payload: 8MB\njetstream {\n  store_dir: "${join(dir, "jetstream")}"\n}\n${opts.extraConf ?? ""}`,
+    { mode: 0o600 },
+  );
   const p = new ServiceProcess("nats-server", [bin, "-c", conf], {}, opts.echoLogs ?? false);
   await p.waitForLine(/Server is ready/, 15_000);
   return { url: `nats://127.0.0.1:${port}`, port, process: p, stop: () => p.stop("SIGTERM", 5000) };

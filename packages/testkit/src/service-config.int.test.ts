@@ -2,7 +2,7 @@
 // start: it exits 78 (EX_CONFIG) before connecting to anything, and its one line names the variable.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT_CONFIG } from "@tally/config";
@@ -19,6 +19,13 @@ const PLAN: ConsortiumPlan = {
 const dir = mkdtempSync(join(tmpdir(), "tally-config-int-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const files = writeConsortium(dir, PLAN, Date.now());
+// Key custody (issue 13): copies of the keys that others can read, world (0644) and group (0640).
+const exposed = (id: string, mode: number): string => {
+  const p = join(dir, `${id}-${mode.toString(8)}.json`);
+  copyFileSync(files.keyFiles.get(id)!, p);
+  chmodSync(p, mode);
+  return p;
+};
 // Nothing listens on port 1: were a service to get past its configuration, it would fail differently.
 const node = {
   NODE_ID: "node-a",
@@ -42,6 +49,14 @@ const CASES: [Service, Record<string, string>, string, RegExp][] = [
   ["gateway", { ...node, EXECUTOR_ADDR: "" }, "EXECUTOR_ADDR", /EXECUTOR_ADDR is required/],
   ["gateway", { ...node, GATEWAY_INSECURE: "false" }, "GATEWAY_CLIENT_CA_FILE", /GATEWAY_CLIENT_CA_FILE is required/],
   ["sequencer", { ...seq, SEQUENCER_KEY_FILE: "/nonexistent.json" }, "SEQUENCER_KEY_FILE", /SEQUENCER_KEY_FILE: cannot read/],
+  [
+    "sequencer",
+    { ...seq, SEQUENCER_KEY_FILE: exposed("seq-1", 0o644) },
+    "SEQUENCER_KEY_FILE",
+    /SEQUENCER_KEY_FILE: .*readable by others \(mode 644\)/,
+  ],
+  ["executor", { ...node, NODE_KEY_FILE: exposed("node-a", 0o640) }, "NODE_KEY_FILE", /NODE_KEY_FILE: .*readable by others \(mode 640\)/],
+  ["gateway", { ...node, NATS_ENSURE_STREAMS: "maybe" }, "NATS_ENSURE_STREAMS", /NATS_ENSURE_STREAMS/],
   ["sequencer", { ...seq, LEASE_TTL_MS: "fast" }, "LEASE_TTL_MS", /LEASE_TTL_MS must be an integer/],
   ["blockstore", { ...node, DATABASE_URL: "" }, "DATABASE_URL", /DATABASE_URL is required/],
   ["blockstore", { ...node, STREAM_REPLICAS: "7" }, "STREAM_REPLICAS", /STREAM_REPLICAS must be between 1 and 5/],
@@ -55,7 +70,15 @@ for (const [service, env, name, message] of CASES) {
   test(`${service} with a bad ${name} exits ${EXIT_CONFIG} naming it`, async () => {
     // Every variable the cases use is set explicitly (empty counts as unset), so the test's own environment cannot leak in.
     const blank = Object.fromEntries(
-      Object.keys({ ...node, ...seq, LEASE_TTL_MS: "", STREAM_REPLICAS: "", DRAIN_TIMEOUT_MS: "", HEALTH_ADDR: "" }).map((k) => [k, ""]),
+      Object.keys({
+        ...node,
+        ...seq,
+        NATS_ENSURE_STREAMS: "",
+        LEASE_TTL_MS: "",
+        STREAM_REPLICAS: "",
+        DRAIN_TIMEOUT_MS: "",
+        HEALTH_ADDR: "",
+      }).map((k) => [k, ""]),
     );
     const p = new ServiceProcess(`${service}-${name}`, serviceEntry(service), { ...blank, ...env });
     const code = await Promise.race([p.exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 20_000))]);

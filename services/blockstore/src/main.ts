@@ -29,11 +29,13 @@ async function main(): Promise<void> {
   const bus = await connectBus({ url: cfg.natsUrl, name: `blockstore-${nodeId}` });
   // BLOCKS retention (issue 8), and the peers whose blockstores serve what it dropped.
   const { blocksMaxMsgs, blocksMaxAgeMs, peers } = cfg;
-  await ensureStreams(bus.jsm, names, {
-    replicas: cfg.streamReplicas,
-    ...(blocksMaxMsgs === undefined ? {} : { blocksMaxMsgs }),
-    ...(blocksMaxAgeMs === undefined ? {} : { blocksMaxAgeMs }),
-  });
+  // Off under a per-role NATS user (no stream management): the setup step made the streams.
+  if (cfg.ensureStreams)
+    await ensureStreams(bus.jsm, names, {
+      replicas: cfg.streamReplicas,
+      ...(blocksMaxMsgs === undefined ? {} : { blocksMaxMsgs }),
+      ...(blocksMaxAgeMs === undefined ? {} : { blocksMaxAgeMs }),
+    });
   const store = new BlockStore(db);
   const telemetry = await startTelemetry("blockstore", new Env(), log);
   const storedHeight = async (): Promise<bigint | undefined> => (await store.tip())?.height;

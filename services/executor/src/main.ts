@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const db = openDb(cfg.databaseUrl, { asyncCommit: true });
   await migrateToLatest(db);
   const bus = await connectBus({ url: cfg.natsUrl, name: `executor-${nodeId}` });
-  await ensureStreams(bus.jsm, names, { replicas: cfg.streamReplicas });
+  if (cfg.ensureStreams) await ensureStreams(bus.jsm, names, { replicas: cfg.streamReplicas });
   const store = new EffectsStore(db);
   const telemetry = await startTelemetry("executor", new Env(), log);
   let appliedHeight = (await store.checkpoint())?.height;

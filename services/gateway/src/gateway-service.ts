@@ -145,7 +145,7 @@ export class Gateway {
   ) {
     this.limits = new InstitutionLimits(cfg.institution, ports.nowMs);
     // Every submission in flight publishes at most once at a time.
-    this.publisher = new JetStreamPublisher(ports.bus.nc, Math.max(1, cfg.inFlightMax));
+    this.publisher = new JetStreamPublisher(ports.bus.nc, Math.max(1, cfg.inFlightMax), ports.bus.inboxPrefix);
   }
 
   /** Stops the publisher's reply subscription (the bus connection stays the caller's). */

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const db = openDb(dbUrl);
   await migrateToLatest(db);
   const bus = await connectBus({ url: cfg.natsUrl, name: `gateway-${nodeId}` });
-  await ensureStreams(bus.jsm, names, { replicas: cfg.streamReplicas });
+  if (cfg.ensureStreams) await ensureStreams(bus.jsm, names, { replicas: cfg.streamReplicas });
   // User contracts' declarations (their queries' args and visibility); their code never runs here but to read them.
   const membership = new MembershipCache(db, genesis, await UserContractRegistry.create());
   await membership.refresh();

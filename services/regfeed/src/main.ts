@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   const bus = natsUrl === undefined || genesis === undefined ? undefined : await connectBus({ url: natsUrl, name: `regfeed-${nodeId}` });
   if (bus !== undefined && genesis !== undefined) {
     const names = busNames(cfg.namespace);
-    await ensureStreams(bus.jsm, names, { replicas: cfg.streamReplicas });
+    if (cfg.ensureStreams) await ensureStreams(bus.jsm, names, { replicas: cfg.streamReplicas });
     const receipts = new ReceiptStore(db, genesis, (h) => engine.receiptStored(h));
     observeConsumer("regfeed", names.receiptsStream, streamLastSeq(bus, names.receiptsStream), () => receiptsSeq);
     void followReceipts(bus, names, receipts, log, stop.signal, (seq, headers) => {

@@ -3,7 +3,7 @@
 import { status } from "@grpc/grpc-js";
 import { SequencerAdminServiceService, SequencerRole, type StepDownRequest } from "@tally/proto/sequencer";
 import { descriptorSetPath } from "@tally/proto/descriptor";
-import { busNames, connectBus, ensureLeaseBucket, ensureStreams, streamLastSeq } from "@tally/bus";
+import { busNames, connectBus, ensureLeaseBucket, ensureStreams, openLeaseBucket, streamLastSeq } from "@tally/bus";
 import { configOrExit, Env, sequencerConfig } from "@tally/config";
 import { onTerminate, RpcError, startServer, within, wrapService } from "@tally/rpc";
 import { createLogger, observeSequencer, startTelemetry } from "@tally/telemetry";
@@ -23,10 +23,13 @@ async function main(): Promise<void> {
   const bus = await connectBus({ url: cfg.natsUrl, name: `sequencer-${sequencerId}` });
   const telemetry = await startTelemetry("sequencer", new Env(), log);
   const replicas = cfg.streamReplicas;
-  await ensureStreams(bus.jsm, names, { replicas });
+  if (cfg.ensureStreams) await ensureStreams(bus.jsm, names, { replicas });
   const ttlMs = cfg.lease.ttlMs;
   const leaseTimes = cfg.lease;
-  const bucket = await ensureLeaseBucket(bus, names, { leaseTtlMs: ttlMs, replicas });
+  // Under a per-role NATS user the setup step made the bucket (its TTL is then the setup's LEASE_TTL_MS).
+  const bucket = cfg.ensureStreams
+    ? await ensureLeaseBucket(bus, names, { leaseTtlMs: ttlMs, replicas })
+    : await openLeaseBucket(bus, names, { leaseTtlMs: ttlMs });
   const kv = natsLeaseKv(bucket, cfg.leaseOpTimeoutMs);
   // The lease's clock is monotonic: a wall-clock jump on this machine cannot move its deadlines.
   const now = (): number => performance.now();

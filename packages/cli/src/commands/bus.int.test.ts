@@ -1,0 +1,103 @@
+// `tally bus users` renders the per-role NATS users from a genesis, with passwords read from the
+// environment; a real nats-server runs with it; `tally bus setup` makes the streams as admin, and
+// is refused as any other user.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { busNames, connectBus, natsPasswordVar } from "@tally/bus";
+import { findNatsServer, freePort, NATS_INSTALL_HINT, repoRoot, SAMPLE_CONSORTIUM, ServiceProcess, writeConsortium } from "@tally/testkit";
+import { parseHosts } from "./bus.js";
+
+const cli = join(repoRoot, "packages/cli/dist/main.js");
+const dir = mkdtempSync(join(tmpdir(), "tally-bus-cli-"));
+const files = writeConsortium(dir, SAMPLE_CONSORTIUM, Date.now());
+const names = busNames("tally");
+const users = ["admin", "node-node-bank-a", "gateway-node-clearing", "sequencer-seq-exchange", "regulator"];
+// nats-server parses a variable's value as a configuration value: a password must start with a
+// letter (or be quoted), or the server refuses the file.
+const password = (): string => `p${randomBytes(9).toString("hex")}`;
+const passwords = Object.fromEntries(users.map((u) => [u, password()]));
+let nats: ServiceProcess;
+let port: number;
+
+const tally = (args: string[], env: Record<string, string> = {}): { status: number | null; out: string; err: string } => {
+  const r = spawnSync(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
+  return { status: r.status, out: r.stdout.toString(), err: r.stderr.toString() };
+};
+const urlOf = (u: string): string => `nats://${u}:${passwords[u]!}@127.0.0.1:${port}`;
+
+before(async () => {
+  const r = tally(["bus", "users", "--genesis", files.genesisFile, "--hosts", "node-clearing:clearing-b,bank-b"]);
+  assert.equal(r.status, 0, r.err);
+  const bin = findNatsServer();
+  if (bin === undefined) throw new Error(NATS_INSTALL_HINT);
+  port = await freePort();
+  mkdirSync(join(dir, "js"));
+  const conf = join(dir, "nats.conf");
+  writeFileSync(conf, `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${join(dir, "js")}" }\n${r.out}`, { mode: 0o600 });
+  // Every user's password variable must be set for nats-server to start; only some are used here.
+  const env: Record<string, string> = {};
+  for (const m of r.out.matchAll(/password: \$(TALLY_NATS_PASSWORD_[A-Z0-9_]+)/g)) env[m[1]!] = password();
+  for (const u of users) env[natsPasswordVar(u)] = passwords[u]!;
+  nats = new ServiceProcess("nats-server", [bin, "-c", conf], env);
+  await nats.waitForLine(/Server is ready/, 15_000);
+});
+
+after(async () => {
+  await nats?.stop("SIGTERM", 5000);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("tally bus users: each password is an environment variable, each gateway's hosted institutions are its subjects", () => {
+  const r = tally(["bus", "users", "--genesis", files.genesisFile, "--hosts", "node-clearing:clearing-b,bank-b"]);
+  assert.match(r.out, /user: "admin"\n\s+password: \$TALLY_NATS_PASSWORD_ADMIN\n/);
+  assert.match(
+    r.out,
+    /user: "gateway-node-clearing"[\s\S]*?publish: \{ allow: \["\$JS.API.INFO", "tally.tx.bank-b", "tally.tx.clearing", "tally.tx.clearing-b"\] \}/,
+  );
+  assert.doesNotMatch(r.out, /password: "/, "no literal password is printed");
+});
+
+test("tally bus users with a bad --hosts or a missing genesis fails with a reason", () => {
+  const bad = tally(["bus", "users", "--genesis", files.genesisFile, "--hosts", "node-clearing"]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.err, /--hosts: "node-clearing" is not <node>:<institution>/);
+  const missing = tally(["bus", "users", "--genesis", join(dir, "nope.json")]);
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.err, /cannot read genesis file/);
+  assert.deepEqual(parseHosts(" a:x,y  b:z a:w "), { a: ["x", "y", "w"], b: ["z"] });
+});
+
+test("tally bus setup is refused as a service's user, and makes the streams and the lease bucket as admin", async () => {
+  for (const u of ["node-node-bank-a", "sequencer-seq-exchange", "regulator"]) {
+    const r = tally(["bus", "setup"], { NATS_URL: urlOf(u), TALLY_NAMESPACE: "tally" });
+    assert.notEqual(r.status, 0, `${u} ran the setup`);
+  }
+  const admin = await connectBus({ url: urlOf("admin"), name: "check" });
+  try {
+    assert.deepEqual(await admin.jsm.streams.names().next(), []);
+    const r = tally(["bus", "setup"], { NATS_URL: urlOf("admin"), TALLY_NAMESPACE: "tally" });
+    assert.equal(r.status, 0, r.err);
+    assert.match(r.out, /streams and lease bucket ready in namespace tally/);
+    const streams = (await admin.jsm.streams.names().next()).sort();
+    assert.deepEqual(
+      streams,
+      [names.blocksStream, names.eventsStream, `KV_${names.leaseBucket}`, names.receiptsStream, names.txsStream].sort(),
+    );
+    // Run again: idempotent.
+    assert.equal(tally(["bus", "setup"], { NATS_URL: urlOf("admin"), TALLY_NAMESPACE: "tally" }).status, 0);
+  } finally {
+    await admin.nc.close();
+  }
+  // A service's user then reads what the setup made.
+  const node = await connectBus({ url: urlOf("node-node-bank-a"), name: "node" });
+  try {
+    assert.equal((await node.jsm.streams.info(names.blocksStream)).config.name, names.blocksStream);
+  } finally {
+    await node.nc.close();
+  }
+});
