@@ -5,24 +5,9 @@
 // and a donation traced to its beneficiary.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { TxOutcome } from "@tally/proto/types";
-import { busNames, connectBus, deleteNamespace } from "@tally/bus";
-import { dropDatabase } from "@tally/db";
-import { signerFromKeyFile, TallyClient, type SignedTransaction, type TallyError } from "@tally/sdk";
-import {
-  gatewayCredentials,
-  LocalNetwork,
-  testNatsUrl,
-  testPgAdminUrl,
-  uniqueNamespace,
-  uniqueSuffix,
-  waitFor,
-  writeConsortium,
-  type ConsortiumPlan,
-} from "@tally/testkit";
+import { signerFromKeyFile, type SignedTransaction, type TallyClient, type TallyError } from "@tally/sdk";
+import { startTestNetwork, waitFor, type ConsortiumPlan, type TestNetwork } from "@tally/testkit";
 
 const PLAN: ConsortiumPlan = {
   chainId: "tally-scenarios",
@@ -46,47 +31,19 @@ const PLAN: ConsortiumPlan = {
 const HASH = "d4".repeat(32);
 
 describe("the data, points and charity scenarios over gRPC", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tally-scenarios-e2e-"));
-  const namespace = uniqueNamespace("s");
-  const dbPrefix = `tally_scn_${uniqueSuffix()}`;
-  let net: LocalNetwork;
-  let files: ReturnType<typeof writeConsortium>;
+  let t: TestNetwork;
   const clients = new Map<string, TallyClient>();
   const as = (id: string): TallyClient => clients.get(id)!;
 
   before(async () => {
-    files = writeConsortium(dir, PLAN, Date.now());
-    net = await LocalNetwork.start({
-      dir,
-      plan: PLAN,
-      files,
-      natsUrl: testNatsUrl(),
-      pgAdminUrl: testPgAdminUrl(),
-      namespace,
-      databasePrefix: dbPrefix,
-    });
-    for (const i of PLAN.institutions) {
-      const gateway = net.endpoints.institutions.find((e) => e.id === i.id)!.gateway;
-      clients.set(
-        i.id,
-        new TallyClient(gateway, PLAN.chainId, signerFromKeyFile(files.keyFiles.get(i.id)!), gatewayCredentials(files, i.id)),
-      );
-    }
+    t = await startTestNetwork(PLAN, { prefix: "scn" });
+    for (const i of PLAN.institutions) clients.set(i.id, t.client(i.id));
     for (const to of ["enterprise-b", "enterprise-c", "bank-a"]) {
       await as("clearing").submitAndWait(as("clearing").cash.issue({ to, amount: 1_000_000n }));
     }
   });
 
-  after(async () => {
-    for (const c of clients.values()) c.close();
-    await net?.stop();
-    const bus = await connectBus({ url: testNatsUrl(), name: "scenarios-cleanup" });
-    await deleteNamespace(bus.jsm, busNames(namespace));
-    await bus.nc.close();
-    for (const n of PLAN.nodes)
-      await dropDatabase(testPgAdminUrl(), `${dbPrefix}_${n.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => t?.close());
 
   /** Submits through the signer's own gateway; the outcome's reason code, or OK. */
   async function run(who: string, tx: SignedTransaction): Promise<{ code: string; height: bigint }> {
@@ -130,7 +87,7 @@ describe("the data, points and charity scenarios over gRPC", () => {
 
     const resale = as("enterprise-b").data.resell(
       { asset: HASH, license: "lic-1", to: "enterprise-c", price: 30_000n },
-      { coSigners: [signerFromKeyFile(files.keyFiles.get("enterprise-c")!)] },
+      { coSigners: [signerFromKeyFile(t.files.keyFiles.get("enterprise-c")!)] },
     );
     const refused = await run("enterprise-b", resale);
     assert.equal(refused.code, "RESALE_FORBIDDEN");

@@ -16,6 +16,7 @@ export {
 } from "./consortium.js";
 export { createCertAuthority, issueCert, hasOpenssl, type CertAuthority, type IssuedCert } from "./tls-certs.js";
 export { LocalNetwork, type LocalNetworkOptions, type NetworkFile } from "./local-network.js";
+export { startTestNetwork, type TestNetwork, type TestNetworkOptions } from "./test-network.js";
 export { findNatsServer, startNatsServer, NATS_INSTALL_HINT, type StartedNats } from "./nats-server.js";
 export { startNatsCluster, type StartedNatsCluster, type NatsClusterServer } from "./nats-cluster.js";
 export { signedTxFuzzInputs, seededRandom, FUZZ_SEED_DEFAULT } from "./signed-tx-fuzz.js";

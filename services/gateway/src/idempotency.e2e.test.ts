@@ -4,27 +4,13 @@
 // published to TXS once, included in one block once, and applied once.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { TxStatus } from "@tally/proto/gateway";
 import { TxOutcome } from "@tally/proto/types";
-import { busNames, connectBus, deleteNamespace } from "@tally/bus";
-import { dropDatabase, openDb } from "@tally/db";
+import { busNames, connectBus } from "@tally/bus";
+import { openDb } from "@tally/db";
 import { toHex } from "@tally/ledger";
-import { signerFromKeyFile, TallyClient } from "@tally/sdk";
-import {
-  gatewayCredentials,
-  LocalNetwork,
-  testNatsUrl,
-  testPgAdminUrl,
-  uniqueNamespace,
-  uniqueSuffix,
-  waitFor,
-  writeConsortium,
-  type ConsortiumFiles,
-  type ConsortiumPlan,
-} from "@tally/testkit";
+import type { TallyClient } from "@tally/sdk";
+import { startTestNetwork, testNatsUrl, waitFor, type ConsortiumPlan, type TestNetwork } from "@tally/testkit";
 
 const PLAN: ConsortiumPlan = {
   chainId: "tally-idempotency",
@@ -39,20 +25,11 @@ const PLAN: ConsortiumPlan = {
 const GATEWAY = "node-bank-a/gateway";
 
 describe("idempotent submission across a gateway restart (real processes)", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tally-idem-e2e-"));
-  const namespace = uniqueNamespace("i");
-  const dbPrefix = `tally_idem_${uniqueSuffix()}`;
-  let files: ConsortiumFiles;
-  let net: LocalNetwork;
+  let t: TestNetwork;
+  // Clients made since the last gateway restart (a restart closes them: the old process is gone).
   let clients: TallyClient[] = [];
-
   const client = (id: string): TallyClient => {
-    const c = new TallyClient(
-      net.endpoints.institutions.find((i) => i.id === id)!.gateway,
-      PLAN.chainId,
-      signerFromKeyFile(files.keyFiles.get(id)!),
-      gatewayCredentials(files, id),
-    );
+    const c = t.client(id);
     clients.push(c);
     return c;
   };
@@ -65,7 +42,7 @@ describe("idempotent submission across a gateway restart (real processes)", () =
   async function txsMessages(): Promise<number> {
     const bus = await connectBus({ url: testNatsUrl(), name: "idem-probe" });
     try {
-      const info = await bus.jsm.streams.info(busNames(namespace).txsStream);
+      const info = await bus.jsm.streams.info(busNames(t.namespace).txsStream);
       return info.state.messages;
     } finally {
       await bus.nc.close();
@@ -74,7 +51,7 @@ describe("idempotent submission across a gateway restart (real processes)", () =
 
   /** Every inclusion of a tx id the executor recorded (a replay is recorded as a rejected row). */
   async function inclusions(txId: Uint8Array): Promise<{ committed: boolean; reason: string }[]> {
-    const db = openDb(net.endpoints.nodes[0]!.database);
+    const db = openDb(t.net.endpoints.nodes[0]!.database);
     try {
       const rows = await db.selectFrom("tx_results").select(["committed", "reason_code"]).where("tx_id", "=", txId).execute();
       return rows.map((r) => ({ committed: r.committed, reason: r.reason_code }));
@@ -85,22 +62,12 @@ describe("idempotent submission across a gateway restart (real processes)", () =
 
   async function restartGateway(): Promise<void> {
     closeClients();
-    await net.processes.get(GATEWAY)!.stop("SIGKILL", 1000);
-    await net.startOne(GATEWAY);
+    await t.net.processes.get(GATEWAY)!.stop("SIGKILL", 1000);
+    await t.net.startOne(GATEWAY);
   }
 
   before(async () => {
-    files = writeConsortium(dir, PLAN, Date.now());
-    net = await LocalNetwork.start({
-      dir,
-      plan: PLAN,
-      files,
-      natsUrl: testNatsUrl(),
-      pgAdminUrl: testPgAdminUrl(),
-      namespace,
-      databasePrefix: dbPrefix,
-      echoLogs: process.env.TALLY_ECHO_LOGS === "1",
-    });
+    t = await startTestNetwork(PLAN, { prefix: "idem" });
     const issued = await client("clearing").submitAndWait(client("clearing").build("cash", "issue", { to: "bank-a", amount: "100" }));
     assert.equal(issued.result?.outcome, TxOutcome.TX_OUTCOME_COMMITTED, issued.result?.reasonCode);
     closeClients();
@@ -108,18 +75,12 @@ describe("idempotent submission across a gateway restart (real processes)", () =
 
   after(async () => {
     closeClients();
-    await net?.stop();
-    const bus = await connectBus({ url: testNatsUrl(), name: "idem-cleanup" });
-    await deleteNamespace(bus.jsm, busNames(namespace));
-    await bus.nc.close();
-    for (const n of PLAN.nodes)
-      await dropDatabase(testPgAdminUrl(), `${dbPrefix}_${n.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await t?.close();
   });
 
   test("accepted, gateway SIGKILLed and restarted, resubmitted: the same tx id, a duplicate, on TXS once, applied once", async () => {
     // Nothing is sequenced while the sequencer is down, so the transaction stays ACCEPTED.
-    await net.processes.get("seq-1")!.stop("SIGTERM", 3000);
+    await t.net.processes.get("seq-1")!.stop("SIGTERM", 3000);
     const bankA = client("bank-a");
     const balanceOfB = async () =>
       BigInt((await client("bank-b").query<{ balance: string }>("cash", "balance", { account: "bank-b" })).result.balance);
@@ -140,7 +101,7 @@ describe("idempotent submission across a gateway restart (real processes)", () =
     assert.equal(await txsMessages(), before + 1, "not published a second time");
 
     // The sequencer comes back; the transaction commits once.
-    await net.startOne("seq-1");
+    await t.net.startOne("seq-1");
     const waited = await client("bank-a").submitAndWait(tx);
     assert.equal(toHex(waited.txId), toHex(tx.id));
     assert.ok(waited.status === TxStatus.TX_STATUS_COMMITTED || waited.status === TxStatus.TX_STATUS_FINAL, `status ${waited.status}`);
