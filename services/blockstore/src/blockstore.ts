@@ -18,11 +18,15 @@ import type { CommittedSequencers } from "./committed-sequencers.js";
 /**
  * The keys the blockstore checks block `height`'s signer against (docs/architecture.md, "The
  * sequencer set in force"). The set in force at h is the chain config after block h-1, which
- * only the executor computes. When the node's executor has committed exactly h-1, its chain
- * config is that set: checked exactly. Otherwise (no executor state, or the executor is behind
- * or ahead) the blockstore checks the genesis set together with the executor's committed one
- * (a key no governance ever admitted is refused), and the executor, which judges every block
- * against the exact set before applying it, is the authority. `exact` says which it was.
+ * only the executor computes; the blockstore reads what the node's executor committed:
+ * - the executor at h-1: its chain config is the set in force at h, checked exactly;
+ * - the executor behind (at c < h-1): its set at c. Changes voted in blocks c+1..h-1 are not in
+ *   it yet: a sequencer added there is waited for (see sequencerKeysFor), one removed there is
+ *   left to the executor, which judges every block against the exact set before applying it;
+ * - the executor ahead (at c >= h, the blockstore catching up): the executor has judged block h
+ *   already; genesis's set together with its current one;
+ * - no executor state yet: genesis's set.
+ * `exact` says whether this is the set in force at h.
  */
 export function blockstoreSequencerKeys(
   height: bigint,
@@ -30,7 +34,7 @@ export function blockstoreSequencerKeys(
   committed: CommittedSequencers | undefined,
 ): { readonly keys: SequencerKeys; readonly exact: boolean } {
   if (committed === undefined) return { keys: sequencerKeysOf(genesis), exact: false };
-  if (committed.height === height - 1n) return { keys: sequencerKeysFrom(committed.sequencers), exact: true };
+  if (committed.height < height) return { keys: sequencerKeysFrom(committed.sequencers), exact: committed.height === height - 1n };
   // The committed set names the current key of an id genesis also names.
   return { keys: new Map([...sequencerKeysOf(genesis), ...sequencerKeysFrom(committed.sequencers)]), exact: false };
 }
