@@ -223,7 +223,7 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
  * (sequencersInForce: its chain config, or genesis's before there is one). Recomputed only when
  * the chain-config value changes.
  */
-function sequencerKeysInForce(genesis: Genesis): (membership: ReadonlyMap<string, JsonValue>) => SequencerKeys {
+export function sequencerKeysInForce(genesis: Genesis): (membership: ReadonlyMap<string, JsonValue>) => SequencerKeys {
   let last: { readonly config: JsonValue | undefined; readonly keys: SequencerKeys } | undefined;
   return (membership) => {
     const config = membership.get(CHAIN_CONFIG_KEY);
