@@ -63,12 +63,13 @@ export async function runBlockstore(deps: {
   // Blocks that have already arrived are stored together in one database transaction.
   for await (const batch of follower.followBatches(from, 64)) {
     const startedAt = tracingEnabled() ? Date.now() : 0;
+    keysFor.newBatch();
     const good = [];
     const tips: ChainTip[] = [];
     let failure: Error | undefined;
     for (const b of batch) {
       try {
-        verifyBlock(b, tip, genesis, await keysFor(b, good));
+        verifyBlock(b, tip, genesis, await keysFor.keys(b, good));
       } catch (e) {
         // Never stored, never skipped: the verified blocks before it are stored, then we stop.
         failure = e instanceof Error ? e : new Error(String(e));
@@ -90,7 +91,7 @@ export async function runBlockstore(deps: {
  * be one governance added in a block the executor has not applied: the blocks verified so far are
  * stored first (the executor may be reading them from this store), then the blockstore waits for
  * the executor to reach the height before and judges exactly. It never refuses a block the
- * executor would apply.
+ * executor would apply. The executor's set is read once per batch, and again for such a signer.
  */
 function sequencerKeysFor(deps: {
   store: BlockStore;
@@ -98,12 +99,17 @@ function sequencerKeysFor(deps: {
   log: Logger;
   committedSequencers?: () => Promise<CommittedSequencers | undefined>;
   executorPollMs?: number;
-}): (b: SealedBlock, pending: SealedBlock[]) => Promise<SequencerKeys> {
+}): { newBatch(): void; keys(b: SealedBlock, pending: SealedBlock[]): Promise<SequencerKeys> } {
   const read = deps.committedSequencers;
-  return async (b, pending) => {
+  let batchRead: Promise<CommittedSequencers | undefined> | undefined;
+  const newBatch = (): void => {
+    batchRead = undefined;
+  };
+  const keys = async (b: SealedBlock, pending: SealedBlock[]): Promise<SequencerKeys> => {
     const h = b.header.height;
     if (read === undefined) return sequencerKeysOf(deps.genesis);
-    const r = blockstoreSequencerKeys(h, deps.genesis, await read());
+    batchRead ??= read();
+    const r = blockstoreSequencerKeys(h, deps.genesis, await batchRead);
     if (r.exact || r.keys.has(b.header.sequencerId) || h === 0n) return r.keys;
     await deps.store.appendMany(pending.splice(0));
     deps.log.info(
@@ -112,10 +118,14 @@ function sequencerKeysFor(deps: {
     );
     for (;;) {
       const c = await read();
-      if (c !== undefined && c.height >= h - 1n) return blockstoreSequencerKeys(h, deps.genesis, c).keys;
+      if (c !== undefined && c.height >= h - 1n) {
+        batchRead = Promise.resolve(c);
+        return blockstoreSequencerKeys(h, deps.genesis, c).keys;
+      }
       await new Promise((res) => setTimeout(res, deps.executorPollMs ?? 200));
     }
   };
+  return { newBatch, keys };
 }
 
 /** While tracing: a span per stored block, a child of the block's cut span (from its BLOCKS headers). */
