@@ -52,6 +52,7 @@ export {
   CHAIN_CONFIG_KEY,
   parseChainConfig,
   chainConfigFromGenesis,
+  sequencersInForce,
   type ChainConfig,
   type FinalityQuorum,
 } from "./membership/chain-config.js";

@@ -90,9 +90,14 @@ export interface ChainTip {
 /** Who may sign blocks: sequencer id to raw public key. */
 export type SequencerKeys = ReadonlyMap<string, Uint8Array>;
 
-/** The sequencer keys named in genesis. */
+/** The sequencer keys of a sequencer list (genesis's, or a chain config's). */
+export function sequencerKeysFrom(sequencers: readonly { readonly id: string; readonly publicKey: string }[]): SequencerKeys {
+  return new Map(sequencers.map((s) => [s.id, fromHex(s.publicKey)]));
+}
+
+/** The sequencer keys named in genesis: the set in force at height 1 (docs/architecture.md, "The sequencer set in force"). */
 export function sequencerKeysOf(g: Genesis): SequencerKeys {
-  return new Map(g.sequencers.map((s) => [s.id, fromHex(s.publicKey)]));
+  return sequencerKeysFrom(g.sequencers);
 }
 
 /** Decodes a published block. Throws InvariantError: an undecodable block on BLOCKS is never skipped. */

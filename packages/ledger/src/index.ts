@@ -52,6 +52,7 @@ export {
   verifyChain,
   tipOf,
   sequencerKeysOf,
+  sequencerKeysFrom,
   type SealedBlock,
   type BlockDraft,
   type ChainTip,

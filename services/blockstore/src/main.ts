@@ -9,6 +9,7 @@ import { createLogger, observeConsumer, observeHeight, startTelemetry } from "@t
 import { BlockStore } from "./block-store.js";
 import { blockstoreService } from "./blockstore-service.js";
 import { runBlockstore } from "./blockstore.js";
+import { committedSequencersFrom } from "./committed-sequencers.js";
 import { peerBackfill } from "./peer-backfill.js";
 
 const cfg = configOrExit("blockstore", () => blockstoreConfig());
@@ -66,7 +67,8 @@ async function main(): Promise<void> {
         "BLOCKS no longer holds these heights: fetching them from peers",
       ),
   );
-  const running = runBlockstore({ store, follower, genesis, log });
+  // Signers judged by the sequencer set the node's executor committed (docs/architecture.md).
+  const running = runBlockstore({ store, follower, genesis, log, committedSequencers: committedSequencersFrom(db) });
   // SIGTERM: NOT_SERVING; stop reading BLOCKS and finish storing the batch in hand (what is not
   // stored is read again from the stored tip on restart); stop gRPC; close NATS and Postgres.
   const terminate = onTerminate({

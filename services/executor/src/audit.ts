@@ -15,7 +15,6 @@ import {
   canonicalJson,
   decodeBlock,
   InvariantError,
-  sequencerKeysOf,
   tipOf,
   toHex,
   verifyBlock,
@@ -26,6 +25,7 @@ import {
 } from "@tally/ledger";
 import type { UserContractRegistry } from "@tally/user-contracts";
 import { executeBlock, genesisEffects, sortedByKey, type BlockEffects } from "./block-executor.js";
+import { sequencerKeysInForce } from "./executor.js";
 import { decodeBlockTxs, precomputeSignatures } from "./block-precheck.js";
 import { membershipView } from "@tally/contracts";
 import type { PrecomputedSignatures, SignatureVerifier } from "./signature-verifier.js";
@@ -113,7 +113,8 @@ export async function auditNode(
   const find = (table: string, row: string, check: string, detail: string): void => {
     if (findings.length < findingsMax) findings.push({ table, row, check, detail });
   };
-  const seqKeys = sequencerKeysOf(o.genesis);
+  // Each block's signer against the sequencer set in force at its height, as the executor judges it.
+  const seqKeys = sequencerKeysInForce(o.genesis);
   const cp = await db.selectFrom("checkpoint").selectAll().where("id", "=", 1).executeTakeFirst();
   const restore = await db.selectFrom("node_restores").select("height").orderBy("id", "desc").limit(1).executeTakeFirst();
   const restoredAt = restore?.height;
@@ -252,7 +253,7 @@ export async function auditNode(
       for (const [c, ok] of cols) if (!ok) find("blocks", at, c, `the ${c} column differs from the raw block's`);
       try {
         // Link to the previous block, RFC 6962 tx root, count, sequencer signature; genesis against the genesis document.
-        verifyBlock(b, prev, o.genesis, seqKeys);
+        verifyBlock(b, prev, o.genesis, seqKeys(membership));
       } catch (e) {
         if (!(e instanceof InvariantError)) throw e;
         find("blocks", at, e.code.toLowerCase(), e.message);

@@ -1,8 +1,8 @@
-import { MEMBERSHIP_CONTRACT, membershipView, type Contract } from "@tally/contracts";
+import { CHAIN_CONFIG_KEY, MEMBERSHIP_CONTRACT, membershipView, sequencersInForce, type Contract } from "@tally/contracts";
 import { headersWithSpan, traceContextOfBlock, type BlockFollower } from "@tally/bus";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import {
-  sequencerKeysOf,
+  sequencerKeysFrom,
   tipOf,
   toHex,
   verifyBlock,
@@ -10,6 +10,7 @@ import {
   type Genesis,
   type JsonValue,
   type SealedBlock,
+  type SequencerKeys,
   type SigningKey,
 } from "@tally/ledger";
 import { ATTR_HEIGHT, ATTR_TX_COUNT, startBlockSpan, tracingEnabled, type Logger } from "@tally/telemetry";
@@ -91,7 +92,8 @@ async function prepareNext(
  * the checkpoint commit together, so a crash at any point neither loses nor repeats a block.
  */
 export async function runExecutor(d: ExecutorDeps): Promise<void> {
-  const keys = sequencerKeysOf(d.genesis);
+  // The sequencer set in force at the next height: the chain config after the last applied block.
+  const keysInForce = sequencerKeysInForce(d.genesis);
   let cp = await d.store.checkpoint();
   let membership: ReadonlyMap<string, JsonValue> = cp === undefined ? new Map() : sortedByKey(await d.reader.loadAll(MEMBERSHIP_CONTRACT));
   let tip: ChainTip | undefined =
@@ -149,7 +151,9 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
       try {
         for (let k = 0; k < batch.blocks.length; k++) {
           const b = batch.blocks[k]!;
-          verifyBlock(b, tip, d.genesis, keys);
+          // Signed by a sequencer in the set in force at its height (the chain config after the
+          // previous block), or refused like a bad signature: UNKNOWN_SEQUENCER, never applied.
+          verifyBlock(b, tip, d.genesis, keysInForce(membership));
           let effects: BlockEffects;
           if (cp === undefined) {
             effects = genesisEffects(d.genesis, d.contracts, b);
@@ -212,6 +216,20 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
     // and an async generator returns only after it.
     void Promise.resolve(batches.return?.(undefined)).catch(() => undefined);
   }
+}
+
+/**
+ * The keys of the sequencers in force given membership state after the previous block
+ * (sequencersInForce: its chain config, or genesis's before there is one). Recomputed only when
+ * the chain-config value changes.
+ */
+export function sequencerKeysInForce(genesis: Genesis): (membership: ReadonlyMap<string, JsonValue>) => SequencerKeys {
+  let last: { readonly config: JsonValue | undefined; readonly keys: SequencerKeys } | undefined;
+  return (membership) => {
+    const config = membership.get(CHAIN_CONFIG_KEY);
+    if (last === undefined || last.config !== config) last = { config, keys: sequencerKeysFrom(sequencersInForce(config, genesis)) };
+    return last.keys;
+  };
 }
 
 function publishReceipt(

@@ -120,6 +120,17 @@ function readSandbox(v: JsonValue): SandboxLimits {
   return { stepLimit: readInt(sb, "stepLimit"), memoryLimitBytes: readInt(sb, "memoryLimitBytes") };
 }
 
+/**
+ * The sequencers in force for a block at height h: those of the chain config membership state
+ * holds after block h-1 (`chainConfig`, that state's `chain-config` value), or genesis's while
+ * state holds none (before the genesis block is applied). A block signed by anyone else is
+ * refused (docs/architecture.md, "The sequencer set in force"). Pure: every node computes the
+ * same set from the same state.
+ */
+export function sequencersInForce(chainConfig: JsonValue | undefined, g: Genesis): readonly SequencerEntry[] {
+  return chainConfig === undefined ? chainConfigFromGenesis(g).sequencers : parseChainConfig(chainConfig).sequencers;
+}
+
 /** The sandbox limits a chain config sets, or the defaults. */
 export function sandboxLimitsOf(c: ChainConfig): SandboxLimits {
   return c.sandbox ?? DEFAULT_SANDBOX_LIMITS;
