@@ -50,17 +50,28 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
     code: contract("const a = Array.from({ length: 300000 }, (_, i) => i % 977); try { a.sort(); } catch (e) {} " + OK_EVENT),
     reason: "OUT_OF_GAS",
   },
+  // A repeat's work is its output's size, which the memory cap bounds.
   "repeat with a huge count": {
-    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { n: ''.repeat(2 ** 30).length } }];"),
-    reason: "OUT_OF_GAS",
+    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { n: 'ab'.repeat(2 ** 27).length } }];"),
+    reason: "OUT_OF_MEMORY",
   },
-  "padStart to a huge length": { code: contract("'x'.padStart(2 ** 29, ''); return [];"), reason: "OUT_OF_GAS" },
-  "printing a BigInt near the size cap": {
+  "JSON.stringify of a value sharing its parts": {
     code: contract(
-      "let x = 3n; while (x < (1n << 400000n)) x = x * x; return [{ type: 'X', assetId: 'k', parties: [], data: { s: x.toString().length } }];",
+      "let o = []; for (let i = 0; i < 40; i++) o = [o, o]; return [{ type: 'X', assetId: 'k', parties: [], data: { n: JSON.stringify(o).length } }];",
     ),
     reason: "OUT_OF_GAS",
   },
+  "decide returning a value sharing its parts": {
+    code: contract("let o = []; for (let i = 0; i < 40; i++) o = [o, o]; return o;"),
+    reason: "OUT_OF_GAS",
+  },
+  "printing a BigInt near the size cap": {
+    code: contract("const x = (1n << 400000n) - 1n; return [{ type: 'X', assetId: 'k', parties: [], data: { s: x.toString().length } }];"),
+    reason: "OUT_OF_GAS",
+  },
+  // Squaring doubles the size: the chain reaches QuickJS's BigInt size cap in about 20 steps and
+  // ends there (RangeError). (A loop of multiplications near the cap is the gap left: see docs.)
+  "a BigInt multiplication chain to the size cap": { code: contract("let x = 3n; for (;;) x = x * x;"), reason: "CONTRACT_THREW" },
   "parsing a huge decimal BigInt": {
     code: contract("const s = '7'.repeat(90000); return [{ type: 'X', assetId: 'k', parties: [], data: { s: String(BigInt(s) > 0n) } }];"),
     reason: "OUT_OF_GAS",

@@ -123,11 +123,26 @@ export const PRELUDE = String.raw`"use strict";
   Object.defineProperty(g, "BigInt", { value: MeteredBigInt, writable: true, configurable: true, enumerable: false });
   metered(NativeBigInt.prototype, "toString", (self) => bigCost(bigSize(NativeBigInt.prototype.valueOf.call(self))));
   metered(NativeBigInt.prototype, "toLocaleString", (self) => bigCost(bigSize(NativeBigInt.prototype.valueOf.call(self))));
-  // Strings built by repetition, and JSON text: linear in what they make, charged by its size.
-  const strLen = (self) => String(self).length;
-  metered(String.prototype, "repeat", (self, args) => strLen(self) * Math.max(0, Number(args[0]) || 0));
-  for (const name of ["padStart", "padEnd"]) metered(String.prototype, name, (self, args) => Math.max(0, Number(args[0]) || 0));
-  metered(Array.prototype, "fill", (self) => arrayLength(self));
+  // JSON text: the native stringify walks a value with shared references once per path, which
+  // can be exponential in the memory the value takes. The value is walked here first, in
+  // JavaScript, where every step is metered; the native walk then does no more than this one.
+  const nativeStringify = JSON.stringify;
+  // (A cycle is left to the native stringify's TypeError. toJSON is refused: what it returns
+  // would be walked natively only.)
+  const open = new Set();
+  const walk = (v) => {
+    if (v === null || typeof v !== "object" || open.has(v)) return;
+    if (typeof v.toJSON === "function") throw new TypeError("toJSON is not available to a contract");
+    open.add(v);
+    try {
+      if (Array.isArray(v)) for (let i = 0; i < v.length; i++) walk(v[i]);
+      else for (const k of Object.keys(v)) walk(v[k]);
+    } finally {
+      open.delete(v);
+    }
+  };
+  const stringify = { stringify(value, replacer, space) { open.clear(); walk(value); return nativeStringify(value, replacer, space); } }.stringify;
+  Object.defineProperty(JSON, "stringify", { value: stringify, writable: true, configurable: true, enumerable: false });
   trap(Math, "random", "Math.random");
   const slot = { contract: undefined, members: undefined };
   const json = JSON;
