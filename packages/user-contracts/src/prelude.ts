@@ -114,15 +114,29 @@ export const PRELUDE = String.raw`"use strict";
     while (hi - lo > 1) { const mid = Math.floor((lo + hi) / 2); if (x >> NativeBigInt(mid) > 0n) lo = mid; else hi = mid; }
     return hi;
   };
-  const bigSize = (v) => (typeof v === "string" ? v.length : typeof v === "bigint" ? Math.ceil(bigBits(v) / 3.32) : 0);
-  const bigCost = (digits) => (digits > 1000 ? Math.floor((digits * digits) / 1000) : 0);
-  const MeteredBigInt = function BigInt(v) { if (new.target !== undefined) throw new TypeError("BigInt is not a constructor"); const c = bigCost(bigSize(v)); if (c > ${CHARGE_FREE_POLLS}) charge(c); return NativeBigInt(v); };
+  // (Below 3,300 bits, 1,000 digits or fewer: free, and told by one comparison.)
+  const SMALL = 1n << 3300n;
+  const bigSize = (v) => (typeof v === "string" ? v.length : typeof v === "bigint" && (v >= SMALL || v <= -SMALL) ? Math.ceil(bigBits(v) / 3.32) : 0);
+  const charged = (digits) => { if (digits > 1000) { const c = Math.floor((digits * digits) / 1000); if (c > ${CHARGE_FREE_POLLS}) charge(c); } };
+  const MeteredBigInt = function BigInt(v) {
+    if (new.target !== undefined) throw new TypeError("BigInt is not a constructor");
+    if ((typeof v === "string" && v.length > 1000) || (typeof v === "bigint" && (v >= SMALL || v <= -SMALL))) charged(bigSize(v));
+    return NativeBigInt(v);
+  };
   Object.defineProperty(MeteredBigInt, "prototype", { value: NativeBigInt.prototype, writable: false });
   for (const name of ["asIntN", "asUintN"]) Object.defineProperty(MeteredBigInt, name, { value: NativeBigInt[name], writable: true, configurable: true });
   Object.defineProperty(NativeBigInt.prototype, "constructor", { value: MeteredBigInt, writable: true, configurable: true });
   Object.defineProperty(g, "BigInt", { value: MeteredBigInt, writable: true, configurable: true, enumerable: false });
-  metered(NativeBigInt.prototype, "toString", (self) => bigCost(bigSize(NativeBigInt.prototype.valueOf.call(self))));
-  metered(NativeBigInt.prototype, "toLocaleString", (self) => bigCost(bigSize(NativeBigInt.prototype.valueOf.call(self))));
+  const bigValueOf = NativeBigInt.prototype.valueOf;
+  for (const name of ["toString", "toLocaleString"]) {
+    const native = NativeBigInt.prototype[name];
+    Object.defineProperty(NativeBigInt.prototype, name, {
+      value: { [name](radix) { const x = bigValueOf.call(this); if (x >= SMALL || x <= -SMALL) charged(bigSize(x)); return native.call(x, radix); } }[name],
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
   // JSON text: the native stringify walks a value with shared references once per path, which
   // can be exponential in the memory the value takes. The value is walked here first, in
   // JavaScript, where every step is metered; the native walk then does no more than this one.
