@@ -194,3 +194,40 @@ describe("code hash", () => {
     }
   });
 });
+
+describe("members", () => {
+  const code = `module.exports = {
+    actions: { go: { roles: ["bank"], args: {} }, grab: { roles: ["bank"], args: {} } },
+    keys() { return ["k"]; },
+    decide(command, state, ctx) {
+      if (command.action === "grab") ctx.members["bank-a"].push("regulator");
+      return [{ type: "Seen", assetId: "k", parties: [], data: { n: Object.keys(ctx.members).length, c: "bank-c" in ctx.members } }];
+    },
+    evolve(state, event) { return { k: event.data }; },
+  };`;
+
+  test("ctx.members follows the members map when it changes, and a contract cannot change it", async () => {
+    const { prepareCommand, runCommand } = await import("@tally/contracts");
+    const { MEMBERS } = await import("./testing/harness.js");
+    const c = await SandboxChain.start([{ name: "m", versions: [code] }]);
+    try {
+      const run = (members: typeof MEMBERS, action = "go"): unknown => {
+        const ctx = { ...c.ctx("bank-a"), members };
+        const p = prepareCommand(c.contracts, "m", action, {}, ctx);
+        assert.ok(!isRejection(p));
+        const r = runCommand(p, new Map(), ctx);
+        return isRejection(r) ? r.code : r.events[0]!.data;
+      };
+      assert.deepEqual(run(MEMBERS), { n: MEMBERS.size, c: false });
+      const more = new Map([...MEMBERS, ["bank-c", { roles: ["bank"] }]]);
+      assert.deepEqual(run(more), { n: MEMBERS.size + 1, c: true });
+      // The same content in another map: nothing changes.
+      assert.deepEqual(run(new Map(more)), { n: MEMBERS.size + 1, c: true });
+      assert.deepEqual(run(MEMBERS), { n: MEMBERS.size, c: false });
+      assert.equal(run(MEMBERS, "grab"), "CONTRACT_THREW");
+      assert.deepEqual(run(MEMBERS), { n: MEMBERS.size, c: false });
+    } finally {
+      c.dispose();
+    }
+  });
+});
