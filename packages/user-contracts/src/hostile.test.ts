@@ -231,3 +231,41 @@ describe("members", () => {
     }
   });
 });
+
+describe("keys declared as data", () => {
+  const declared = (keys: string): string => `module.exports = {
+    actions: { pay: { roles: ["bank"], args: { to: "identifier", ref: "string?" }, keys: ${keys} } },
+    decide(command, state, ctx) {
+      return [{ type: "Paid", assetId: "p", parties: [ctx.signer], data: { keys: Object.keys(state).sort() } }];
+    },
+    evolve(state, event) { return {}; },
+    initialState(key) { return { key }; },
+  };`;
+
+  test("the host fills the templates (no keys function), drops an absent optional arg's, and repeats none", async () => {
+    const c = await SandboxChain.start([{ name: "p", versions: [declared('["acct/{signer}", "acct/{args.to}", "ref/{args.ref}"]')] }]);
+    try {
+      const r = c.act("bank-a", "p", "pay", { to: "bank-b" });
+      assert.ok(!isRejection(r), isRejection(r) ? r.message : "");
+      assert.deepEqual(r.events[0]!.data, { keys: ["acct/bank-a", "acct/bank-b"] });
+      const self = c.act("bank-a", "p", "pay", { to: "bank-a", ref: "x-1" });
+      assert.ok(!isRejection(self));
+      assert.deepEqual(self.events[0]!.data, { keys: ["acct/bank-a", "ref/x-1"] });
+    } finally {
+      c.dispose();
+    }
+  });
+
+  test("a template naming an undeclared arg, or no list, makes the code BAD_CONTRACT", async () => {
+    const c = await SandboxChain.start([
+      { name: "u", versions: [declared('["acct/{args.nope}"]')] },
+      { name: "n", versions: [declared('"acct/{signer}"')] },
+    ]);
+    try {
+      assert.equal(codeOf(c.act("bank-a", "u", "pay", { to: "bank-b" })), "BAD_CONTRACT");
+      assert.equal(codeOf(c.act("bank-a", "n", "pay", { to: "bank-b" })), "BAD_CONTRACT");
+    } finally {
+      c.dispose();
+    }
+  });
+});

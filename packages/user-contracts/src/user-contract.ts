@@ -22,7 +22,7 @@ import {
   type TxContext,
 } from "@tally/contracts";
 import type { CallOutcome } from "./engine.js";
-import { parseDeclaredArgs, type Manifest } from "./manifest.js";
+import { expandKeys, parseDeclaredArgs, type Manifest } from "./manifest.js";
 
 /** Most state keys one command or query may name. */
 export const KEYS_MAX = 64;
@@ -289,6 +289,13 @@ export function userContract(d: DeployedVersion, manifest: Manifest, sandbox: Sa
     ...(manifest.uses.length === 0 ? {} : { uses: manifest.uses }),
     actions,
     keys: (cmd, ctx) => {
+      // Keys declared as data: computed here, no sandbox call, no steps.
+      const templates = manifest.actions.get(cmd.action)?.keys;
+      if (templates !== undefined) {
+        const keys = checkKeys(expandKeys(templates, cmd.args, ctx.signer), "keys");
+        cmd.failure = isRejection(keys) ? keys : undefined;
+        return (cmd.keys = isRejection(keys) ? [] : keys);
+      }
       const r = sandbox.call(d, "keys", [{ action: cmd.action, args: cmd.args }, contextJson(ctx)], left(cmd), membersJson(ctx.members));
       if (!r.ok) {
         cmd.failure = r;
