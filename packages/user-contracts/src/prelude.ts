@@ -41,10 +41,11 @@ export const TRAPPED_GLOBALS: readonly string[] = [
 ];
 
 /**
- * The prelude's source. It leaves two functions on globalThis, both frozen: `__tallySetCode(src)`
- * compiles the contract once per context, and `__tallyCall(op, json)` runs one operation with
- * a fresh module (the contract's top level runs anew for every call, so module variables never
- * carry over) and returns its result as JSON text.
+ * The prelude's source. It leaves three functions on globalThis, all frozen: `__tallySetCode(src)`
+ * compiles the contract and runs its top level once per context, `__tallySetMembers(json)` sets
+ * what ctx.members is (frozen), and `__tallyCall(op, json)` runs one operation and returns its
+ * result as JSON text. The host passes `__tallyCharge(polls)` in, which the prelude takes off
+ * globalThis for its metered built-ins.
  */
 export const PRELUDE = String.raw`"use strict";
 (function () {
