@@ -118,6 +118,8 @@ function trappedRejection(why: string): Rejection {
 export class LoadedCode {
   private ctx: QuickJSContext | undefined;
   private callFn: QuickJSHandle | undefined;
+  private setMembersFn: QuickJSHandle | undefined;
+  private members: string | undefined;
   private ticks = 0;
   private budget = 0;
   private outOfGas = false;
@@ -147,6 +149,19 @@ export class LoadedCode {
     const ctx = this.rt.newContext({ intrinsics: { ...DefaultIntrinsics, Date: false } });
     this.ctx = ctx;
     this.start(LOAD_STEP_LIMIT);
+    // The meter the prelude's wrapped built-ins charge their native work to (it takes it off
+    // globalThis before the contract runs): poll points, rounded up to steps.
+    const charge = ctx.newFunction("charge", (polls) => {
+      const n = ctx.typeof(polls) === "number" ? ctx.getNumber(polls) : 0;
+      this.ticks += Math.ceil(Math.max(0, n) / POLLS_PER_STEP);
+      if (this.ticks > this.budget) {
+        this.outOfGas = true;
+        return { error: ctx.newError({ name: "InternalError", message: "interrupted" }) };
+      }
+      return undefined;
+    });
+    ctx.setProp(ctx.global, "__tallyCharge", charge);
+    charge.dispose();
     const prelude = ctx.evalCode(PRELUDE, "prelude.js");
     if (prelude.error) {
       const failure = this.failure(prelude.error, "loading");
@@ -166,6 +181,38 @@ export class LoadedCode {
     }
     set.value.dispose();
     this.callFn = ctx.getProp(ctx.global, "__tallyCall");
+    this.setMembersFn = ctx.getProp(ctx.global, "__tallySetMembers");
+    return undefined;
+  }
+
+  /**
+   * Makes `members` (JSON text of id → roles) what ctx.members is in later calls. Sent only when it
+   * differs from the last one sent, so it depends on the content alone, as every node has it;
+   * its steps are not the transaction's (a fixed LOAD_STEP_LIMIT of their own).
+   */
+  setMembers(members: string): Rejection | undefined {
+    const ctx = this.ctx;
+    const fn = this.setMembersFn;
+    if (ctx === undefined || fn === undefined || this.poisoned) throw new InvariantError("sandbox call on an unloaded code", "SANDBOX");
+    if (members === this.members) return undefined;
+    if (this.engine.trapped !== undefined) return trappedRejection(this.engine.trapped);
+    this.start(LOAD_STEP_LIMIT);
+    try {
+      const inH = ctx.newString(members);
+      const r = ctx.callFunction(fn, ctx.undefined, inH);
+      inH.dispose();
+      if (r.error) {
+        const failure = this.failure(r.error, "setting the members");
+        r.error.dispose();
+        this.poisoned = true;
+        return failure;
+      }
+      r.value.dispose();
+    } catch (e) {
+      this.poisoned = true;
+      return this.engine.trap(e);
+    }
+    this.members = members;
     return undefined;
   }
 
@@ -195,6 +242,11 @@ export class LoadedCode {
       this.poisoned = true;
       return this.engine.trap(e);
     }
+    // A charge past the budget that the contract caught still ends the call out of gas.
+    if (this.outOfGas) {
+      this.poisoned = true;
+      return rejection("OUT_OF_GAS", `${op} took more than ${this.budget} steps (of ${POLLS_PER_STEP} QuickJS poll points each)`);
+    }
     if (text === undefined) throw new InvariantError("the sandbox entry point returned no string", "SANDBOX");
     return { ok: true, value: JSON.parse(text) as JsonValue, steps: this.ticks };
   }
@@ -203,12 +255,14 @@ export class LoadedCode {
   dispose(): void {
     try {
       this.callFn?.dispose();
+      this.setMembersFn?.dispose();
       this.ctx?.dispose();
       this.rt.dispose();
     } catch (e) {
       this.engine.trap(e);
     } finally {
       this.callFn = undefined;
+      this.setMembersFn = undefined;
       this.ctx = undefined;
     }
   }

@@ -52,7 +52,7 @@ export class SandboxHost implements SandboxCaller {
     this.engine = next;
   }
 
-  call(v: DeployedVersion, op: string, args: readonly JsonValue[], steps: number): CallOutcome {
+  call(v: DeployedVersion, op: string, args: readonly JsonValue[], steps: number, members?: string): CallOutcome {
     if (steps <= 0) return rejection("OUT_OF_GAS", `the transaction used all ${v.limits.stepLimit} steps`);
     if (this.engine.trapped !== undefined) return rejection("SANDBOX_TRAPPED", `the sandbox instance trapped (${this.engine.trapped})`);
     const key = `${v.sha256}/${v.limits.stepLimit}/${v.limits.memoryLimitBytes}`;
@@ -66,6 +66,10 @@ export class SandboxHost implements SandboxCaller {
       this.loaded.set(key, code);
     }
     if (isRejection(code)) return code;
+    if (members !== undefined) {
+      const r = code.setMembers(members);
+      if (r !== undefined) return r;
+    }
     return code.call(op, args, { steps });
   }
 

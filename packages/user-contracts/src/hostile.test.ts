@@ -41,6 +41,41 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
     reason: "CONTRACT_THREW",
   },
   "a walk over an array-like": { code: contract("[].forEach.call({ length: 2 ** 40 }, () => 0); return [];"), reason: "CONTRACT_THREW" },
+  // Native work that outgrows its output: charged by size, so OUT_OF_GAS even when caught.
+  "sorting a large array": {
+    code: contract("const a = []; for (let i = 0; i < 300000; i++) a.push(i % 977); a.sort(); return [];"),
+    reason: "OUT_OF_GAS",
+  },
+  "sorting a large array, error caught": {
+    code: contract("const a = Array.from({ length: 300000 }, (_, i) => i % 977); try { a.sort(); } catch (e) {} " + OK_EVENT),
+    reason: "OUT_OF_GAS",
+  },
+  // A repeat's work is its output's size, which the memory cap bounds.
+  "repeat with a huge count": {
+    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { n: 'ab'.repeat(2 ** 27).length } }];"),
+    reason: "OUT_OF_MEMORY",
+  },
+  "JSON.stringify of a value sharing its parts": {
+    code: contract(
+      "let o = []; for (let i = 0; i < 40; i++) o = [o, o]; return [{ type: 'X', assetId: 'k', parties: [], data: { n: JSON.stringify(o).length } }];",
+    ),
+    reason: "OUT_OF_GAS",
+  },
+  "decide returning a value sharing its parts": {
+    code: contract("let o = []; for (let i = 0; i < 40; i++) o = [o, o]; return o;"),
+    reason: "OUT_OF_GAS",
+  },
+  "printing a BigInt near the size cap": {
+    code: contract("const x = (1n << 400000n) - 1n; return [{ type: 'X', assetId: 'k', parties: [], data: { s: x.toString().length } }];"),
+    reason: "OUT_OF_GAS",
+  },
+  // Squaring doubles the size: the chain reaches QuickJS's BigInt size cap in about 20 steps and
+  // ends there (RangeError). (A loop of multiplications near the cap is the gap left: see docs.)
+  "a BigInt multiplication chain to the size cap": { code: contract("let x = 3n; for (;;) x = x * x;"), reason: "CONTRACT_THREW" },
+  "parsing a huge decimal BigInt": {
+    code: contract("const s = '7'.repeat(90000); return [{ type: 'X', assetId: 'k', parties: [], data: { s: String(BigInt(s) > 0n) } }];"),
+    reason: "OUT_OF_GAS",
+  },
   "throws a string": { code: contract("throw 'no';"), reason: "CONTRACT_THREW" },
   "returns no list": { code: contract("return 42;"), reason: "MALFORMED_EVENTS" },
   "event without type": { code: contract("return [{ assetId: 'k', parties: [], data: {} }];"), reason: "MALFORMED_EVENTS" },
@@ -104,7 +139,7 @@ describe("hostile user contracts", () => {
     for (const { name } of names) assert.equal(chain.state.get(name), undefined, name);
   });
 
-  test("module variables do not carry over from one call to the next", async () => {
+  test("module variables live for one block's instance, and start afresh at the next block", async () => {
     const counter = `let n = 0;
       module.exports = {
         actions: { go: { roles: ["bank"], args: {} } },
@@ -114,10 +149,13 @@ describe("hostile user contracts", () => {
       };`;
     const c = await SandboxChain.start([{ name: "counter", versions: [counter] }]);
     try {
-      for (let i = 0; i < 3; i++) {
-        const r = c.act("bank-a", "counter", "go", {});
-        assert.ok(!isRejection(r));
-        assert.deepEqual(r.events[0]!.data, { n: 1 });
+      for (let block = 0; block < 2; block++) {
+        await c.registry.host.beginBlock();
+        for (let i = 1; i <= 3; i++) {
+          const r = c.act("bank-a", "counter", "go", {});
+          assert.ok(!isRejection(r));
+          assert.deepEqual(r.events[0]!.data, { n: i });
+        }
       }
     } finally {
       c.dispose();
@@ -153,6 +191,81 @@ describe("code hash", () => {
       assert.equal(r.code, "CODE_HASH_MISMATCH");
     } finally {
       registry.host.dispose();
+    }
+  });
+});
+
+describe("members", () => {
+  const code = `module.exports = {
+    actions: { go: { roles: ["bank"], args: {} }, grab: { roles: ["bank"], args: {} } },
+    keys() { return ["k"]; },
+    decide(command, state, ctx) {
+      if (command.action === "grab") ctx.members["bank-a"].push("regulator");
+      return [{ type: "Seen", assetId: "k", parties: [], data: { n: Object.keys(ctx.members).length, c: "bank-c" in ctx.members } }];
+    },
+    evolve(state, event) { return { k: event.data }; },
+  };`;
+
+  test("ctx.members follows the members map when it changes, and a contract cannot change it", async () => {
+    const { prepareCommand, runCommand } = await import("@tally/contracts");
+    const { MEMBERS } = await import("./testing/harness.js");
+    const c = await SandboxChain.start([{ name: "m", versions: [code] }]);
+    try {
+      const run = (members: typeof MEMBERS, action = "go"): unknown => {
+        const ctx = { ...c.ctx("bank-a"), members };
+        const p = prepareCommand(c.contracts, "m", action, {}, ctx);
+        assert.ok(!isRejection(p));
+        const r = runCommand(p, new Map(), ctx);
+        return isRejection(r) ? r.code : r.events[0]!.data;
+      };
+      assert.deepEqual(run(MEMBERS), { n: MEMBERS.size, c: false });
+      const more = new Map([...MEMBERS, ["bank-c", { roles: ["bank"] }]]);
+      assert.deepEqual(run(more), { n: MEMBERS.size + 1, c: true });
+      // The same content in another map: nothing changes.
+      assert.deepEqual(run(new Map(more)), { n: MEMBERS.size + 1, c: true });
+      assert.deepEqual(run(MEMBERS), { n: MEMBERS.size, c: false });
+      assert.equal(run(MEMBERS, "grab"), "CONTRACT_THREW");
+      assert.deepEqual(run(MEMBERS), { n: MEMBERS.size, c: false });
+    } finally {
+      c.dispose();
+    }
+  });
+});
+
+describe("keys declared as data", () => {
+  const declared = (keys: string): string => `module.exports = {
+    actions: { pay: { roles: ["bank"], args: { to: "identifier", ref: "string?" }, keys: ${keys} } },
+    decide(command, state, ctx) {
+      return [{ type: "Paid", assetId: "p", parties: [ctx.signer], data: { keys: Object.keys(state).sort() } }];
+    },
+    evolve(state, event) { return {}; },
+    initialState(key) { return { key }; },
+  };`;
+
+  test("the host fills the templates (no keys function), drops an absent optional arg's, and repeats none", async () => {
+    const c = await SandboxChain.start([{ name: "p", versions: [declared('["acct/{signer}", "acct/{args.to}", "ref/{args.ref}"]')] }]);
+    try {
+      const r = c.act("bank-a", "p", "pay", { to: "bank-b" });
+      assert.ok(!isRejection(r), isRejection(r) ? r.message : "");
+      assert.deepEqual(r.events[0]!.data, { keys: ["acct/bank-a", "acct/bank-b"] });
+      const self = c.act("bank-a", "p", "pay", { to: "bank-a", ref: "x-1" });
+      assert.ok(!isRejection(self));
+      assert.deepEqual(self.events[0]!.data, { keys: ["acct/bank-a", "ref/x-1"] });
+    } finally {
+      c.dispose();
+    }
+  });
+
+  test("a template naming an undeclared arg, or no list, makes the code BAD_CONTRACT", async () => {
+    const c = await SandboxChain.start([
+      { name: "u", versions: [declared('["acct/{args.nope}"]')] },
+      { name: "n", versions: [declared('"acct/{signer}"')] },
+    ]);
+    try {
+      assert.equal(codeOf(c.act("bank-a", "u", "pay", { to: "bank-b" })), "BAD_CONTRACT");
+      assert.equal(codeOf(c.act("bank-a", "n", "pay", { to: "bank-b" })), "BAD_CONTRACT");
+    } finally {
+      c.dispose();
     }
   });
 });

@@ -40,6 +40,71 @@ export type ArgsSchema = ReadonlyMap<string, Field<JsonValue | undefined>>;
 export interface ActionDecl {
   readonly roles: readonly string[];
   readonly args: ArgsSchema;
+  /**
+   * The state keys the action reads and writes, as templates, when the contract declares them as
+   * data: the host then computes them without a sandbox call (see expandKeys).
+   */
+  readonly keys?: readonly KeyTemplate[];
+}
+
+/** A key template's parts: literal text, the signer, or a declared arg. */
+export type KeyTemplate = readonly ({ readonly text: string } | { readonly signer: true } | { readonly arg: string })[];
+
+/** Most key templates one action may declare. */
+export const KEY_TEMPLATES_MAX = 64;
+
+const PLACEHOLDER_RE = /\{(signer|args\.[A-Za-z][A-Za-z0-9_]{0,63})\}/g;
+
+function parseKeyTemplates(v: JsonValue | undefined, args: ArgsSchema, what: string): readonly KeyTemplate[] | undefined | Rejection {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0 || v.length > KEY_TEMPLATES_MAX) {
+    return bad(`${what}.keys must be a list of 1 to ${KEY_TEMPLATES_MAX} key templates`);
+  }
+  const out: KeyTemplate[] = [];
+  for (const t of v) {
+    if (typeof t !== "string" || t.length === 0 || t.length > 200)
+      return bad(`${what}.keys: a template is a string of 1 to 200 characters`);
+    const parts: ({ text: string } | { signer: true } | { arg: string })[] = [];
+    let at = 0;
+    for (const m of t.matchAll(PLACEHOLDER_RE)) {
+      if (m.index > at) parts.push({ text: t.slice(at, m.index) });
+      const name = m[1]!;
+      if (name === "signer") parts.push({ signer: true });
+      else {
+        const field = name.slice("args.".length);
+        if (!args.has(field)) return bad(`${what}.keys: ${field} is not a declared arg`);
+        parts.push({ arg: field });
+      }
+      at = m.index + m[0].length;
+    }
+    if (at < t.length) parts.push({ text: t.slice(at) });
+    if (parts.some((p) => "text" in p && /[{}]/.test(p.text))) return bad(`${what}.keys: placeholders are {signer} and {args.<field>}`);
+    out.push(parts);
+  }
+  return out;
+}
+
+/**
+ * The keys an action's templates name for a command: each template with its placeholders filled
+ * (an optional arg that is absent drops its template), in order, without repeats.
+ */
+export function expandKeys(templates: readonly KeyTemplate[], args: { readonly [k: string]: JsonValue }, signer: string): string[] {
+  const out: string[] = [];
+  for (const t of templates) {
+    let key = "";
+    let absent = false;
+    for (const p of t) {
+      if ("text" in p) key += p.text;
+      else if ("signer" in p) key += signer;
+      else {
+        const v = args[p.arg];
+        if (v === undefined || v === null) absent = true;
+        else key += typeof v === "string" ? v : JSON.stringify(v);
+      }
+    }
+    if (!absent && !out.includes(key)) out.push(key);
+  }
+  return out;
 }
 
 /** One declared query. */
@@ -154,7 +219,9 @@ export function parseManifest(v: JsonValue): Manifest | Rejection {
     }
     const args = parseSchema(a.args, `action ${name}`);
     if (isRejection(args)) return args;
-    outActions.set(name, { roles: [...new Set(roles as string[])], args });
+    const keys = parseKeyTemplates(a.keys, args, `action ${name}`);
+    if (isRejection(keys)) return keys;
+    outActions.set(name, { roles: [...new Set(roles as string[])], args, ...(keys === undefined ? {} : { keys }) });
   }
   const queries = v.queries ?? {};
   if (!isObject(queries)) return bad("queries must be an object");

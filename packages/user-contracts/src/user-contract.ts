@@ -22,7 +22,7 @@ import {
   type TxContext,
 } from "@tally/contracts";
 import type { CallOutcome } from "./engine.js";
-import { parseDeclaredArgs, type Manifest } from "./manifest.js";
+import { expandKeys, parseDeclaredArgs, type Manifest } from "./manifest.js";
 
 /** Most state keys one command or query may name. */
 export const KEYS_MAX = 64;
@@ -52,9 +52,12 @@ export interface DeployedVersion {
   readonly limits: SandboxLimits;
 }
 
-/** How a contract reaches the sandbox: the host runs an operation of a version within a step budget. */
+/**
+ * How a contract reaches the sandbox: the host runs an operation of a version within a step
+ * budget; `members` (JSON text of id → roles, see membersJson) is what ctx.members is in it.
+ */
 export interface SandboxCaller {
-  call(v: DeployedVersion, op: string, args: readonly JsonValue[], steps: number): CallOutcome;
+  call(v: DeployedVersion, op: string, args: readonly JsonValue[], steps: number, members?: string): CallOutcome;
 }
 
 // A command as parse makes it. keys() records the keys, or why they could not be had; decide reads both.
@@ -79,10 +82,11 @@ function isObject(v: JsonValue | undefined): v is JsonObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** The transaction context as a contract sees it: JSON, the height as a decimal string, members as id → roles. */
+/**
+ * The transaction context as a contract sees it, but for members: JSON, the height as a decimal
+ * string. ctx.members (id → roles) goes to the sandbox apart, once for as long as it is the same.
+ */
 export function contextJson(ctx: TxContext): JsonValue {
-  const members: { [id: string]: JsonValue } = {};
-  for (const [id, m] of ctx.members) members[id] = [...m.roles];
   return {
     chainId: ctx.chainId,
     txId: ctx.txId,
@@ -90,8 +94,21 @@ export function contextJson(ctx: TxContext): JsonValue {
     blockTimeMs: ctx.blockTimeMs,
     signer: ctx.signer,
     signers: [...ctx.signers],
-    members,
   };
+}
+
+const membersText = new WeakMap<TxContext["members"], string>();
+
+/** ctx.members as the sandbox gets it: JSON text of id → roles (made once per members map). */
+export function membersJson(members: TxContext["members"]): string {
+  let text = membersText.get(members);
+  if (text === undefined) {
+    const out: { [id: string]: JsonValue } = {};
+    for (const [id, m] of members) out[id] = [...m.roles];
+    text = JSON.stringify(out);
+    membersText.set(members, text);
+  }
+  return text;
 }
 
 // Every named key, present ones with their value and absent ones as null (see the prelude's initialState).
@@ -272,7 +289,14 @@ export function userContract(d: DeployedVersion, manifest: Manifest, sandbox: Sa
     ...(manifest.uses.length === 0 ? {} : { uses: manifest.uses }),
     actions,
     keys: (cmd, ctx) => {
-      const r = sandbox.call(d, "keys", [{ action: cmd.action, args: cmd.args }, contextJson(ctx)], left(cmd));
+      // Keys declared as data: computed here, no sandbox call, no steps.
+      const templates = manifest.actions.get(cmd.action)?.keys;
+      if (templates !== undefined) {
+        const keys = checkKeys(expandKeys(templates, cmd.args, ctx.signer), "keys");
+        cmd.failure = isRejection(keys) ? keys : undefined;
+        return (cmd.keys = isRejection(keys) ? [] : keys);
+      }
+      const r = sandbox.call(d, "keys", [{ action: cmd.action, args: cmd.args }, contextJson(ctx)], left(cmd), membersJson(ctx.members));
       if (!r.ok) {
         cmd.failure = r;
         return (cmd.keys = []);
@@ -289,7 +313,13 @@ export function userContract(d: DeployedVersion, manifest: Manifest, sandbox: Sa
     decide: (cmd, state, ctx) => {
       if (cmd.failure !== undefined) return cmd.failure;
       const working = sliceJson(cmd.keys, state);
-      const r = sandbox.call(d, "decide", [{ action: cmd.action, args: cmd.args }, working, contextJson(ctx)], left(cmd));
+      const r = sandbox.call(
+        d,
+        "decide",
+        [{ action: cmd.action, args: cmd.args }, working, contextJson(ctx)],
+        left(cmd),
+        membersJson(ctx.members),
+      );
       if (!r.ok) return r;
       cmd.steps += r.steps;
       const out = r.value as { result?: JsonValue; folds?: JsonValue };

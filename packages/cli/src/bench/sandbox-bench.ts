@@ -28,11 +28,15 @@ export const TRANSFER_CONTRACT = `
 const acct = (id) => "acct/" + id;
 const balance = (state, id) => BigInt(state[acct(id)] === undefined ? "0" : state[acct(id)].balance);
 module.exports = {
-  actions: { transfer: { roles: ["bank", "clearing"], args: { to: "identifier", amount: "amount", memo: "string?" } } },
-  queries: {},
-  keys(command, ctx) {
-    return command.args.to === ctx.signer ? [acct(ctx.signer)] : [acct(ctx.signer), acct(command.args.to)];
+  actions: {
+    transfer: {
+      roles: ["bank", "clearing"],
+      args: { to: "identifier", amount: "amount", memo: "string?" },
+      // The keys as data: the host fills them in, without a sandbox call.
+      keys: ["acct/{signer}", "acct/{args.to}"],
+    },
   },
+  queries: {},
   decide(command, state, ctx) {
     const { to, amount, memo } = command.args;
     const from = ctx.signer;
