@@ -8,6 +8,7 @@ import { chaos } from "./commands/chaos.js";
 import { contractCommand } from "./commands/contract.js";
 import { demo } from "./commands/demo.js";
 import { init } from "./commands/init.js";
+import { keysCommand } from "./commands/keys.js";
 import { nodeCommand } from "./commands/node.js";
 import { notarize, verifyFile } from "./commands/notarize.js";
 import { query, submit } from "./commands/submit.js";
@@ -50,6 +51,9 @@ const USAGE = `usage: tally <command>
                                                    resolving a divergence, finality lag and blocks behind
   audit --node <id> [--json]                       check the node's database against the chain; names the
                                                    first row that does not match, exits 1 if any
+  keys rotate --as <institution> [--key-id id] [--network f]
+                                                   replace the institution's signing key: add-key, switch
+                                                   the key file, revoke the old key (docs/security.md)
   bus users [--genesis f] [--namespace ns] [--hosts "node:inst,inst ..."] | bus setup
                                                    per-role NATS users from the genesis; the stream setup
                                                    as admin (docs/security.md)
@@ -105,6 +109,8 @@ async function main(argv: string[]): Promise<number> {
       return audit(a);
     case "bus":
       return busCommand(rest[0], a);
+    case "keys":
+      return keysCommand(rest[0], a);
     default:
       break;
   }
