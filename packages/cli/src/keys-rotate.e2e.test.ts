@@ -4,7 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TxOutcome } from "@tally/proto/types";
@@ -38,9 +38,9 @@ const PLAN: ConsortiumPlan = {
   sequencers: [{ id: "seq-1", institution: "bank-a" }],
 };
 
-function tally(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+function tally(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cli, ...args], { env: { ...process.env } });
+    const p = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
     let out = "";
     let err = "";
     p.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -150,6 +150,28 @@ describe("tally keys rotate on a real network", () => {
     } finally {
       oldClient.close();
       newClient.close();
+    }
+  });
+
+  test("with TALLY_KEY_PASSPHRASE set, the plain key rotates to an encrypted key file, which signs with the passphrase", async () => {
+    const keyFile = files.keyFiles.get("bank-b")!;
+    const pass = { value: "rotate me", source: "TALLY_KEY_PASSPHRASE" };
+    const r = await tally(["keys", "rotate", "--as", "bank-b", "--network", networkFile], { TALLY_KEY_PASSPHRASE: pass.value });
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /key bank-b\/k3 active at height \d+/);
+    const json = JSON.parse(readFileSync(keyFile, "utf8")) as { keyId: string; seed?: string; encrypted?: object };
+    assert.equal(json.keyId, "k3");
+    assert.equal(json.seed, undefined);
+    assert.ok(json.encrypted !== undefined);
+    assert.throws(() => loadKeyFile(keyFile, undefined), /is encrypted/);
+    assert.throws(() => loadKeyFile(keyFile, { ...pass, value: "wrong" }), /cannot decrypt with the passphrase from TALLY_KEY_PASSPHRASE/);
+    const k = loadKeyFile(keyFile, pass);
+    const c = clientWith({ institutionId: k.owner, keyId: k.keyId, key: k.key });
+    try {
+      const u = await c.submitAndWait(c.notary.register({ hash: "ef".repeat(32), title: "signed with the encrypted key" }));
+      assert.equal(u.result?.outcome, TxOutcome.TX_OUTCOME_COMMITTED, u.result?.reasonCode);
+    } finally {
+      c.close();
     }
   });
 

@@ -6,7 +6,7 @@ import { availableParallelism } from "node:os";
 import type { Genesis } from "@tally/ledger";
 import { loadClientCertMap, type ClientCertMap } from "./client-cert-map.js";
 import { ConfigError, Env } from "./env.js";
-import { loadGenesis, loadKeyFile, type LoadedKey } from "./files.js";
+import { keyPassphrase, loadGenesis, loadKeyFile, type LoadedKey } from "./files.js";
 
 /** A host and port to listen on or dial. */
 export interface Addr {
@@ -64,7 +64,9 @@ function genesisFrom(env: Env): Genesis {
 
 function keyFrom(env: Env, name: string): LoadedKey {
   const path = env.file(name);
-  return env.load(name, () => loadKeyFile(path));
+  // An encrypted key file is opened with TALLY_KEY_PASSPHRASE(_FILE); its errors name that variable.
+  const passphrase = keyPassphrase((n) => env.optional(n));
+  return env.load(name, () => loadKeyFile(path, passphrase));
 }
 
 function natsUrl(env: Env): string {
