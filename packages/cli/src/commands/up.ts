@@ -107,6 +107,8 @@ export async function up(dir: string): Promise<void> {
       namespace,
       databasePrefix: `tally_${chainTag}`,
       ...(natsUrlOf === undefined ? {} : { natsUrlOf }),
+      // Opt-in per-node PostgreSQL roles, each with a fresh password (docs/security.md).
+      ...(process.env.TALLY_DB_ROLES === "1" ? { databaseRoles: { passwordOf: () => randomBytes(18).toString("base64url") } } : {}),
       echoLogs: process.env.TALLY_ECHO_LOGS === "1",
     });
     const path = network.writeNetworkFile();
