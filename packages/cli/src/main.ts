@@ -19,7 +19,8 @@ import { tallyHome } from "./paths.js";
 const USAGE = `usage: tally <command>
 
   init [--force]                                   keys and genesis for the sample consortium (in $TALLY_HOME or .tally)
-  up                                               start the local consortium (what \`npm start\` runs)
+  up [--nats-tls]                                  start the local consortium (what \`npm start\` runs);
+                                                   --nats-tls: its nats-server accepts TLS only
   submit --as <institution> <contract> <action> '<json args>'
                                                    sign, submit and wait for COMMITTED
   query --as <institution> <contract> <query> '<json args>'
@@ -67,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
       init(tallyHome(), a.flags.has("force"));
       return 0;
     case "up":
-      await up(tallyHome());
+      await up(tallyHome(), { natsTls: a.flags.has("nats-tls") });
       return 0;
     case "submit": {
       const as = flag(a, "as");

@@ -36,10 +36,13 @@ export interface CommonConfig {
    * admin user made them (issue 13).
    */
   readonly ensureStreams: boolean;
+  /** The CA that signs the NATS server's certificate; set, every NATS connection uses TLS (connectBus reads it too). */
+  readonly natsCaFile?: string;
 }
 
 function common(env: Env): CommonConfig {
   const healthAddr = env.optionalAddr("HEALTH_ADDR");
+  const natsCaFile = env.optional("NATS_CA_FILE") === undefined ? undefined : env.file("NATS_CA_FILE");
   return {
     namespace: env.str("TALLY_NAMESPACE", "tally"),
     logLevel: env.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
@@ -47,6 +50,7 @@ function common(env: Env): CommonConfig {
     drainTimeoutMs: env.int("DRAIN_TIMEOUT_MS", 10_000, 100, 600_000),
     streamReplicas: env.int("STREAM_REPLICAS", 1, 1, 5),
     ensureStreams: env.bool("NATS_ENSURE_STREAMS", true),
+    ...(natsCaFile === undefined ? {} : { natsCaFile }),
   };
 }
 
