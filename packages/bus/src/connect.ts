@@ -32,16 +32,37 @@ export function natsServers(url: string): { servers: string[]; user?: string; pa
 }
 
 /**
+ * The TLS options for a NATS_URL: TLS is required when any server is tls:// or a CA file is given
+ * (NATS_CA_FILE), verified against that CA (else the system's). nats.js ignores the URL scheme, so
+ * without this a tls:// URL would not refuse a plaintext server.
+ */
+export function natsTlsOptions(url: string, caFile: string | undefined): { caFile?: string } | undefined {
+  const wanted = caFile !== undefined || url.split(",").some((s) => s.trim().toLowerCase().startsWith("tls://"));
+  return wanted ? (caFile === undefined ? {} : { caFile }) : undefined;
+}
+
+/**
+ * The `tls { }` block of a TLS-only nats-server: every client connection must use TLS (a
+ * plaintext client is refused), with this certificate and key.
+ */
+export function natsTlsConf(server: { readonly certFile: string; readonly keyFile: string }): string {
+  const q = (s: string): string => JSON.stringify(s);
+  return `tls {\n  cert_file: ${q(server.certFile)}\n  key_file: ${q(server.keyFile)}\n  timeout: 2\n}\n`;
+}
+
+/**
  * Connects to NATS. The JetStream API timeout is short (1 s) so failures surface quickly. A user
  * in the URL gets its own inbox prefix (_INBOX_<user>): the per-role permissions
  * (natsUsers) let each user subscribe to its own replies only.
  */
-export async function connectBus(opts: { url: string; name: string; apiTimeoutMs?: number }): Promise<Bus> {
+export async function connectBus(opts: { url: string; name: string; apiTimeoutMs?: number; caFile?: string }): Promise<Bus> {
   const servers = natsServers(opts.url);
+  const tls = natsTlsOptions(opts.url, opts.caFile ?? (process.env.NATS_CA_FILE || undefined));
   const inboxPrefix = servers.user !== undefined && NATS_USER_RE.test(servers.user) ? inboxPrefixOf(servers.user) : undefined;
   const nc = await connect({
     ...servers,
     ...(inboxPrefix === undefined ? {} : { inboxPrefix }),
+    ...(tls === undefined ? {} : { tls }),
     name: opts.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,

@@ -1,7 +1,7 @@
 // The public surface of @tally/bus, named one by one.
 export { busNames, blockSeqOf, FOLLOW_EXPIRES_MS, FOLLOW_HEARTBEAT_MS, FOLLOW_STALL_MS, type BusNames } from "./names.js";
 export { BusError, WRONG_LAST_SEQUENCE, isWrongLastSequence } from "./errors.js";
-export { connectBus, natsServers, type Bus } from "./connect.js";
+export { connectBus, natsServers, natsTlsConf, natsTlsOptions, type Bus } from "./connect.js";
 export {
   ensureStreams,
   ensureLeaseBucket,

@@ -8,6 +8,7 @@ import { chaos } from "./commands/chaos.js";
 import { contractCommand } from "./commands/contract.js";
 import { demo } from "./commands/demo.js";
 import { init } from "./commands/init.js";
+import { keysCommand } from "./commands/keys.js";
 import { nodeCommand } from "./commands/node.js";
 import { notarize, verifyFile } from "./commands/notarize.js";
 import { query, submit } from "./commands/submit.js";
@@ -18,7 +19,8 @@ import { tallyHome } from "./paths.js";
 const USAGE = `usage: tally <command>
 
   init [--force]                                   keys and genesis for the sample consortium (in $TALLY_HOME or .tally)
-  up                                               start the local consortium (what \`npm start\` runs)
+  up [--nats-tls]                                  start the local consortium (what \`npm start\` runs);
+                                                   --nats-tls: its nats-server accepts TLS only
   submit --as <institution> <contract> <action> '<json args>'
                                                    sign, submit and wait for COMMITTED
   query --as <institution> <contract> <query> '<json args>'
@@ -50,6 +52,9 @@ const USAGE = `usage: tally <command>
                                                    resolving a divergence, finality lag and blocks behind
   audit --node <id> [--json]                       check the node's database against the chain; names the
                                                    first row that does not match, exits 1 if any
+  keys rotate --as <institution> [--key-id id] [--network f]
+                                                   replace the institution's signing key: add-key, switch
+                                                   the key file, revoke the old key (docs/security.md)
   bus users [--genesis f] [--namespace ns] [--hosts "node:inst,inst ..."] | bus setup
                                                    per-role NATS users from the genesis; the stream setup
                                                    as admin (docs/security.md)
@@ -63,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
       init(tallyHome(), a.flags.has("force"));
       return 0;
     case "up":
-      await up(tallyHome());
+      await up(tallyHome(), { natsTls: a.flags.has("nats-tls") });
       return 0;
     case "submit": {
       const as = flag(a, "as");
@@ -105,6 +110,8 @@ async function main(argv: string[]): Promise<number> {
       return audit(a);
     case "bus":
       return busCommand(rest[0], a);
+    case "keys":
+      return keysCommand(rest[0], a);
     default:
       break;
   }

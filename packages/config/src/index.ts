@@ -1,6 +1,16 @@
 // The public surface of @tally/config, named one by one.
 export { Env, ConfigError } from "./env.js";
-export { loadGenesis, loadKeyFile, writeKeyFile, type KeyFile, type LoadedKey } from "./files.js";
+export {
+  loadGenesis,
+  loadKeyFile,
+  writeKeyFile,
+  keyPassphrase,
+  KEY_PASSPHRASE_VAR,
+  KEY_PASSPHRASE_FILE_VAR,
+  type KeyFile,
+  type KeyPassphrase,
+  type LoadedKey,
+} from "./files.js";
 export { parseClientCertMap, loadClientCertMap, type ClientCertMap } from "./client-cert-map.js";
 export {
   gatewayConfig,

@@ -6,7 +6,7 @@ import { availableParallelism } from "node:os";
 import type { Genesis } from "@tally/ledger";
 import { loadClientCertMap, type ClientCertMap } from "./client-cert-map.js";
 import { ConfigError, Env } from "./env.js";
-import { loadGenesis, loadKeyFile, type LoadedKey } from "./files.js";
+import { keyPassphrase, loadGenesis, loadKeyFile, type LoadedKey } from "./files.js";
 
 /** A host and port to listen on or dial. */
 export interface Addr {
@@ -36,10 +36,13 @@ export interface CommonConfig {
    * admin user made them (issue 13).
    */
   readonly ensureStreams: boolean;
+  /** The CA that signs the NATS server's certificate; set, every NATS connection uses TLS (connectBus reads it too). */
+  readonly natsCaFile?: string;
 }
 
 function common(env: Env): CommonConfig {
   const healthAddr = env.optionalAddr("HEALTH_ADDR");
+  const natsCaFile = env.optional("NATS_CA_FILE") === undefined ? undefined : env.file("NATS_CA_FILE");
   return {
     namespace: env.str("TALLY_NAMESPACE", "tally"),
     logLevel: env.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
@@ -47,6 +50,7 @@ function common(env: Env): CommonConfig {
     drainTimeoutMs: env.int("DRAIN_TIMEOUT_MS", 10_000, 100, 600_000),
     streamReplicas: env.int("STREAM_REPLICAS", 1, 1, 5),
     ensureStreams: env.bool("NATS_ENSURE_STREAMS", true),
+    ...(natsCaFile === undefined ? {} : { natsCaFile }),
   };
 }
 
@@ -64,7 +68,9 @@ function genesisFrom(env: Env): Genesis {
 
 function keyFrom(env: Env, name: string): LoadedKey {
   const path = env.file(name);
-  return env.load(name, () => loadKeyFile(path));
+  // An encrypted key file is opened with TALLY_KEY_PASSPHRASE(_FILE); its errors name that variable.
+  const passphrase = keyPassphrase((n) => env.optional(n));
+  return env.load(name, () => loadKeyFile(path, passphrase));
 }
 
 function natsUrl(env: Env): string {

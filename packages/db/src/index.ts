@@ -28,3 +28,12 @@ export {
   LINEAGE_MAX,
   type HistoryPage,
 } from "./asset-history.js";
+export {
+  nodeDatabaseRoles,
+  nodeDatabaseRolesSql,
+  dropNodeDatabaseRolesSql,
+  setupNodeDatabaseRoles,
+  dropNodeDatabaseRoles,
+  databaseUrlAs,
+  type NodeDatabaseRoles,
+} from "./roles.js";

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { createDatabaseIfMissing, databaseUrl } from "@tally/db";
+import { createDatabaseIfMissing, databaseUrl, databaseUrlAs, nodeDatabaseRoles, setupNodeDatabaseRoles } from "@tally/db";
 import type { ConsortiumFiles, ConsortiumPlan } from "./consortium.js";
 import { freePort } from "./ports.js";
 import { ServiceProcess, serviceEntry } from "./service-process.js";
@@ -59,6 +59,13 @@ export interface LocalNetworkOptions {
    * streams (NATS_ENSURE_STREAMS=false): run setupBus as admin first.
    */
   readonly natsUrlOf?: (user: string) => string;
+  /**
+   * Per-node PostgreSQL roles (issue 13): each node's database is migrated and handed to its own
+   * writer role (blockstore, executor, regfeed), the gateway logs in as a read-only role, and no
+   * other role may connect (see setupNodeDatabaseRoles). passwordOf gives a role's password
+   * (none: trust auth). The roles outlive the network: drop them with dropNodeDatabaseRoles.
+   */
+  readonly databaseRoles?: { readonly passwordOf?: (role: string) => string };
 }
 
 /** A consortium running as one process per service on this machine. */
@@ -82,6 +89,15 @@ export class LocalNetwork {
       const dbName = `${o.databasePrefix}_${n.id.replace(/[^a-z0-9]/g, "_")}`;
       await createDatabaseIfMissing(o.pgAdminUrl, dbName);
       const db = databaseUrl(o.pgAdminUrl, dbName);
+      let [writerDb, readerDb] = [db, db];
+      if (o.databaseRoles !== undefined) {
+        const roles = nodeDatabaseRoles(dbName);
+        const pw = o.databaseRoles.passwordOf;
+        const passwords = pw === undefined ? {} : { writer: pw(roles.writer), reader: pw(roles.reader) };
+        await setupNodeDatabaseRoles(db, roles, passwords);
+        writerDb = databaseUrlAs(db, roles.writer, passwords.writer);
+        readerDb = databaseUrlAs(db, roles.reader, passwords.reader);
+      }
       const [bs, ex, gw, gwHealth] = [await freePort(), await freePort(), await freePort(), await freePort()];
       // mTLS when the consortium has TLS material (openssl was there), else insecure loopback.
       const server = o.files.tls?.servers.get(n.id);
@@ -98,7 +114,7 @@ export class LocalNetwork {
       const nodeEnv = {
         ...common,
         NODE_ID: n.id,
-        DATABASE_URL: db,
+        DATABASE_URL: writerDb,
         NODE_KEY_FILE: o.files.keyFiles.get(n.id)!,
         ...asUser(o, `node-${n.id}`),
       };
@@ -125,6 +141,7 @@ export class LocalNetwork {
           GRPC_ADDR: `127.0.0.1:${gw}`,
           HEALTH_ADDR: `127.0.0.1:${gwHealth}`,
           EXECUTOR_ADDR: `127.0.0.1:${ex}`,
+          DATABASE_URL: readerDb,
           ...gatewayIdentity,
           ...asUser(o, `gateway-${n.id}`),
         },

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EXIT_CONFIG } from "@tally/config";
+import { EXIT_CONFIG, loadKeyFile, writeKeyFile } from "@tally/config";
+import { toHex } from "@tally/ledger";
 import { writeConsortium, type ConsortiumPlan } from "./consortium.js";
 import { ServiceProcess, serviceEntry } from "./service-process.js";
 
@@ -24,6 +25,14 @@ const exposed = (id: string, mode: number): string => {
   const p = join(dir, `${id}-${mode.toString(8)}.json`);
   copyFileSync(files.keyFiles.get(id)!, p);
   chmodSync(p, mode);
+  return p;
+};
+// Key custody: the sequencer's key encrypted under a passphrase (issue 13).
+const sealed = (id: string): string => {
+  const p = join(dir, `${id}-sealed.json`);
+  const k = loadKeyFile(files.keyFiles.get(id)!, undefined);
+  const seed = toHex(k.key.secretKey.subarray(0, 32));
+  writeKeyFile(p, { owner: k.owner, keyId: k.keyId, publicKey: toHex(k.key.publicKey), seed }, { value: "right horse", source: "test" });
   return p;
 };
 // Nothing listens on port 1: were a service to get past its configuration, it would fail differently.
@@ -57,6 +66,18 @@ const CASES: [Service, Record<string, string>, string, RegExp][] = [
   ],
   ["executor", { ...node, NODE_KEY_FILE: exposed("node-a", 0o640) }, "NODE_KEY_FILE", /NODE_KEY_FILE: .*readable by others \(mode 640\)/],
   ["gateway", { ...node, NATS_ENSURE_STREAMS: "maybe" }, "NATS_ENSURE_STREAMS", /NATS_ENSURE_STREAMS/],
+  [
+    "sequencer",
+    { ...seq, SEQUENCER_KEY_FILE: sealed("seq-1"), TALLY_KEY_PASSPHRASE: "wrong horse" },
+    "TALLY_KEY_PASSPHRASE",
+    /SEQUENCER_KEY_FILE: .*cannot decrypt with the passphrase from TALLY_KEY_PASSPHRASE/,
+  ],
+  [
+    "executor",
+    { ...node, NODE_KEY_FILE: sealed("node-a") },
+    "TALLY_KEY_PASSPHRASE",
+    /NODE_KEY_FILE: .*is encrypted: set TALLY_KEY_PASSPHRASE/,
+  ],
   ["sequencer", { ...seq, LEASE_TTL_MS: "fast" }, "LEASE_TTL_MS", /LEASE_TTL_MS must be an integer/],
   ["blockstore", { ...node, DATABASE_URL: "" }, "DATABASE_URL", /DATABASE_URL is required/],
   ["blockstore", { ...node, STREAM_REPLICAS: "7" }, "STREAM_REPLICAS", /STREAM_REPLICAS must be between 1 and 5/],
@@ -78,6 +99,8 @@ for (const [service, env, name, message] of CASES) {
         STREAM_REPLICAS: "",
         DRAIN_TIMEOUT_MS: "",
         HEALTH_ADDR: "",
+        TALLY_KEY_PASSPHRASE: "",
+        TALLY_KEY_PASSPHRASE_FILE: "",
       }).map((k) => [k, ""]),
     );
     const p = new ServiceProcess(`${service}-${name}`, serviceEntry(service), { ...blank, ...env });

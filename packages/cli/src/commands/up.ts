@@ -5,10 +5,13 @@ import { loadGenesis } from "@tally/config";
 import { genesisHash, toHex } from "@tally/ledger";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { busNames, connectBus, natsAuthorizationConf, natsUsers, setupBus, type NatsUser } from "@tally/bus";
+import { busNames, connectBus, natsAuthorizationConf, natsTlsConf, natsUsers, setupBus, type NatsUser } from "@tally/bus";
 import {
   consortiumFilesIn,
+  createCertAuthority,
   freePort,
+  hasOpenssl,
+  issueCert,
   gatewayInstitutionsOf,
   LocalNetwork,
   SAMPLE_CONSORTIUM,
@@ -22,7 +25,7 @@ import { init } from "./init.js";
  * starts; PostgreSQL from DATABASE_URL or an embedded one it starts; one process per service.
  * Prints every endpoint, writes network.json, and stops everything on Ctrl-C.
  */
-export async function up(dir: string): Promise<void> {
+export async function up(dir: string, opts: { natsTls?: boolean } = {}): Promise<void> {
   mkdirSync(dir, { recursive: true });
   init(dir, false);
   const genesis = loadGenesis(join(dir, "genesis.json"));
@@ -51,18 +54,28 @@ export async function up(dir: string): Promise<void> {
     let natsUrl = process.env.NATS_URL;
     let nats: StartedNats | undefined;
     let natsUrlOf: ((user: string) => string) | undefined;
+    let natsCaFile: string | undefined;
     if (natsUrl === undefined) {
       // Our own nats-server runs with per-role users (docs/security.md): each service connects as
       // its own, and the streams and the lease bucket are made once, here, as admin.
       const names = busNames(process.env.TALLY_NAMESPACE ?? "tally");
       const users = natsUsers(genesis, names, { gatewayInstitutions: gatewayInstitutionsOf(SAMPLE_CONSORTIUM) });
       const passwords = natsPasswords(join(dir, "nats"), users);
-      nats = await startNatsServer(join(dir, "nats"), { extraConf: natsAuthorizationConf(users, (u) => passwords[u]!) });
+      // Opt-in TLS (--nats-tls or TALLY_NATS_TLS=1): a TLS-only server with a local CA made by openssl.
+      const tls = opts.natsTls === true || process.env.TALLY_NATS_TLS === "1" ? natsServerCert(join(dir, "nats", "tls")) : undefined;
+      const extraConf = natsAuthorizationConf(users, (u) => passwords[u]!) + (tls === undefined ? "" : natsTlsConf(tls));
+      nats = await startNatsServer(join(dir, "nats"), { extraConf });
       stops.push(() => nats!.stop());
-      natsUrl = nats.url;
+      const scheme = tls === undefined ? "nats" : "tls";
+      natsUrl = `${scheme}://127.0.0.1:${nats.port}`;
       const port = nats.port;
-      natsUrlOf = (u) => `nats://${u}:${passwords[u]!}@127.0.0.1:${port}`;
-      const admin = await connectBus({ url: natsUrlOf("admin"), name: "tally-up-setup" });
+      natsUrlOf = (u) => `${scheme}://${u}:${passwords[u]!}@127.0.0.1:${port}`;
+      if (tls !== undefined) natsCaFile = tls.caFile;
+      const admin = await connectBus({
+        url: natsUrlOf("admin"),
+        name: "tally-up-setup",
+        ...(tls === undefined ? {} : { caFile: tls.caFile }),
+      });
       try {
         await setupBus(admin, names, { leaseTtlMs: Number(process.env.LEASE_TTL_MS ?? LEASE_TTL_MS_DEFAULT) });
       } finally {
@@ -107,7 +120,10 @@ export async function up(dir: string): Promise<void> {
       namespace,
       databasePrefix: `tally_${chainTag}`,
       ...(natsUrlOf === undefined ? {} : { natsUrlOf }),
+      // Opt-in per-node PostgreSQL roles, each with a fresh password (docs/security.md).
+      ...(process.env.TALLY_DB_ROLES === "1" ? { databaseRoles: { passwordOf: () => randomBytes(18).toString("base64url") } } : {}),
       echoLogs: process.env.TALLY_ECHO_LOGS === "1",
+      ...(natsCaFile === undefined ? {} : { env: { NATS_CA_FILE: natsCaFile } }),
     });
     const path = network.writeNetworkFile();
     network.writePrometheusTargets();
@@ -176,4 +192,10 @@ function natsPasswords(dir: string, users: readonly NatsUser[]): Record<string, 
   writeFileSync(file, JSON.stringify(out, null, 2) + "\n", { mode: 0o600 });
   chmodSync(file, 0o600);
   return out;
+}
+
+/** The local nats-server's TLS certificate, from a CA made (once) under dir with openssl. */
+function natsServerCert(dir: string): { caFile: string; certFile: string; keyFile: string } {
+  if (!hasOpenssl()) throw new Error("--nats-tls needs openssl to make the local CA and the server certificate");
+  return issueCert(createCertAuthority(dir, "Tally local NATS CA"), "nats-server", { kind: "server" });
 }
