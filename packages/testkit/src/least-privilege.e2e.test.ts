@@ -162,10 +162,12 @@ describe("the services run as their per-role NATS users", () => {
       until: "final",
       onUpdate: (u) => updates.push(u),
     });
-    assert.deepEqual(
-      updates.map((u) => u.status),
-      [TxStatus.TX_STATUS_ACCEPTED, TxStatus.TX_STATUS_SEQUENCED, TxStatus.TX_STATUS_COMMITTED, TxStatus.TX_STATUS_FINAL],
-    );
+    // In order, each step once, from ACCEPTED to FINAL; a step the node has already passed by the
+    // time it answers (SEQUENCED, COMMITTED) may be skipped.
+    const steps = updates.map((u) => u.status);
+    assert.equal(steps[0], TxStatus.TX_STATUS_ACCEPTED, `steps ${steps.join(",")}`);
+    assert.equal(steps.at(-1), TxStatus.TX_STATUS_FINAL, `steps ${steps.join(",")}`);
+    for (let i = 1; i < steps.length; i++) assert.ok(steps[i]! > steps[i - 1]!, `steps ${steps.join(",")}`);
     assert.equal(issued.result?.outcome, TxOutcome.TX_OUTCOME_COMMITTED);
     // node-bank-a's gateway publishes for the other institution it hosts too (enterprise-a's subject).
     // enterprise-a holds no cash: the contract rejects the transfer, but it went through the bus and the chain.
