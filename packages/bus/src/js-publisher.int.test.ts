@@ -79,4 +79,22 @@ describe("JetStreamPublisher (real nats-server)", () => {
     // The publisher still works afterwards.
     assert.equal((await pub.publish(subject, new Uint8Array([2]), { timeoutMs: 2000 })).stream, stream);
   });
+
+  test("a reply that is not a PubAck (garbage bytes, JSON without stream and seq) is refused with 500, and the publisher keeps working", async () => {
+    const answers = [new TextEncoder().encode("\u0000not json{"), new TextEncoder().encode(JSON.stringify({ seq: "7" }))];
+    for (const answer of answers) {
+      const liar = `pubtest.${tag}.liar`;
+      const sub = bus.nc.subscribe(liar, { callback: (_e, m) => void m.respond(answer) });
+      await bus.nc.flush();
+      const e = await pub.publish(liar, new Uint8Array([1]), { timeoutMs: 2000 }).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      sub.unsubscribe();
+      assert.ok(e instanceof PublishError, String(e));
+      assert.equal(e.code, 500);
+    }
+    assert.equal(pub.inFlight, 0);
+    assert.equal((await pub.publish(subject, new Uint8Array([3]), { timeoutMs: 2000 })).stream, stream);
+  });
 });

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
         id: "",
         submitMs,
         acceptMs: now(),
-        error: e instanceof TallyError ? e.reason || String(e.code) : (e as Error).message,
+        error: refusalOf(e),
       });
     } finally {
       inFlight--;
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
         id: "",
         submitMs,
         acceptMs: now(),
-        error: e instanceof TallyError ? e.reason || String(e.code) : (e as Error).message,
+        error: refusalOf(e),
       });
       return false;
     } finally {
@@ -187,6 +187,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < records.length; i += CHUNK) await send({ type: "records", records: records.slice(i, i + CHUNK) });
   await send({ type: "done", overloaded, startMs: start });
   process.disconnect?.();
+}
+
+/** A refused submission's record: its reason code (or gRPC code), else the error's message. */
+function refusalOf(e: unknown): string {
+  return e instanceof TallyError ? e.reason || String(e.code) : (e as Error).message;
 }
 
 /** Bills and receivables in the mixed workload fall due 30 days out. */
