@@ -5,29 +5,15 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentials } from "@grpc/grpc-js";
 import { sql } from "kysely";
 import { ExecutorQueryServiceClient, type GetCheckpointResponse } from "@tally/proto/executor";
-import { busNames, connectBus, deleteNamespace } from "@tally/bus";
-import { dropDatabase, openDb } from "@tally/db";
+import { openDb } from "@tally/db";
 import { toHex } from "@tally/ledger";
 import { unary } from "@tally/rpc";
-import { signerFromKeyFile, TallyClient } from "@tally/sdk";
-import {
-  gatewayCredentials,
-  LocalNetwork,
-  repoRoot,
-  testNatsUrl,
-  testPgAdminUrl,
-  uniqueNamespace,
-  uniqueSuffix,
-  waitFor,
-  writeConsortium,
-  type ConsortiumPlan,
-} from "@tally/testkit";
+import type { TallyClient } from "@tally/sdk";
+import { repoRoot, startTestNetwork, waitFor, type ConsortiumPlan, type TestNetwork } from "@tally/testkit";
 
 const cli = join(repoRoot, "packages/cli/dist/main.js");
 const PLAN: ConsortiumPlan = {
@@ -53,10 +39,8 @@ interface Finding {
 }
 
 describe("tally audit catches single-byte tampering", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tally-audit-e2e-"));
-  const namespace = uniqueNamespace("a");
-  const dbPrefix = `tally_aud_${uniqueSuffix()}`;
-  let net: LocalNetwork;
+  let tn: TestNetwork;
+  let net: TestNetwork["net"];
   let networkFile: string;
   let clearing: TallyClient;
   let bankA: TallyClient;
@@ -65,30 +49,11 @@ describe("tally audit catches single-byte tampering", () => {
   let transferId = "";
 
   before(async () => {
-    const files = writeConsortium(dir, PLAN, Date.now());
-    net = await LocalNetwork.start({
-      dir,
-      plan: PLAN,
-      files,
-      natsUrl: testNatsUrl(),
-      pgAdminUrl: testPgAdminUrl(),
-      namespace,
-      databasePrefix: dbPrefix,
-    });
+    tn = await startTestNetwork(PLAN, { prefix: "aud" });
+    net = tn.net;
     networkFile = net.writeNetworkFile();
-    const inst = (id: string) => net.endpoints.institutions.find((i) => i.id === id)!;
-    clearing = new TallyClient(
-      inst("clearing").gateway,
-      PLAN.chainId,
-      signerFromKeyFile(files.keyFiles.get("clearing")!),
-      gatewayCredentials(files, "clearing"),
-    );
-    bankA = new TallyClient(
-      inst("bank-a").gateway,
-      PLAN.chainId,
-      signerFromKeyFile(files.keyFiles.get("bank-a")!),
-      gatewayCredentials(files, "bank-a"),
-    );
+    clearing = tn.client("clearing");
+    bankA = tn.client("bank-a");
     await clearing.submitAndWait(clearing.build("cash", "issue", { to: "bank-a", amount: "1000" }), { until: "final" });
     const t = bankA.build("cash", "transfer", { to: "enterprise-a", amount: "250" });
     const u = await bankA.submitAndWait(t, { until: "final" });
@@ -99,16 +64,8 @@ describe("tally audit catches single-byte tampering", () => {
   });
 
   after(async () => {
-    clearing?.close();
-    bankA?.close();
     await db?.destroy();
-    await net?.stop();
-    const bus = await connectBus({ url: testNatsUrl(), name: "audit-cleanup" });
-    await deleteNamespace(bus.jsm, busNames(namespace));
-    await bus.nc.close();
-    for (const n of PLAN.nodes)
-      await dropDatabase(testPgAdminUrl(), `${dbPrefix}_${n.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await tn?.close();
   });
 
   const audit = (): { code: number | null; findings: Finding[]; out: string } => {

@@ -6,27 +6,18 @@
 // commit, exactly once, after the restarts.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Client, credentials, Metadata, type ClientReadableStream } from "@grpc/grpc-js";
-import { busNames, connectBus, deleteNamespace } from "@tally/bus";
-import { dropDatabase, openDb } from "@tally/db";
+import { openDb } from "@tally/db";
 import { toHex } from "@tally/ledger";
 import { SequencerAdminServiceClient, SequencerRole, type GetStatusResponse } from "@tally/proto/sequencer";
 import { insecure, unary } from "@tally/rpc";
-import { signerFromKeyFile, TallyClient } from "@tally/sdk";
 import {
   gatewayCredentials,
-  LocalNetwork,
-  testNatsUrl,
-  testPgAdminUrl,
-  uniqueNamespace,
-  uniqueSuffix,
+  startTestNetwork,
   waitFor,
-  writeConsortium,
   type ConsortiumFiles,
   type ConsortiumPlan,
+  type TestNetwork,
 } from "@tally/testkit";
 import { auditCommits } from "./chaos/audit.js";
 import { startLoad, type LoadRun } from "./chaos/load.js";
@@ -70,36 +61,19 @@ function watchHealth(addr: string): { statuses: number[]; ended: Promise<void>; 
 }
 
 describe("graceful shutdown under load", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tally-drain-"));
-  const namespace = uniqueNamespace("d");
-  const dbPrefix = `tally_drain_${uniqueSuffix()}`;
-  let net: LocalNetwork;
+  let tn: TestNetwork;
+  let net: TestNetwork["net"];
   let files: ConsortiumFiles;
   let load: LoadRun | undefined;
 
   before(async () => {
-    files = writeConsortium(dir, PLAN, Date.now());
-    net = await LocalNetwork.start({
-      dir,
-      plan: PLAN,
-      files,
-      natsUrl: testNatsUrl(),
-      pgAdminUrl: testPgAdminUrl(),
-      namespace,
-      databasePrefix: dbPrefix,
-      echoLogs: process.env.TALLY_ECHO_LOGS === "1",
-      env: { DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS) },
-    });
+    tn = await startTestNetwork(PLAN, { prefix: "drain", env: { DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS) } });
+    ({ net, files } = tn);
   });
 
   after(async () => {
     await load?.stop().catch(() => undefined);
-    await net?.stop();
-    const bus = await connectBus({ url: testNatsUrl(), name: "drain-cleanup" });
-    await deleteNamespace(bus.jsm, busNames(namespace));
-    await bus.nc.close();
-    await dropDatabase(testPgAdminUrl(), `${dbPrefix}_node_1`).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await tn?.close();
   });
 
   async function statusOf(id: string): Promise<GetStatusResponse | undefined> {
@@ -127,12 +101,7 @@ describe("graceful shutdown under load", () => {
 
   test("SIGTERM to each service in turn loses nothing ACCEPTED", { timeout: 240_000 }, async () => {
     const gateway = net.endpoints.nodes[0]!.gateway;
-    const clearing = new TallyClient(
-      gateway,
-      PLAN.chainId,
-      signerFromKeyFile(files.keyFiles.get("clearing")!),
-      gatewayCredentials(files, "clearing"),
-    );
+    const clearing = tn.client("clearing");
     await Promise.all(BANKS.map((b) => clearing.submitAndWait(clearing.build("cash", "issue", { to: b, amount: "1000000000" }))));
     clearing.close();
 

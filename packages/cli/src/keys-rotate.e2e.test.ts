@@ -4,26 +4,19 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { TxOutcome } from "@tally/proto/types";
-import { busNames, connectBus, deleteNamespace } from "@tally/bus";
 import { loadKeyFile } from "@tally/config";
-import { dropDatabase } from "@tally/db";
 import { toHex } from "@tally/ledger";
 import { signerFromKeyFile, TallyClient, TallyError } from "@tally/sdk";
 import {
   gatewayCredentials,
-  LocalNetwork,
   repoRoot,
-  testNatsUrl,
-  testPgAdminUrl,
-  uniqueNamespace,
-  uniqueSuffix,
-  writeConsortium,
+  startTestNetwork,
   type ConsortiumFiles,
   type ConsortiumPlan,
+  type TestNetwork,
 } from "@tally/testkit";
 import { nextKeyId } from "./commands/keys.js";
 
@@ -63,34 +56,19 @@ describe("nextKeyId", () => {
 });
 
 describe("tally keys rotate on a real network", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tally-rotate-e2e-"));
-  const namespace = uniqueNamespace("kr");
-  const dbPrefix = `tally_kr_${uniqueSuffix()}`;
-  let net: LocalNetwork;
+  let tn: TestNetwork;
+  let net: TestNetwork["net"];
   let files: ConsortiumFiles;
   let networkFile: string;
 
   before(async () => {
-    files = writeConsortium(dir, PLAN, Date.now());
-    net = await LocalNetwork.start({
-      dir,
-      plan: PLAN,
-      files,
-      natsUrl: testNatsUrl(),
-      pgAdminUrl: testPgAdminUrl(),
-      namespace,
-      databasePrefix: dbPrefix,
-    });
+    tn = await startTestNetwork(PLAN, { prefix: "kr" });
+    ({ net, files } = tn);
     networkFile = net.writeNetworkFile();
   });
 
   after(async () => {
-    await net?.stop();
-    const bus = await connectBus({ url: testNatsUrl(), name: "rotate-cleanup" });
-    await deleteNamespace(bus.jsm, busNames(namespace));
-    await bus.nc.close();
-    await dropDatabase(testPgAdminUrl(), `${dbPrefix}_node_a`).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await tn?.close();
   });
 
   const clientWith = (signer: ReturnType<typeof signerFromKeyFile>): TallyClient =>

@@ -5,29 +5,25 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { credentials } from "@grpc/grpc-js";
 import { BlockstoreServiceClient, type GetInclusionProofResponse } from "@tally/proto/blockstore";
 import { ExecutorQueryServiceClient, type GetCheckpointResponse } from "@tally/proto/executor";
 import { TxStatus } from "@tally/proto/gateway";
-import { busNames, connectBus, deleteNamespace } from "@tally/bus";
+import { busNames, connectBus } from "@tally/bus";
 import { createDatabaseIfMissing, dropDatabase, migrateToLatest, openDb } from "@tally/db";
 import { parseGenesis, sequencerKeysOf, toHex } from "@tally/ledger";
 import { unary } from "@tally/rpc";
-import { signerFromKeyFile, TallyClient, verifyInclusionProof, type SignedTransaction } from "@tally/sdk";
+import { verifyInclusionProof, type SignedTransaction, type TallyClient } from "@tally/sdk";
 import {
-  gatewayCredentials,
-  LocalNetwork,
   repoRoot,
+  startTestNetwork,
   testNatsUrl,
   testPgAdminUrl,
-  uniqueNamespace,
-  uniqueSuffix,
   waitFor,
-  writeConsortium,
   type ConsortiumPlan,
+  type TestNetwork,
 } from "@tally/testkit";
 
 const cli = join(repoRoot, "packages/cli/dist/main.js");
@@ -50,36 +46,20 @@ const PLAN: ConsortiumPlan = {
 };
 
 describe("recovery with BLOCKS retention: replay from a peer, and joining from a snapshot", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tally-rec-e2e-"));
-  const namespace = uniqueNamespace("r");
-  const dbPrefix = `tally_rec_${uniqueSuffix()}`;
-  const dbName = (id: string) => `${dbPrefix}_${id.replace(/[^a-z0-9]/g, "_")}`;
-  let net: LocalNetwork;
+  let tn: TestNetwork;
+  let net: TestNetwork["net"];
+  let dir: string;
+  let namespace: string;
+  const dbName = (id: string): string => tn.databaseOf(id);
   let clearing: TallyClient;
   let early: SignedTransaction;
   let networkFile: string;
 
   before(async () => {
-    const files = writeConsortium(dir, PLAN, Date.now());
-    net = await LocalNetwork.start({
-      dir,
-      plan: PLAN,
-      files,
-      natsUrl: testNatsUrl(),
-      pgAdminUrl: testPgAdminUrl(),
-      namespace,
-      databasePrefix: dbPrefix,
-      env: { BLOCKS_MAX_MSGS: String(BLOCKS_KEPT) },
-      echoLogs: process.env.TALLY_ECHO_LOGS === "1",
-    });
+    tn = await startTestNetwork(PLAN, { prefix: "rec", env: { BLOCKS_MAX_MSGS: String(BLOCKS_KEPT) } });
+    ({ net, dir, namespace } = tn);
     networkFile = net.writeNetworkFile();
-    const inst = (id: string) => net.endpoints.institutions.find((i) => i.id === id)!;
-    clearing = new TallyClient(
-      inst("clearing").gateway,
-      PLAN.chainId,
-      signerFromKeyFile(files.keyFiles.get("clearing")!),
-      gatewayCredentials(files, "clearing"),
-    );
+    clearing = tn.client("clearing");
     // Enough blocks that BLOCKS has dropped the first ones.
     early = clearing.build("cash", "issue", { to: "bank-a", amount: "100" });
     await clearing.submitAndWait(early, { until: "final" });
@@ -88,13 +68,7 @@ describe("recovery with BLOCKS retention: replay from a peer, and joining from a
   });
 
   after(async () => {
-    clearing?.close();
-    await net?.stop();
-    const bus = await connectBus({ url: testNatsUrl(), name: "rec-cleanup" });
-    await deleteNamespace(bus.jsm, busNames(namespace));
-    await bus.nc.close();
-    for (const n of PLAN.nodes) await dropDatabase(testPgAdminUrl(), dbName(n.id)).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await tn?.close();
   });
 
   const node = (id: string) => net.endpoints.nodes.find((n) => n.id === id)!;

@@ -8,8 +8,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import {
@@ -21,23 +20,18 @@ import {
   type QueryResponse,
 } from "@tally/proto/gateway";
 import { TxOutcome } from "@tally/proto/types";
-import { busNames, connectBus, deleteNamespace } from "@tally/bus";
-import { dropDatabase } from "@tally/db";
 import { fromUtf8, sha256, toHex, utf8 } from "@tally/ledger";
 import { institutionHeaderInterceptor } from "@tally/rpc";
-import { signerFromKeyFile, TallyClient, type SignedTransaction } from "@tally/sdk";
+import type { SignedTransaction, TallyClient } from "@tally/sdk";
 import {
   gatewayCredentials,
-  LocalNetwork,
   repoRoot,
-  testNatsUrl,
-  testPgAdminUrl,
-  uniqueNamespace,
+  startTestNetwork,
   uniqueSuffix,
-  writeConsortium,
   type ConsortiumFiles,
   type ConsortiumPlan,
   type NetworkFile,
+  type TestNetwork,
 } from "@tally/testkit";
 
 import { civicScenarios } from "./demo/civic.js";
@@ -142,19 +136,17 @@ async function tamperingGateway(
 }
 
 describe("notarization, medical records and credentials over gRPC", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tally-civic-e2e-"));
-  const namespace = uniqueNamespace("cv");
-  const dbPrefix = `tally_cv_${uniqueSuffix()}`;
-  let net: LocalNetwork;
+  let tn: TestNetwork;
+  let net: TestNetwork["net"];
   let files: ConsortiumFiles;
+  let dir: string;
   let networkFile: string;
   const clients = new Map<string, TallyClient>();
 
   const client = (id: string): TallyClient => {
     let c = clients.get(id);
     if (c === undefined) {
-      const inst = net.endpoints.institutions.find((i) => i.id === id)!;
-      c = new TallyClient(inst.gateway, PLAN.chainId, signerFromKeyFile(files.keyFiles.get(id)!), gatewayCredentials(files, id));
+      c = tn.client(id);
       clients.set(id, c);
     }
     return c;
@@ -166,28 +158,13 @@ describe("notarization, medical records and credentials over gRPC", () => {
   };
 
   before(async () => {
-    files = writeConsortium(dir, PLAN, Date.now());
-    net = await LocalNetwork.start({
-      dir,
-      plan: PLAN,
-      files,
-      natsUrl: testNatsUrl(),
-      pgAdminUrl: testPgAdminUrl(),
-      namespace,
-      databasePrefix: dbPrefix,
-    });
+    tn = await startTestNetwork(PLAN, { prefix: "cv" });
+    ({ net, files, dir } = tn);
     networkFile = net.writeNetworkFile();
   });
 
   after(async () => {
-    for (const c of clients.values()) c.close();
-    await net?.stop();
-    const bus = await connectBus({ url: testNatsUrl(), name: "civic-cleanup" });
-    await deleteNamespace(bus.jsm, busNames(namespace));
-    await bus.nc.close();
-    for (const n of PLAN.nodes)
-      await dropDatabase(testPgAdminUrl(), `${dbPrefix}_${n.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await tn?.close();
   });
 
   test("tally notarize registers a file; tally verify-file proves who and when, online and from a receipt", async () => {

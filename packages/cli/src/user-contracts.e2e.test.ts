@@ -5,29 +5,16 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { credentials, status } from "@grpc/grpc-js";
 import { ExecutorQueryServiceClient, type GetCheckpointResponse } from "@tally/proto/executor";
 import { TxOutcome } from "@tally/proto/types";
-import { busNames, connectBus, deleteNamespace } from "@tally/bus";
 import { createDatabaseIfMissing, dropDatabase } from "@tally/db";
 import { toHex, type JsonValue } from "@tally/ledger";
 import { unary } from "@tally/rpc";
-import { signerFromKeyFile, TallyClient } from "@tally/sdk";
-import {
-  gatewayCredentials,
-  LocalNetwork,
-  repoRoot,
-  testNatsUrl,
-  testPgAdminUrl,
-  uniqueNamespace,
-  uniqueSuffix,
-  waitFor,
-  writeConsortium,
-  type ConsortiumPlan,
-} from "@tally/testkit";
+import type { TallyClient } from "@tally/sdk";
+import { repoRoot, startTestNetwork, testPgAdminUrl, waitFor, type ConsortiumPlan, type TestNetwork } from "@tally/testkit";
 
 const cli = join(repoRoot, "packages/cli/dist/main.js");
 const LC_FILE = join(repoRoot, "examples/contracts/letter-of-credit.js");
@@ -55,45 +42,23 @@ const PLAN: ConsortiumPlan = {
 };
 
 describe("user contracts on a three-node network", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tally-uc-e2e-"));
-  const namespace = uniqueNamespace("uc");
-  const dbPrefix = `tally_uc_${uniqueSuffix()}`;
-  const dbName = (id: string) => `${dbPrefix}_${id.replace(/[^a-z0-9]/g, "_")}`;
-  let net: LocalNetwork;
+  let tn: TestNetwork;
+  let net: TestNetwork["net"];
+  let dir: string;
+  const dbName = (id: string): string => tn.databaseOf(id);
   let networkFile: string;
   const clients = new Map<string, TallyClient>();
   const client = (id: string) => clients.get(id)!;
 
   before(async () => {
-    const files = writeConsortium(dir, PLAN, Date.now());
-    net = await LocalNetwork.start({
-      dir,
-      plan: PLAN,
-      files,
-      natsUrl: testNatsUrl(),
-      pgAdminUrl: testPgAdminUrl(),
-      namespace,
-      databasePrefix: dbPrefix,
-      echoLogs: process.env.TALLY_ECHO_LOGS === "1",
-    });
+    tn = await startTestNetwork(PLAN, { prefix: "uc" });
+    ({ net, dir } = tn);
     networkFile = net.writeNetworkFile();
-    for (const i of PLAN.institutions) {
-      const e = net.endpoints.institutions.find((x) => x.id === i.id)!;
-      clients.set(
-        i.id,
-        new TallyClient(e.gateway, PLAN.chainId, signerFromKeyFile(files.keyFiles.get(i.id)!), gatewayCredentials(files, i.id)),
-      );
-    }
+    for (const i of PLAN.institutions) clients.set(i.id, tn.client(i.id));
   });
 
   after(async () => {
-    for (const c of clients.values()) c.close();
-    await net?.stop();
-    const bus = await connectBus({ url: testNatsUrl(), name: "uc-cleanup" });
-    await deleteNamespace(bus.jsm, busNames(namespace));
-    await bus.nc.close();
-    for (const n of PLAN.nodes) await dropDatabase(testPgAdminUrl(), dbName(n.id)).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await tn?.close();
   });
 
   const node = (id: string) => net.endpoints.nodes.find((n) => n.id === id)!;

@@ -12,14 +12,11 @@ import { join } from "node:path";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { RegFeedServiceClient } from "@tally/proto/regfeed";
 import { TxOutcome, type Event } from "@tally/proto/types";
-import { busNames, connectBus, deleteNamespace } from "@tally/bus";
-import { dropDatabase } from "@tally/db";
 import { toHex } from "@tally/ledger";
-import { signerFromKeyFile, TallyClient } from "@tally/sdk";
+import type { TallyClient } from "@tally/sdk";
 import type { SpanLine } from "@tally/telemetry";
-import { gatewayCredentials, writeConsortium, type ConsortiumPlan } from "./consortium.js";
-import { LocalNetwork } from "./local-network.js";
-import { testNatsUrl, testPgAdminUrl, uniqueNamespace, uniqueSuffix } from "./test-env.js";
+import type { ConsortiumPlan } from "./consortium.js";
+import { startTestNetwork, type TestNetwork } from "./test-network.js";
 import { waitFor } from "./wait.js";
 
 const PLAN: ConsortiumPlan = {
@@ -67,11 +64,10 @@ function has(samples: readonly Sample[], name: string, labels: Record<string, st
 }
 
 describe("telemetry of a local consortium", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tally-obs-"));
-  const traceFile = join(dir, "spans.jsonl");
-  const namespace = uniqueNamespace("o");
-  const dbPrefix = `tally_obs_${uniqueSuffix()}`;
-  let net: LocalNetwork;
+  const traceDir = mkdtempSync(join(tmpdir(), "tally-obs-trace-"));
+  const traceFile = join(traceDir, "spans.jsonl");
+  let tn: TestNetwork;
+  let net: TestNetwork["net"];
   let clearing: TallyClient;
   let bankA: TallyClient;
 
@@ -85,34 +81,15 @@ describe("telemetry of a local consortium", () => {
   };
 
   before(async () => {
-    const files = writeConsortium(dir, PLAN, Date.now());
-    net = await LocalNetwork.start({
-      dir,
-      plan: PLAN,
-      files,
-      natsUrl: testNatsUrl(),
-      pgAdminUrl: testPgAdminUrl(),
-      namespace,
-      databasePrefix: dbPrefix,
-      env: { TALLY_TRACE_FILE: traceFile },
-    });
-    const inst = (id: string) => net.endpoints.institutions.find((i) => i.id === id)!;
-    const client = (id: string) =>
-      new TallyClient(inst(id).gateway, PLAN.chainId, signerFromKeyFile(files.keyFiles.get(id)!), gatewayCredentials(files, id));
-    clearing = client("clearing");
-    bankA = client("bank-a");
+    tn = await startTestNetwork(PLAN, { prefix: "obs", env: { TALLY_TRACE_FILE: traceFile } });
+    net = tn.net;
+    clearing = tn.client("clearing");
+    bankA = tn.client("bank-a");
   });
 
   after(async () => {
-    clearing?.close();
-    bankA?.close();
-    await net?.stop();
-    const bus = await connectBus({ url: testNatsUrl(), name: "obs-cleanup" });
-    await deleteNamespace(bus.jsm, busNames(namespace));
-    await bus.nc.close();
-    for (const node of PLAN.nodes)
-      await dropDatabase(testPgAdminUrl(), `${dbPrefix}_${node.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await tn?.close();
+    rmSync(traceDir, { recursive: true, force: true });
   });
 
   test("every service serves /metrics, listed in network.json; other paths are 404", async () => {

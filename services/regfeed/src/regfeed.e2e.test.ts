@@ -4,28 +4,14 @@
 // receipt; every read in the access log.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { RegFeedServiceClient, type Alert, type StreamAlertsResponse, type VerifyChainResponse } from "@tally/proto/regfeed";
 import { TxOutcome } from "@tally/proto/types";
-import { busNames, connectBus, deleteNamespace } from "@tally/bus";
 import { sql } from "kysely";
-import { dropDatabase, openDb } from "@tally/db";
+import { openDb } from "@tally/db";
 import { fromUtf8 } from "@tally/ledger";
-import { signerFromKeyFile, TallyClient } from "@tally/sdk";
-import {
-  gatewayCredentials,
-  LocalNetwork,
-  testNatsUrl,
-  testPgAdminUrl,
-  uniqueNamespace,
-  uniqueSuffix,
-  waitFor,
-  writeConsortium,
-  type ConsortiumPlan,
-} from "@tally/testkit";
+import type { TallyClient } from "@tally/sdk";
+import { startTestNetwork, waitFor, type ConsortiumPlan, type TestNetwork } from "@tally/testkit";
 
 const PLAN: ConsortiumPlan = {
   chainId: "tally-regfeed-e2e",
@@ -54,41 +40,19 @@ function unaryCall<T>(f: (cb: (e: Error | null, r?: T) => void) => void): Promis
 }
 
 describe("the regulator's feed on a live consortium", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tally-regfeed-e2e-"));
-  const namespace = uniqueNamespace("r");
-  const dbPrefix = `tally_rf_${uniqueSuffix()}`;
-  let net: LocalNetwork;
+  let tn: TestNetwork;
   const clients = new Map<string, TallyClient>();
   let feed: RegFeedServiceClient;
 
   before(async () => {
-    const files = writeConsortium(dir, PLAN, Date.now());
-    net = await LocalNetwork.start({
-      dir,
-      plan: PLAN,
-      files,
-      natsUrl: testNatsUrl(),
-      pgAdminUrl: testPgAdminUrl(),
-      namespace,
-      databasePrefix: dbPrefix,
-    });
-    for (const i of ["clearing", "bank-a", "enterprise-a"]) {
-      const gw = net.endpoints.institutions.find((x) => x.id === i)!.gateway;
-      clients.set(i, new TallyClient(gw, PLAN.chainId, signerFromKeyFile(files.keyFiles.get(i)!), gatewayCredentials(files, i)));
-    }
-    feed = new RegFeedServiceClient(net.endpoints.regfeed, credentials.createInsecure());
+    tn = await startTestNetwork(PLAN, { prefix: "rf" });
+    for (const i of ["clearing", "bank-a", "enterprise-a"]) clients.set(i, tn.client(i));
+    feed = new RegFeedServiceClient(tn.net.endpoints.regfeed, credentials.createInsecure());
   });
 
   after(async () => {
     feed?.close();
-    for (const c of clients.values()) c.close();
-    await net?.stop();
-    const bus = await connectBus({ url: testNatsUrl(), name: "regfeed-e2e-cleanup" });
-    await deleteNamespace(bus.jsm, busNames(namespace));
-    await bus.nc.close();
-    for (const node of PLAN.nodes)
-      await dropDatabase(testPgAdminUrl(), `${dbPrefix}_${node.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await tn?.close();
   });
 
   async function run(as: string, contract: string, action: string, args: unknown): Promise<bigint> {
@@ -161,7 +125,7 @@ describe("the regulator's feed on a live consortium", () => {
     assert.ok(v!.txsChecked >= 6n);
 
     // Tamper with the regulator node's own copy: an event's amount, a block's stored tx root.
-    const db = openDb(net.endpoints.nodes.find((n) => n.id === "node-regulator")!.database);
+    const db = openDb(tn.net.endpoints.nodes.find((n) => n.id === "node-regulator")!.database);
     try {
       await sql`update events set data = jsonb_set(data, '{amount}', '"1"') where height = ${big} and type = 'CashTransferred'`.execute(db);
       await db

@@ -11,22 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { TxOutcome } from "@tally/proto/types";
-import { busNames, connectBus, deleteNamespace } from "@tally/bus";
-import { dropDatabase } from "@tally/db";
 import { toHex } from "@tally/ledger";
-import { signerFromKeyFile, TallyClient } from "@tally/sdk";
-import {
-  gatewayCredentials,
-  LocalNetwork,
-  repoRoot,
-  testNatsUrl,
-  testPgAdminUrl,
-  uniqueNamespace,
-  uniqueSuffix,
-  waitFor,
-  writeConsortium,
-  type ConsortiumPlan,
-} from "@tally/testkit";
+import { signerFromKeyFile, type TallyClient } from "@tally/sdk";
+import { repoRoot, startTestNetwork, uniqueSuffix, waitFor, type ConsortiumPlan, type TestNetwork } from "@tally/testkit";
 import { CHROMIUM, CHROMIUM_FLAGS } from "./console-fixture.js";
 
 /** Where screenshots go: TEST_OUTPUT_DIR, else test-output/ at the repository's root (git-ignored). */
@@ -51,48 +38,28 @@ const PLAN: ConsortiumPlan = {
 };
 
 describe("the supervision console in a real browser", { timeout: 240_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "tally-console-e2e-"));
   const profile = mkdtempSync(join(tmpdir(), "tally-console-chromium-"));
-  const namespace = uniqueNamespace("c");
-  const dbPrefix = `tally_co_${uniqueSuffix()}`;
-  let net: LocalNetwork;
-  let files: ReturnType<typeof writeConsortium>;
+  let tn: TestNetwork;
+  let net: TestNetwork["net"];
+  let files: TestNetwork["files"];
   const clients = new Map<string, TallyClient>();
   let browser: BrowserContext;
   let consoleUrl: string;
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-    files = writeConsortium(dir, PLAN, Date.now());
-    net = await LocalNetwork.start({
-      dir,
-      plan: PLAN,
-      files,
-      natsUrl: testNatsUrl(),
-      pgAdminUrl: testPgAdminUrl(),
-      namespace,
-      databasePrefix: dbPrefix,
-    });
+    tn = await startTestNetwork(PLAN, { prefix: "co" });
+    ({ net, files } = tn);
     consoleUrl = net.endpoints.console!;
     assert.match(consoleUrl, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-    for (const i of ["clearing", "bank-a", "bank-b", "enterprise-a", "enterprise-b"]) {
-      const gw = net.endpoints.institutions.find((x) => x.id === i)!.gateway;
-      clients.set(i, new TallyClient(gw, PLAN.chainId, signerFromKeyFile(files.keyFiles.get(i)!), gatewayCredentials(files, i)));
-    }
+    for (const i of ["clearing", "bank-a", "bank-b", "enterprise-a", "enterprise-b"]) clients.set(i, tn.client(i));
     // A fresh profile in a fresh directory (Playwright passes it as --user-data-dir).
     browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
   });
 
   after(async () => {
     await browser?.close();
-    for (const c of clients.values()) c.close();
-    await net?.stop();
-    const bus = await connectBus({ url: testNatsUrl(), name: "console-e2e-cleanup" });
-    await deleteNamespace(bus.jsm, busNames(namespace));
-    await bus.nc.close();
-    for (const node of PLAN.nodes)
-      await dropDatabase(testPgAdminUrl(), `${dbPrefix}_${node.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await tn?.close();
     rmSync(profile, { recursive: true, force: true });
   });
 
