@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectBus } from "@tally/bus";
 import { loadGenesis } from "@tally/config";
-import { databaseUrl, dropDatabase } from "@tally/db";
+import { dropDatabase } from "@tally/db";
 import { genesisHash, toHex } from "@tally/ledger";
 import { repoRoot, SAMPLE_CONSORTIUM, ServiceProcess, testPgAdminUrl } from "@tally/testkit";
 
@@ -25,7 +25,11 @@ const clean = (): NodeJS.ProcessEnv => {
   return e;
 };
 const tally = (home: string, args: string[], env: Record<string, string> = {}): { status: number | null; out: string; err: string } => {
-  const r = spawnSync(process.execPath, [cli, ...args], { env: { ...clean(), TALLY_HOME: home, ...env }, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    env: { ...clean(), TALLY_HOME: home, ...env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { status: r.status, out: r.stdout, err: r.stderr };
 };
 const homes: string[] = [];
@@ -68,7 +72,8 @@ describe("tally init writes the NATS users", () => {
     for (const p of Object.values(passwords)) assert.match(p, /^p[0-9a-f]{36}$/);
     const text = readFileSync(conf, "utf8");
     assert.match(text, /# bus namespace: tally\n/);
-    for (const u of USERS) assert.match(text, new RegExp(`user: "${u}"\\n\\s+password: \\$TALLY_NATS_PASSWORD_${u.toUpperCase().replace(/-/g, "_")}\\n`));
+    for (const u of USERS)
+      assert.match(text, new RegExp(`user: "${u}"\\n\\s+password: \\$TALLY_NATS_PASSWORD_${u.toUpperCase().replace(/-/g, "_")}\\n`));
     for (const p of Object.values(passwords)) assert.ok(!text.includes(p), "no password in the conf");
     // Again: both kept.
     const again = tally(home, ["init"]);
@@ -146,7 +151,8 @@ describe("tally up runs its nats-server with the users tally init wrote", () => 
     const genesis = join(home, "genesis.json");
     const tag = existsSync(genesis) ? toHex(genesisHash(loadGenesis(genesis))).slice(0, 8) : undefined;
     if (tag !== undefined)
-      for (const n of SAMPLE_CONSORTIUM.nodes) await dropDatabase(admin, `tally_${tag}_${n.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
+      for (const n of SAMPLE_CONSORTIUM.nodes)
+        await dropDatabase(admin, `tally_${tag}_${n.id.replace(/[^a-z0-9]/g, "_")}`).catch(() => undefined);
   });
 
   test("a password set in passwords.json is the server's, and the services commit with theirs", async () => {
@@ -182,4 +188,3 @@ describe("tally up runs its nats-server with the users tally init wrote", () => 
     assert.match(r.stdout, /COMMITTED/);
   });
 });
-

@@ -272,7 +272,8 @@ test("each project rule, broken on purpose, is reported", () => {
     ],
     [
       "services that manage streams",
-      (o) => (o.find((x: any) => x.kind === "ConfigMap" && x.metadata.namespace === "tally-node-exchange").data.NATS_ENSURE_STREAMS = "true"),
+      (o) =>
+        (o.find((x: any) => x.kind === "ConfigMap" && x.metadata.namespace === "tally-node-exchange").data.NATS_ENSURE_STREAMS = "true"),
       /tally-node-exchange\/executor container executor: NATS_ENSURE_STREAMS is not false/,
     ],
     [
@@ -284,7 +285,7 @@ test("each project rule, broken on purpose, is reported", () => {
       "plaintext routes",
       (o) => {
         const cm = o.find((x: any) => x.kind === "ConfigMap" && /^nats-config/.test(x.metadata.name));
-        cm.data["nats.conf"] = cm.data["nats.conf"].replace(/\n  tls \{[^}]*\}\n/, "\n");
+        cm.data["nats.conf"] = cm.data["nats.conf"].replace(/\n {2}tls \{[^}]*\}\n/, "\n");
       },
       /StatefulSet tally-ordering\/nats: cluster has no tls block: the routes between servers must use TLS/,
     ],
@@ -317,7 +318,10 @@ test("each project rule, broken on purpose, is reported", () => {
       "a NATS password written in the config",
       (o) => {
         const cm = o.find((x: any) => x.kind === "ConfigMap" && /^nats-config/.test(x.metadata.name));
-        cm.data["nats-authorization.conf"] = cm.data["nats-authorization.conf"].replace("$TALLY_NATS_PASSWORD_REGULATOR", '"hunter2hunter2"');
+        cm.data["nats-authorization.conf"] = cm.data["nats-authorization.conf"].replace(
+          "$TALLY_NATS_PASSWORD_REGULATOR",
+          '"hunter2hunter2"',
+        );
       },
       /the password of NATS user regulator is written in the config; use a \$VARIABLE from a Secret/,
     ],
@@ -374,7 +378,9 @@ test("each project rule, broken on purpose, is reported", () => {
     ],
     [
       "a Job with a writable root filesystem",
-      (o) => (one(o, "Job", "tally-node-clearing", "tally-db-roles").spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false),
+      (o) =>
+        (one(o, "Job", "tally-node-clearing", "tally-db-roles").spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem =
+          false),
       /Job tally-node-clearing\/tally-db-roles container roles: readOnlyRootFilesystem is not true/,
     ],
   ];

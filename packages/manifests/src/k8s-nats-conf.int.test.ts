@@ -77,7 +77,10 @@ before(async () => {
       .replaceAll('"/etc/nats-tls/ca.crt"', JSON.stringify(cert.caFile));
     for (let j = 0; j < 3; j++)
       conf = conf.replace(`nats-route://nats-${j}.nats.tally-ordering.svc.cluster.local:6222`, `nats-route://localhost:${ports[j]!.route}`);
-    assert.ok(!/0\.0\.0\.0|\/etc\/|\/data\/|svc\.cluster\.local/.test(conf.replace(/^\s*#.*$/gm, "")), `every address and path was moved:\n${conf}`);
+    assert.ok(
+      !/0\.0\.0\.0|\/etc\/|\/data\/|svc\.cluster\.local/.test(conf.replace(/^\s*#.*$/gm, "")),
+      `every address and path was moved:\n${conf}`,
+    );
     writeFileSync(join(d, "nats.conf"), conf);
     writeFileSync(join(d, "nats-authorization.conf"), authorization);
     servers.push(new ServiceProcess(`nats-${i}`, [bin, "-c", join(d, "nats.conf")], { ...serverEnv, NATS_SERVER_NAME: `nats-${i}` }));
@@ -92,7 +95,12 @@ after(async () => {
 });
 
 test("the cluster forms over TLS routes and the admin's setup makes R3 streams", { skip, timeout: 120_000 }, async () => {
-  const admin = await waitFor("the cluster's JetStream", () => connectBus({ url: urlOf("admin"), name: "setup", caFile: cert.caFile }), 60_000, 500);
+  const admin = await waitFor(
+    "the cluster's JetStream",
+    () => connectBus({ url: urlOf("admin"), name: "setup", caFile: cert.caFile }),
+    60_000,
+    500,
+  );
   buses.push(admin);
   // Until a meta leader is elected, stream creation answers 503: retry, bounded.
   await waitFor(
@@ -156,14 +164,22 @@ test("a route peer without a certificate the CA signed is refused", { skip }, as
   // The control: the CA's certificate gets the route's INFO.
   const ok = await route(cert);
   assert.match(ok.text, /^INFO .*"tls_verify":true/);
-  assert.ok(servers[1]!.lines.some((l) => /TLS route handshake error/.test(l)), "the server logs the refused handshakes");
+  assert.ok(
+    servers[1]!.lines.some((l) => /TLS route handshake error/.test(l)),
+    "the server logs the refused handshakes",
+  );
 });
 
 test("a service's user works over TLS, and only as its role", { skip, timeout: 60_000 }, async () => {
   const gw = await connectBus({ url: urlOf("gateway-node-bank-a"), name: "gateway", caFile: cert.caFile });
   buses.push(gw);
   const pub = new JetStreamPublisher(gw.nc, 16, gw.inboxPrefix);
-  const ack = await waitFor("a publish to TXS", () => pub.publish(names.txSubject("bank-a"), new Uint8Array([1]), { timeoutMs: 2000 }), 30_000, 500);
+  const ack = await waitFor(
+    "a publish to TXS",
+    () => pub.publish(names.txSubject("bank-a"), new Uint8Array([1]), { timeoutMs: 2000 }),
+    30_000,
+    500,
+  );
   assert.equal(ack.stream, names.txsStream);
   // Another institution's subject (hosted by another node's gateway) is refused by the bus.
   await assert.rejects(pub.publish(names.txSubject("exchange"), new Uint8Array([1]), { timeoutMs: 2000 }));

@@ -40,7 +40,9 @@ const containers = (objs: K8sObject[]): { w: K8sObject; c: any; ref: string }[] 
   );
 const env = (c: any, name: string): any => (c.env ?? []).find((e: any) => e.name === name);
 const natsConf = (objs: K8sObject[]): string => {
-  const cm = objs.find((o) => o.kind === "ConfigMap" && o.metadata.namespace === "tally-ordering" && /^nats-config/.test(o.metadata.name)) as any;
+  const cm = objs.find(
+    (o) => o.kind === "ConfigMap" && o.metadata.namespace === "tally-ordering" && /^nats-config/.test(o.metadata.name),
+  ) as any;
   return cm.data["nats.conf"];
 };
 
@@ -88,7 +90,8 @@ test("every NATS connection is TLS: the servers' config, clients' CA from a Secr
       const r = env(c, "NATS_URL").valueFrom.secretKeyRef;
       const url = secretValue(objs, w.metadata.namespace, r.name, r.key);
       assert.ok(url !== undefined, `${ref}: ${r.name}/${r.key} is in the dev Secrets`);
-      for (const server of url.split(",")) assert.match(server, /^tls:\/\/[^:]+:[^@]+@nats-\d\.nats\.tally-ordering\.svc\.cluster\.local:4222$/, ref);
+      for (const server of url.split(","))
+        assert.match(server, /^tls:\/\/[^:]+:[^@]+@nats-\d\.nats\.tally-ordering\.svc\.cluster\.local:4222$/, ref);
     }
   }
   // The committed development certificate: for the clients' and the routes' names, both uses, signed by the CA.
@@ -97,9 +100,15 @@ test("every NATS connection is TLS: the servers' config, clients' CA from a Secr
   const ca = new X509Certificate(readFileSync(join(dir, "ca.crt")));
   assert.ok(cert.verify(ca.publicKey), "the CA signed the certificate");
   assert.ok(cert.checkIssued(ca));
-  for (const host of [0, 1, 2].map((i) => `nats-${i}.nats.tally-ordering.svc.cluster.local`).concat("nats-client.tally-ordering.svc.cluster.local"))
+  for (const host of [0, 1, 2]
+    .map((i) => `nats-${i}.nats.tally-ordering.svc.cluster.local`)
+    .concat("nats-client.tally-ordering.svc.cluster.local"))
     assert.notEqual(cert.checkHost(host), undefined, `the certificate names ${host}`);
-  assert.deepEqual([...(cert.keyUsage ?? [])].sort(), ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"], "serverAuth and clientAuth (routes dial out)");
+  assert.deepEqual(
+    [...(cert.keyUsage ?? [])].sort(),
+    ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"],
+    "serverAuth and clientAuth (routes dial out)",
+  );
   assert.match(cert.subject, /DEVELOPMENT ONLY/);
 });
 
@@ -111,7 +120,8 @@ test("each service is its own NATS user; the setup Job is the admin and nothing 
       if (r === undefined) continue;
       const key = `${w.metadata.namespace} ${r.name}/${r.key}`;
       byRole.set(key, [...(byRole.get(key) ?? []), ref]);
-      if (r.name === "tally-nats-admin") assert.equal(tallyCli(c), "bus setup", `${name}: only the setup Job reads the admin's URL, not ${ref}`);
+      if (r.name === "tally-nats-admin")
+        assert.equal(tallyCli(c), "bus setup", `${name}: only the setup Job reads the admin's URL, not ${ref}`);
       else assert.equal(r.name, "tally-nats-client", ref);
       if (tallyService(c) === "gateway") assert.equal(r.key, "gateway", ref);
       if (["blockstore", "executor", "regfeed"].includes(tallyService(c) ?? "")) assert.equal(r.key, "node", ref);
@@ -136,21 +146,18 @@ test("each service is its own NATS user; the setup Job is the admin and nothing 
     const url = secretValue(dev, w.metadata.namespace, r.name, r.key)!;
     users.add(/^tls:\/\/([^:]+):/.exec(url)![1]!);
   }
-  assert.deepEqual(
-    [...users].sort(),
-    [
-      "admin",
-      "gateway-node-bank-a",
-      "gateway-node-clearing",
-      "gateway-node-exchange",
-      "node-node-bank-a",
-      "node-node-clearing",
-      "node-node-exchange",
-      "node-node-regulator",
-      "sequencer-seq-clearing",
-      "sequencer-seq-exchange",
-    ],
-  );
+  assert.deepEqual([...users].sort(), [
+    "admin",
+    "gateway-node-bank-a",
+    "gateway-node-clearing",
+    "gateway-node-exchange",
+    "node-node-bank-a",
+    "node-node-clearing",
+    "node-node-exchange",
+    "node-node-regulator",
+    "sequencer-seq-clearing",
+    "sequencer-seq-exchange",
+  ]);
 });
 
 test("each node's services log in as its own database roles; the gateway's is read-only; a Job applies the grants as admin", () => {
@@ -160,7 +167,11 @@ test("each node's services log in as its own database roles; the gateway's is re
       for (const { c, w, ref } of containers(objs.filter((o) => o.metadata.namespace === ns))) {
         const s = tallyService(c);
         if (s === undefined) continue;
-        assert.deepEqual(env(c, "DATABASE_URL").valueFrom.secretKeyRef, { name: s === "gateway" ? "tally-db-reader" : "tally-db-writer", key: "uri" }, ref);
+        assert.deepEqual(
+          env(c, "DATABASE_URL").valueFrom.secretKeyRef,
+          { name: s === "gateway" ? "tally-db-reader" : "tally-db-writer", key: "uri" },
+          ref,
+        );
         assert.equal(w.metadata.namespace, ns);
       }
       const job = objs.find((o) => o.kind === "Job" && o.metadata.namespace === ns && o.metadata.name === "tally-db-roles") as any;
@@ -219,7 +230,11 @@ test("prod: the generator's Secrets (random passwords) fit the overlay, and with
   try {
     const { genesis } = writeConsortium(dir, SAMPLE_CONSORTIUM, Date.now());
     let n = 0;
-    const files = k8sNatsFiles(genesis, { gatewayInstitutions: gatewayInstitutionsOf(SAMPLE_CONSORTIUM) }, () => `prod${++n}x${"a".repeat(20)}`);
+    const files = k8sNatsFiles(
+      genesis,
+      { gatewayInstitutions: gatewayInstitutionsOf(SAMPLE_CONSORTIUM) },
+      () => `prod${++n}x${"a".repeat(20)}`,
+    );
     assert.doesNotMatch(files["nats-secrets.yaml"], /dev-only/);
     const withSecrets = [...prod, ...parseObjects(files["nats-secrets.yaml"])];
     assert.deepEqual(natsCredentialViolations(withSecrets), []);
@@ -241,14 +256,20 @@ test("the generator refuses bad input, naming it", () => {
   const dir = mkdtempSync(join(tmpdir(), "tally-k8s-gen-"));
   try {
     const { genesis } = writeConsortium(dir, SAMPLE_CONSORTIUM, Date.now());
-    assert.throws(() => k8sNatsCredentials(genesis, { passwordOf: () => "1starts-with-a-digit" }), /password of NATS user admin must be 8 to 128/);
+    assert.throws(
+      () => k8sNatsCredentials(genesis, { passwordOf: () => "1starts-with-a-digit" }),
+      /password of NATS user admin must be 8 to 128/,
+    );
     assert.throws(() => k8sNatsCredentials(genesis, { passwordOf: () => "short" }), /password of NATS user admin/);
     assert.throws(() => k8sNatsCredentials(genesis, { passwordOf: () => 'has"quote"inside' }), /password of NATS user admin/);
     assert.throws(
       () => k8sNatsCredentials(genesis, { passwordOf: devOnlyPassword, layout: { orderingNamespace: "Tally_Ordering" } }),
       /Kubernetes namespace "Tally_Ordering" is not a valid name/,
     );
-    assert.throws(() => k8sNatsCredentials(genesis, { passwordOf: devOnlyPassword, layout: { servers: ["nats:notaport"] } }), /"nats:notaport" is not host:port/);
+    assert.throws(
+      () => k8sNatsCredentials(genesis, { passwordOf: devOnlyPassword, layout: { servers: ["nats:notaport"] } }),
+      /"nats:notaport" is not host:port/,
+    );
     assert.throws(() => k8sNatsCredentials(genesis, { passwordOf: devOnlyPassword, layout: { servers: [] } }), /no NATS server/);
     assert.throws(
       () => k8sNatsCredentials(genesis, { passwordOf: devOnlyPassword, layout: { nodeNamespaces: { "node-nowhere": "tally-nowhere" } } }),

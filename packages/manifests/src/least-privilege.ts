@@ -168,18 +168,24 @@ export function natsServerViolations(objs: readonly K8sObject[]): string[] {
   }
   const cluster = confBlock(main, "cluster");
   const routeTls = cluster === undefined ? undefined : confBlock(cluster, "tls");
-  if (cluster !== undefined && routeTls === undefined) out.push(`${ref}: cluster has no tls block: the routes between servers must use TLS`);
+  if (cluster !== undefined && routeTls === undefined)
+    out.push(`${ref}: cluster has no tls block: the routes between servers must use TLS`);
   if (routeTls !== undefined) {
     fromSecret(confSetting(routeTls, "cert_file"), "the route TLS certificate");
     fromSecret(confSetting(routeTls, "key_file"), "the route TLS key");
     fromSecret(confSetting(routeTls, "ca_file"), "the route CA");
-    if (confSetting(routeTls, "verify") !== "true") out.push(`${ref}: cluster tls must verify the other servers' certificates (verify: true)`);
+    if (confSetting(routeTls, "verify") !== "true")
+      out.push(`${ref}: cluster tls must verify the other servers' certificates (verify: true)`);
   }
   const auth = confBlock(conf, "authorization");
   if (auth === undefined) out.push(`${ref}: no authorization block: one NATS user per role (nats-authorization.conf)`);
   if (confBlock(conf, "accounts") !== undefined) out.push(`${ref}: an accounts block: the per-role users are in the authorization block`);
-  const users = [...confText(auth ?? "").matchAll(/user:\s*"?([^"\s]+)"?\s*\n\s*password:\s*(\S+)/g)].map((m) => ({ user: m[1]!, password: m[2]! }));
-  if (auth !== undefined && !users.some((u) => u.user === "admin")) out.push(`${ref}: the authorization block has no admin user (the setup Job's)`);
+  const users = [...confText(auth ?? "").matchAll(/user:\s*"?([^"\s]+)"?\s*\n\s*password:\s*(\S+)/g)].map((m) => ({
+    user: m[1]!,
+    password: m[2]!,
+  }));
+  if (auth !== undefined && !users.some((u) => u.user === "admin"))
+    out.push(`${ref}: the authorization block has no admin user (the setup Job's)`);
   const fromEnvSecret = (c.envFrom ?? []).flatMap((f: any) => (f.secretRef?.name !== undefined ? [f.secretRef.name as string] : []));
   for (const u of users) {
     const v = /^\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(u.password)?.[1];
@@ -211,12 +217,18 @@ function expectedNatsUser(
   const nodeId = envSetting(objs, w, c, "NODE_ID");
   if (service === "sequencer") {
     const id = envValue(c, "SEQUENCER_ID");
-    return id === undefined ? { problem: "a sequencer without a literal SEQUENCER_ID" } : { user: `sequencer-${id}`, secret: NATS_CLIENT_SECRET, key: id };
+    return id === undefined
+      ? { problem: "a sequencer without a literal SEQUENCER_ID" }
+      : { user: `sequencer-${id}`, secret: NATS_CLIENT_SECRET, key: id };
   }
   if (service === "blockstore" || service === "executor" || service === "regfeed")
-    return nodeId === undefined ? { problem: `a ${service} without NODE_ID` } : { user: `node-${nodeId}`, secret: NATS_CLIENT_SECRET, key: "node" };
+    return nodeId === undefined
+      ? { problem: `a ${service} without NODE_ID` }
+      : { user: `node-${nodeId}`, secret: NATS_CLIENT_SECRET, key: "node" };
   if (service === "gateway")
-    return nodeId === undefined ? { problem: "a gateway without NODE_ID" } : { user: `gateway-${nodeId}`, secret: NATS_CLIENT_SECRET, key: "gateway" };
+    return nodeId === undefined
+      ? { problem: "a gateway without NODE_ID" }
+      : { user: `gateway-${nodeId}`, secret: NATS_CLIENT_SECRET, key: "gateway" };
   if (tallyCli(c) === BUS_SETUP) return { user: "admin", secret: NATS_ADMIN_SECRET, key: "url" };
   return { problem: "connects to NATS but plays no known role" };
 }
@@ -276,7 +288,9 @@ export function natsCredentialViolations(objs: readonly K8sObject[]): string[] {
       const got = envSecretRef(c, "NATS_URL");
       if (got === undefined) continue; // secretViolations reports it
       if (got.name !== want.secret || got.key !== want.key)
-        out.push(`${cref}: NATS_URL must come from Secret ${want.secret} key ${want.key} (user ${want.user}), not ${got.name} key ${got.key}`);
+        out.push(
+          `${cref}: NATS_URL must come from Secret ${want.secret} key ${want.key} (user ${want.user}), not ${got.name} key ${got.key}`,
+        );
       const url = secretValue(objs, w.metadata.namespace, got.name, got.key);
       if (url === undefined) continue; // not rendered (prod: created out of band)
       const u = parseNatsUrl(url);
@@ -304,7 +318,9 @@ export function natsCredentialViolations(objs: readonly K8sObject[]): string[] {
  */
 export function databaseRoleViolations(objs: readonly K8sObject[]): string[] {
   const out: string[] = [];
-  for (const ns of objs.filter((o) => o.kind === "Namespace" && o.metadata.labels?.["tally.io/tier"] === "node").map((o) => o.metadata.name)) {
+  for (const ns of objs
+    .filter((o) => o.kind === "Namespace" && o.metadata.labels?.["tally.io/tier"] === "node")
+    .map((o) => o.metadata.name)) {
     const inNs = objs.filter((o) => o.metadata.namespace === ns);
     let rolesJobs = 0;
     for (const w of podTemplates(inNs)) {
@@ -330,7 +346,9 @@ export function databaseRoleViolations(objs: readonly K8sObject[]): string[] {
         const got = envSecretRef(c, "DATABASE_URL");
         if (got === undefined) continue;
         if (got.name !== want || got.key !== "uri")
-          out.push(`${cref}: DATABASE_URL must come from Secret ${want} key uri (the ${service === "gateway" ? "read-only" : "writer"} role), not ${got.name}`);
+          out.push(
+            `${cref}: DATABASE_URL must come from Secret ${want} key uri (the ${service === "gateway" ? "read-only" : "writer"} role), not ${got.name}`,
+          );
       }
     }
     if (rolesJobs !== 1) out.push(`namespace ${ns}: expected one Job that runs \`tally ${DB_ROLES}\`, found ${rolesJobs}`);
@@ -347,7 +365,8 @@ export function databaseRoleViolations(objs: readonly K8sObject[]): string[] {
         return undefined;
       }
       const user = decodeURIComponent(u.username);
-      if (username !== undefined && username !== user) out.push(`Secret ${ns}/${secret}: uri logs in as ${user}, not as its username ${username}`);
+      if (username !== undefined && username !== user)
+        out.push(`Secret ${ns}/${secret}: uri logs in as ${user}, not as its username ${username}`);
       const password = secretValue(objs, ns, secret, "password");
       if (password !== undefined && password !== decodeURIComponent(u.password))
         out.push(`Secret ${ns}/${secret}: uri's password is not its password`);
@@ -364,7 +383,8 @@ export function databaseRoleViolations(objs: readonly K8sObject[]): string[] {
         else if (r.login !== true || r.superuser === true || r.createrole === true || r.createdb === true)
           out.push(`${refOf(cl)}: managed role ${r.name} must log in and be neither superuser, createrole nor createdb`);
       }
-      if (cl.spec?.enableSuperuserAccess !== true) out.push(`${refOf(cl)}: enableSuperuserAccess is needed by the roles Job (${DB_ADMIN_SECRET})`);
+      if (cl.spec?.enableSuperuserAccess !== true)
+        out.push(`${refOf(cl)}: enableSuperuserAccess is needed by the roles Job (${DB_ADMIN_SECRET})`);
     }
   }
   return out;

@@ -78,12 +78,18 @@ test("k8s/ runs deploy/'s NATS cluster settings, with Kubernetes routes", () => 
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("#") && !l.includes("nats-route://") && !l.startsWith("include") && l !== "]" && l !== "}"))
-    assert.ok(k8sConf.split("\n").some((l) => l.trim() === line), `k8s/base/ordering/nats.conf has ${line}`);
+    assert.ok(
+      k8sConf.split("\n").some((l) => l.trim() === line),
+      `k8s/base/ordering/nats.conf has ${line}`,
+    );
   // And the single server's settings of deploy/nats-server.conf (listen, max_payload, JetStream).
   for (const line of read("deploy/nats-server.conf")
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("#") && l !== "}"))
-    assert.ok(k8sConf.split("\n").some((l) => l.trim() === line), `k8s/base/ordering/nats.conf has ${line}`);
+    assert.ok(
+      k8sConf.split("\n").some((l) => l.trim() === line),
+      `k8s/base/ordering/nats.conf has ${line}`,
+    );
   for (const i of [0, 1, 2]) assert.ok(k8sConf.includes(`"nats-route://nats-${i}.nats.tally-ordering.svc.cluster.local:6222"`));
 });

@@ -55,7 +55,12 @@ export function createCertAuthority(dir: string, name = "Tally Test CA"): CertAu
 export function issueCert(
   ca: CertAuthority,
   name: string,
-  o: { readonly commonName?: string; readonly kind: "server" | "client" | "peer"; readonly validDays?: number; readonly sans?: readonly string[] },
+  o: {
+    readonly commonName?: string;
+    readonly kind: "server" | "client" | "peer";
+    readonly validDays?: number;
+    readonly sans?: readonly string[];
+  },
 ): IssuedCert {
   const out = { caFile: ca.certFile, certFile: join(ca.dir, `${name}.pem`), keyFile: join(ca.dir, `${name}.key`) };
   if (existsSync(out.certFile) && existsSync(out.keyFile)) return out;

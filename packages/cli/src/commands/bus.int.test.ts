@@ -118,7 +118,10 @@ test("tally bus users --k8s: the authorization include and every namespace's Sec
   const printed = tally(["bus", "users", "--genesis", files.genesisFile, "--client-maps", join(dir, "tls")]).out;
   const body = (s: string): string => s.slice(s.indexOf("authorization {"));
   assert.equal(body(conf), body(printed));
-  assert.match(conf, /user: "gateway-node-clearing"[\s\S]*?"tally.tx.auditor", "tally.tx.bank-b", "tally.tx.clearing", "tally.tx.clearing-b"/);
+  assert.match(
+    conf,
+    /user: "gateway-node-clearing"[\s\S]*?"tally.tx.auditor", "tally.tx.bank-b", "tally.tx.clearing", "tally.tx.clearing-b"/,
+  );
   // Not over passwords that may be in use, unless --force.
   const again = tally(["bus", "users", "--genesis", files.genesisFile, "--k8s", out]);
   assert.notEqual(again.status, 0);
@@ -131,7 +134,10 @@ test("tally bus users --k8s --dev-passwords from the sample consortium writes th
   const out = join(dir, "k8s-dev");
   const r = tally(["bus", "users", "--genesis", files.genesisFile, "--client-maps", join(dir, "tls"), "--k8s", out, "--dev-passwords"]);
   assert.equal(r.status, 0, r.err);
-  assert.equal(readFileSync(join(out, "nats-authorization.conf"), "utf8"), readFileSync(join(repoRoot, "k8s/base/ordering/nats-authorization.conf"), "utf8"));
+  assert.equal(
+    readFileSync(join(out, "nats-authorization.conf"), "utf8"),
+    readFileSync(join(repoRoot, "k8s/base/ordering/nats-authorization.conf"), "utf8"),
+  );
   assert.equal(
     readFileSync(join(out, "nats-secrets.yaml"), "utf8"),
     readFileSync(join(repoRoot, "k8s/overlays/dev/nats-credentials/nats-secrets.yaml"), "utf8"),
@@ -146,8 +152,14 @@ test("tally bus users --k8s refuses bad input with a reason", () => {
   const cases: [string[], RegExp][] = [
     [[...g, "--k8s"], /--k8s needs a directory/],
     [[...g, "--k8s", aFile], /--k8s .*a-file is not a directory/],
-    [[...g, "--k8s", join(dir, "k8s-bad"), "--nats-servers", "nats-0:4222,not a server"], /--nats-servers: NATS server "not a server" is not host:port/],
-    [[...g, "--k8s", join(dir, "k8s-bad"), "--nats-servers", "nats-0:70000"], /--nats-servers: NATS server "nats-0:70000" is not host:port/],
+    [
+      [...g, "--k8s", join(dir, "k8s-bad"), "--nats-servers", "nats-0:4222,not a server"],
+      /--nats-servers: NATS server "not a server" is not host:port/,
+    ],
+    [
+      [...g, "--k8s", join(dir, "k8s-bad"), "--nats-servers", "nats-0:70000"],
+      /--nats-servers: NATS server "nats-0:70000" is not host:port/,
+    ],
     [[...g, "--k8s", join(dir, "k8s-bad"), "--nats-servers"], /--nats-servers needs host:port/],
     [[...g, "--dev-passwords"], /--dev-passwords goes with --k8s <dir>/],
     [[...g, "--client-maps", join(dir, "nowhere")], /--client-maps .*nowhere is not a directory/],

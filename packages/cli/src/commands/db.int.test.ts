@@ -6,7 +6,15 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import pg from "pg";
-import { createDatabaseIfMissing, databaseUrl, databaseUrlAs, dropDatabase, dropNodeDatabaseRoles, nodeDatabaseRoles, nodeDatabaseRolesSql } from "@tally/db";
+import {
+  createDatabaseIfMissing,
+  databaseUrl,
+  databaseUrlAs,
+  dropDatabase,
+  dropNodeDatabaseRoles,
+  nodeDatabaseRoles,
+  nodeDatabaseRolesSql,
+} from "@tally/db";
 import { repoRoot, testPgAdminUrl, uniqueSuffix } from "@tally/testkit";
 import { join } from "node:path";
 
@@ -19,7 +27,8 @@ const readerPw = "reader-test-password";
 /** Runs the CLI with only these variables of libpq's (no DATABASE_URL inherited). */
 const tally = (args: string[], env: Record<string, string> = {}): { status: number | null; out: string; err: string } => {
   const base = { ...process.env };
-  for (const k of ["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DB_WRITER_PASSWORD", "DB_READER_PASSWORD"]) delete base[k];
+  for (const k of ["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DB_WRITER_PASSWORD", "DB_READER_PASSWORD"])
+    delete base[k];
   const r = spawnSync(process.execPath, [cli, ...args], { env: { ...base, ...env }, encoding: "utf8", timeout: 60_000 });
   return { status: r.status, out: r.stdout, err: r.stderr };
 };
@@ -65,7 +74,10 @@ test("tally db roles prints the SQL of nodeDatabaseRolesSql, for --database or a
 test("tally db roles --apply, as admin through PG* variables: migrated, the writer and the read-only role with their passwords", async () => {
   const r = tally(["db", "roles", "--apply"], { ...pgEnv(), DB_WRITER_PASSWORD: writerPw, DB_READER_PASSWORD: readerPw });
   assert.equal(r.status, 0, r.err);
-  assert.match(r.out, new RegExp(`database ${roles.database}: roles ${roles.writer} .* and ${roles.reader} \\(gateway, read-only\\) ready`));
+  assert.match(
+    r.out,
+    new RegExp(`database ${roles.database}: roles ${roles.writer} .* and ${roles.reader} \\(gateway, read-only\\) ready`),
+  );
   const db = databaseUrl(admin, roles.database);
   // Migrated, and the tables are the writer's.
   const owners = await query(db, "select distinct tableowner from pg_tables where schemaname = 'public'");
@@ -74,7 +86,10 @@ test("tally db roles --apply, as admin through PG* variables: migrated, the writ
     [roles.writer],
   );
   // Both roles have a password now (the test server may trust every login, so it is not checked here).
-  const pw = await query(admin, `select rolname from pg_authid where rolname in ('${roles.writer}', '${roles.reader}') and rolpassword is not null`);
+  const pw = await query(
+    admin,
+    `select rolname from pg_authid where rolname in ('${roles.writer}', '${roles.reader}') and rolpassword is not null`,
+  );
   assert.equal(pw.rows.length, 2);
   // The reader reads, and may not write.
   const reader = databaseUrlAs(db, roles.reader, readerPw);

@@ -31,14 +31,18 @@ export async function dbCommand(sub: string | undefined, a: Args, vars: NodeJS.P
     const database = decodeURIComponent(new URL(url).pathname.replace(/^\//, ""));
     const roles = rolesOf(database, "the admin's URL");
     await setupNodeDatabaseRoles(url, roles, passwords);
-    console.log(`database ${database}: roles ${roles.writer} (blockstore, executor, regfeed) and ${roles.reader} (gateway, read-only) ready`);
+    console.log(
+      `database ${database}: roles ${roles.writer} (blockstore, executor, regfeed) and ${roles.reader} (gateway, read-only) ready`,
+    );
     return 0;
   }
   const dbFlag = a.flags.get("database");
   if (dbFlag === true) throw new ConfigError("--database needs a name: --database <name>");
   const fromUrl = env.optional("DATABASE_URL");
   const database =
-    dbFlag ?? (fromUrl !== undefined ? decodeURIComponent(new URL(fromUrl).pathname.replace(/^\//, "")) : undefined) ?? env.str("PGDATABASE", "app");
+    dbFlag ??
+    (fromUrl !== undefined ? decodeURIComponent(new URL(fromUrl).pathname.replace(/^\//, "")) : undefined) ??
+    env.str("PGDATABASE", "app");
   const roles = rolesOf(database, dbFlag !== undefined ? "--database" : "the database name");
   const sql = nodeDatabaseRolesSql(roles, passwords);
   process.stdout.write(
@@ -65,7 +69,8 @@ function rolesOf(database: string, where: string): ReturnType<typeof nodeDatabas
 function optionalPassword(env: Env, name: string, key: "writer" | "reader"): { writer?: string } | { reader?: string } {
   const v = env.optional(name);
   if (v === undefined) return {};
-  if (v.length < 8 || v.length > 256 || /[\u0000-\u001f]/.test(v)) throw new ConfigError(`${name} must be 8 to 256 printable characters`);
+  if (v.length < 8 || v.length > 256 || [...v].some((ch) => ch.charCodeAt(0) < 0x20))
+    throw new ConfigError(`${name} must be 8 to 256 printable characters`);
   return { [key]: v };
 }
 

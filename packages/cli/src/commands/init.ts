@@ -100,7 +100,8 @@ export function readNatsUsers(dir: string, namespace: string): LocalNatsUsers {
   for (const [, user, variable] of entries) {
     const pw = passwords[user!];
     if (pw === undefined) throw new Error(`${passwordsFile} has no password for NATS user ${user}: ${redo}`);
-    if (!PASSWORD_RE.test(pw)) throw new Error(`${passwordsFile}: the password of ${user} is not one nats-server can read from its environment: ${redo}`);
+    if (!PASSWORD_RE.test(pw))
+      throw new Error(`${passwordsFile}: the password of ${user} is not one nats-server can read from its environment: ${redo}`);
     serverEnv[variable!] = pw;
   }
   return { authorizationFile, passwordsFile, passwords, serverEnv };
