@@ -6,6 +6,7 @@ import { bench } from "./commands/bench.js";
 import { busCommand } from "./commands/bus.js";
 import { chaos } from "./commands/chaos.js";
 import { contractCommand } from "./commands/contract.js";
+import { dbCommand } from "./commands/db.js";
 import { demo } from "./commands/demo.js";
 import { init } from "./commands/init.js";
 import { keysCommand } from "./commands/keys.js";
@@ -55,9 +56,13 @@ const USAGE = `usage: tally <command>
   keys rotate --as <institution> [--key-id id] [--network f]
                                                    replace the institution's signing key: add-key, switch
                                                    the key file, revoke the old key (docs/security.md)
-  bus users [--genesis f] [--namespace ns] [--hosts "node:inst,inst ..."] | bus setup
-                                                   per-role NATS users from the genesis; the stream setup
-                                                   as admin (docs/security.md)
+  bus users [--genesis f] [--namespace ns] [--hosts "node:inst,inst ..."] [--client-maps dir]
+            [--k8s dir [--dev-passwords] [--nats-servers host:port,...] [--force]] | bus setup
+                                                   per-role NATS users from the genesis (printed, or the
+                                                   Kubernetes include and Secrets); the stream setup as
+                                                   admin (docs/security.md)
+  db roles [--database name] | db roles --apply     a node database's roles: writer, read-only gateway
+                                                   (SQL printed, or migrated and applied as admin)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -110,6 +115,8 @@ async function main(argv: string[]): Promise<number> {
       return audit(a);
     case "bus":
       return busCommand(rest[0], a);
+    case "db":
+      return dbCommand(rest[0], a);
     case "keys":
       return keysCommand(rest[0], a);
     default:

@@ -77,6 +77,29 @@ test("a value of the wrong type fails the kubernetes-models schema", async () =>
   assert.match(problems[0]!, /Deployment tally-ordering\/seq-exchange: .*replicas must be integer/);
 });
 
+test("a CloudNativePG Cluster without the node's managed roles fails, naming what is missing", () => {
+  const prod = render(join(repoRoot, "k8s/overlays/prod"));
+  assert.deepEqual(projectViolations(prod), []);
+  const broken = structuredClone(prod) as any[];
+  const cluster = one(broken, "Cluster", "tally-node-bank-a", "tally-db");
+  cluster.spec.managed.roles = cluster.spec.managed.roles.filter((r: any) => r.name !== "app_r");
+  cluster.spec.managed.roles[0].superuser = true;
+  delete cluster.spec.enableSuperuserAccess;
+  const v = projectViolations(broken);
+  for (const m of [
+    "Cluster tally-node-bank-a/tally-db: no managed role with passwordSecret tally-db-reader",
+    "Cluster tally-node-bank-a/tally-db: managed role app_w must log in and be neither superuser, createrole nor createdb",
+    "Cluster tally-node-bank-a/tally-db: enableSuperuserAccess is needed by the roles Job (tally-db-superuser)",
+  ])
+    assert.ok(v.includes(m), `expected ${m}, got:\n${v.join("\n")}`);
+  // A typo in a managed role's field is an unknown field.
+  cluster.spec.managed.roles[0].passwordSecrt = { name: "x" };
+  assert.deepEqual(
+    unknownCnpgFields(cluster).map((u) => u.path),
+    ["spec.managed.roles[0].passwordSecrt"],
+  );
+});
+
 test("a CloudNativePG Cluster with an unknown field fails, naming it", () => {
   const cluster: K8sObject = {
     apiVersion: "postgresql.cnpg.io/v1",
@@ -205,6 +228,160 @@ test("each project rule, broken on purpose, is reported", () => {
       "a node without its database",
       (o) => o.splice(o.indexOf(one(o, "StatefulSet", "tally-node-bank-a", "tally-db")), 1),
       /namespace tally-node-bank-a: no PostgreSQL/,
+    ],
+    // Least privilege (issue 13).
+    [
+      "a plaintext NATS URL",
+      (o) => {
+        const sec = one(o, "Secret", "tally-node-bank-a", "tally-nats-client");
+        sec.stringData.node = sec.stringData.node.replace(/tls:\/\//g, "nats://");
+      },
+      /Deployment tally-node-bank-a\/blockstore container blockstore: NATS_URL has servers that are not tls:\/\//,
+    ],
+    [
+      "a gateway connecting as the admin",
+      (o) => {
+        const e = one(o, "Deployment", "tally-node-clearing", "gateway").spec.template.spec.containers[0].env;
+        e.find((x: any) => x.name === "NATS_URL").valueFrom.secretKeyRef = { name: "tally-nats-admin", key: "url" };
+      },
+      /gateway container gateway: env NATS_URL reads the NATS admin's Secret; only the setup Job may/,
+    ],
+    [
+      "a node's services with another node's NATS user",
+      (o) => {
+        const mine = one(o, "Secret", "tally-node-bank-a", "tally-nats-client");
+        mine.stringData.node = one(o, "Secret", "tally-node-clearing", "tally-nats-client").stringData.node;
+      },
+      /tally-node-bank-a\/executor container executor: NATS_URL connects as node-node-clearing, not as its own user node-node-bank-a/,
+    ],
+    [
+      "a sequencer reading another sequencer's key",
+      (o) => {
+        const e = one(o, "Deployment", "tally-ordering", "seq-exchange").spec.template.spec.containers[0].env;
+        e.find((x: any) => x.name === "NATS_URL").valueFrom.secretKeyRef.key = "seq-clearing";
+      },
+      /seq-exchange container sequencer: NATS_URL must come from Secret tally-nats-client key seq-exchange \(user sequencer-seq-exchange\)/,
+    ],
+    [
+      "no NATS_CA_FILE",
+      (o) => {
+        const c = one(o, "Deployment", "tally-regulator", "regfeed").spec.template.spec.containers[0];
+        c.env = c.env.filter((x: any) => x.name !== "NATS_CA_FILE");
+      },
+      /tally-regulator\/regfeed container regfeed: no NATS_CA_FILE/,
+    ],
+    [
+      "services that manage streams",
+      (o) =>
+        (o.find((x: any) => x.kind === "ConfigMap" && x.metadata.namespace === "tally-node-exchange").data.NATS_ENSURE_STREAMS = "true"),
+      /tally-node-exchange\/executor container executor: NATS_ENSURE_STREAMS is not false/,
+    ],
+    [
+      "no setup Job",
+      (o) => o.splice(o.indexOf(one(o, "Job", "tally-ordering", "tally-bus-setup")), 1),
+      /expected one Job that runs `tally bus setup` as the NATS admin, found 0/,
+    ],
+    [
+      "plaintext routes",
+      (o) => {
+        const cm = o.find((x: any) => x.kind === "ConfigMap" && /^nats-config/.test(x.metadata.name));
+        cm.data["nats.conf"] = cm.data["nats.conf"].replace(/\n {2}tls \{[^}]*\}\n/, "\n");
+      },
+      /StatefulSet tally-ordering\/nats: cluster has no tls block: the routes between servers must use TLS/,
+    ],
+    [
+      "routes that do not verify",
+      (o) => {
+        const cm = o.find((x: any) => x.kind === "ConfigMap" && /^nats-config/.test(x.metadata.name));
+        cm.data["nats.conf"] = cm.data["nats.conf"].replace("verify: true", "verify: false");
+      },
+      /cluster tls must verify the other servers' certificates/,
+    ],
+    [
+      "plaintext clients",
+      (o) => {
+        const cm = o.find((x: any) => x.kind === "ConfigMap" && /^nats-config/.test(x.metadata.name));
+        cm.data["nats.conf"] = cm.data["nats.conf"].replace(/\ntls \{[^}]*\}\n/, "\n");
+      },
+      /StatefulSet tally-ordering\/nats: no tls block: NATS must accept TLS clients only/,
+    ],
+    [
+      "the NATS key from a ConfigMap",
+      (o) => {
+        const v = one(o, "StatefulSet", "tally-ordering", "nats").spec.template.spec.volumes;
+        v.find((x: any) => x.name === "tls").secret = undefined;
+        v.find((x: any) => x.name === "tls").configMap = { name: "nats-tls" };
+      },
+      /the client TLS key \/etc\/nats-tls\/tls.key does not come from a Secret volume/,
+    ],
+    [
+      "a NATS password written in the config",
+      (o) => {
+        const cm = o.find((x: any) => x.kind === "ConfigMap" && /^nats-config/.test(x.metadata.name));
+        cm.data["nats-authorization.conf"] = cm.data["nats-authorization.conf"].replace(
+          "$TALLY_NATS_PASSWORD_REGULATOR",
+          '"hunter2hunter2"',
+        );
+      },
+      /the password of NATS user regulator is written in the config; use a \$VARIABLE from a Secret/,
+    ],
+    [
+      "a NATS user's password missing from the server's Secret",
+      (o) => delete one(o, "Secret", "tally-ordering", "tally-nats-server").stringData.TALLY_NATS_PASSWORD_ADMIN,
+      /the password of NATS user admin \(\$TALLY_NATS_PASSWORD_ADMIN\) is in none of the Secrets tally-nats-server/,
+    ],
+    [
+      "no authorization block",
+      (o) => {
+        const cm = o.find((x: any) => x.kind === "ConfigMap" && /^nats-config/.test(x.metadata.name));
+        cm.data["nats.conf"] = cm.data["nats.conf"].replace('include "nats-authorization.conf"', "");
+      },
+      /StatefulSet tally-ordering\/nats: no authorization block/,
+    ],
+    [
+      "the gateway as the database writer",
+      (o) => {
+        const e = one(o, "Deployment", "tally-node-exchange", "gateway").spec.template.spec.containers[0].env;
+        e.find((x: any) => x.name === "DATABASE_URL").valueFrom.secretKeyRef.name = "tally-db-writer";
+      },
+      /tally-node-exchange\/gateway container gateway: DATABASE_URL must come from Secret tally-db-reader key uri \(the read-only role\)/,
+    ],
+    [
+      "an executor as the database admin",
+      (o) => {
+        const e = one(o, "Deployment", "tally-node-exchange", "executor").spec.template.spec.containers[0].env;
+        e.find((x: any) => x.name === "DATABASE_URL").valueFrom.secretKeyRef = { name: "tally-db-superuser", key: "uri" };
+      },
+      /tally-node-exchange\/executor container executor: env DATABASE_URL reads the database admin's Secret; only the roles Job may/,
+    ],
+    [
+      "the reader's URL logging in as the writer",
+      (o) => {
+        const s = one(o, "Secret", "tally-node-bank-a", "tally-db-reader");
+        s.data.uri = Buffer.from("postgresql://app_w:dev-only-writer@tally-db-rw.tally-node-bank-a.svc:5432/app").toString("base64");
+      },
+      /Secret tally-node-bank-a\/tally-db-reader: uri logs in as app_w, not as its username app_r/,
+    ],
+    [
+      "no roles Job",
+      (o) => o.splice(o.indexOf(one(o, "Job", "tally-regulator", "tally-db-roles")), 1),
+      /namespace tally-regulator: expected one Job that runs `tally db roles --apply`, found 0/,
+    ],
+    [
+      "a Job as root, retrying forever",
+      (o) => {
+        const j = one(o, "Job", "tally-ordering", "tally-bus-setup");
+        j.spec.template.spec.securityContext.runAsUser = 0;
+        delete j.spec.backoffLimit;
+      },
+      /Job tally-ordering\/tally-bus-setup: pod securityContext.runAsUser is 0 \(root\)/,
+    ],
+    [
+      "a Job with a writable root filesystem",
+      (o) =>
+        (one(o, "Job", "tally-node-clearing", "tally-db-roles").spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem =
+          false),
+      /Job tally-node-clearing\/tally-db-roles container roles: readOnlyRootFilesystem is not true/,
     ],
   ];
   for (const [what, breakIt, expected] of cases) {

@@ -18,3 +18,17 @@ export {
   TALLY_SERVICES,
 } from "./rules.js";
 export { checkOverlay, objectProblems } from "./check.js";
+export {
+  jobViolations,
+  natsServerViolations,
+  natsCredentialViolations,
+  databaseRoleViolations,
+  confBlock,
+  NATS_CLIENT_SECRET,
+  NATS_ADMIN_SECRET,
+  NATS_SERVER_SECRET,
+  DB_WRITER_SECRET,
+  DB_READER_SECRET,
+  DB_ADMIN_SECRET,
+} from "./least-privilege.js";
+export { podTemplates, jobs, tallyCli, secretValue } from "./pods.js";

@@ -38,8 +38,10 @@ test("dev runs a PostgreSQL StatefulSet per node and prod a CloudNativePG Cluste
     assert.equal(find(prod, "Cluster", ns, "tally-db")?.apiVersion, "postgresql.cnpg.io/v1", `prod ${ns}`);
     assert.equal(find(prod, "StatefulSet", ns, "tally-db"), undefined);
     // The same Secret and key in both, so the services do not change between overlays.
-    const env = find(prod, "Deployment", ns, "executor").spec.template.spec.containers[0].env;
-    assert.deepEqual(env.find((e: any) => e.name === "DATABASE_URL").valueFrom.secretKeyRef, { name: "tally-db-app", key: "uri" });
+    for (const objs of [dev, prod]) {
+      const env = find(objs, "Deployment", ns, "executor").spec.template.spec.containers[0].env;
+      assert.deepEqual(env.find((e: any) => e.name === "DATABASE_URL").valueFrom.secretKeyRef, { name: "tally-db-writer", key: "uri" });
+    }
   }
   // Dev ships its development Secrets; prod ships none (they are created out of band).
   assert.ok(dev.some((o) => o.kind === "Secret"));
@@ -68,48 +70,26 @@ test("each overlay's patches took effect (a patch that matches nothing still exi
     assert.equal(find(objs, "Deployment", "tally-ordering", "seq-exchange").spec.template.spec.containers[0].image, image);
 });
 
-test("k8s/ runs the NATS configuration of deploy/: the same accounts file, the cluster settings with Kubernetes routes", () => {
+test("k8s/ runs deploy/'s NATS cluster settings, with Kubernetes routes", () => {
   const read = (p: string): string => readFileSync(join(repoRoot, p), "utf8");
-  assert.equal(read("k8s/base/ordering/nats-server-accounts.conf"), read("deploy/nats-server-accounts.conf"));
-  const settings = (conf: string): string =>
-    conf
-      .split("\n")
-      .filter((l) => !/^\s*#/.test(l) && !/nats-route:\/\//.test(l) && l.trim() !== "")
-      .join("\n");
-  // The k8s copy also sets a pid file, for the preStop hook's lame-duck signal.
-  assert.equal(settings(read("k8s/base/ordering/nats.conf")).replace(/\npid_file: .*/, ""), settings(read("deploy/nats-cluster.conf")));
-});
-
-test("prod: NATS accepts TLS only, with its key from a Secret; every service trusts the CA from a Secret (issue 13)", async () => {
-  const prod = (await checkOverlay(join(k8s, "overlays/prod"))).objects;
-  const nats = find(prod, "StatefulSet", "tally-ordering", "nats").spec.template.spec;
-  assert.deepEqual(nats.containers[0].args, ["-c", "/etc/nats/nats-tls.conf"]);
-  const sources = nats.volumes.find((v: any) => v.name === "config").projected.sources.map((s: any) => s.configMap.name);
-  const tlsConf = prod.find(
-    (o) => o.kind === "ConfigMap" && sources.includes(o.metadata.name) && /^nats-tls-config/.test(o.metadata.name),
-  ) as any;
-  assert.ok(tlsConf !== undefined, `the projected config holds nats-tls-config: ${sources.join(", ")}`);
-  const conf: string = tlsConf.data["nats-tls.conf"];
-  assert.match(conf, /include "nats.conf"/);
-  const tlsVolume = nats.volumes.find((v: any) => v.secret?.secretName === "tally-nats-tls");
-  const mount = nats.containers[0].volumeMounts.find((m: any) => m.name === tlsVolume.name).mountPath;
-  assert.ok(conf.includes(`cert_file: "${mount}/tls.crt"`) && conf.includes(`key_file: "${mount}/tls.key"`), conf);
-  // No ConfigMap carries key material.
-  for (const cm of prod.filter((o) => o.kind === "ConfigMap") as any[])
-    for (const v of Object.values(cm.data ?? {})) assert.doesNotMatch(String(v), /PRIVATE KEY/, cm.metadata.name);
-  const deployments = prod.filter((o) => o.kind === "Deployment") as any[];
-  assert.ok(deployments.length >= 10);
-  for (const d of deployments) {
-    const spec = d.spec.template.spec;
-    const caFile = spec.containers[0].env.find((e: any) => e.name === "NATS_CA_FILE")?.value;
-    assert.ok(caFile !== undefined, `${d.metadata.namespace}/${d.metadata.name} sets NATS_CA_FILE`);
-    // The mount that holds the file: the longest mount path above it.
-    const m = spec.containers[0].volumeMounts
-      .filter((x: any) => caFile.startsWith(`${x.mountPath}/`))
-      .sort((a: any, b: any) => b.mountPath.length - a.mountPath.length)[0];
-    assert.equal(spec.volumes.find((v: any) => v.name === m?.name)?.secret?.secretName, "tally-nats-ca", d.metadata.name);
-  }
-  // Dev stays plaintext (its Secrets are development-only).
-  const dev = (await checkOverlay(join(k8s, "overlays/dev"))).objects;
-  assert.deepEqual(find(dev, "StatefulSet", "tally-ordering", "nats").spec.template.spec.containers[0].args, ["-c", "/etc/nats/nats.conf"]);
+  const k8sConf = read("k8s/base/ordering/nats.conf");
+  // Every setting of deploy/nats-cluster.conf but the routes (and its accounts include) is in k8s/.
+  for (const line of read("deploy/nats-cluster.conf")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#") && !l.includes("nats-route://") && !l.startsWith("include") && l !== "]" && l !== "}"))
+    assert.ok(
+      k8sConf.split("\n").some((l) => l.trim() === line),
+      `k8s/base/ordering/nats.conf has ${line}`,
+    );
+  // And the single server's settings of deploy/nats-server.conf (listen, max_payload, JetStream).
+  for (const line of read("deploy/nats-server.conf")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#") && l !== "}"))
+    assert.ok(
+      k8sConf.split("\n").some((l) => l.trim() === line),
+      `k8s/base/ordering/nats.conf has ${line}`,
+    );
+  for (const i of [0, 1, 2]) assert.ok(k8sConf.includes(`"nats-route://nats-${i}.nats.tally-ordering.svc.cluster.local:6222"`));
 });

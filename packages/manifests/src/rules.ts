@@ -2,40 +2,15 @@
 // finds as messages naming the object and the rule; an empty list means the rules hold.
 import type { K8sObject } from "./render.js";
 import { refOf } from "./render.js";
+import { containerBasics, envValue, podLabels, podSpec, podTemplates, tallyService, TALLY_SERVICES, workloads } from "./pods.js";
+import { databaseRoleViolations, jobViolations, natsCredentialViolations, natsServerViolations } from "./least-privilege.js";
 
-/** The Tally services the image runs, by the container's first argument. */
-export const TALLY_SERVICES = ["gateway", "sequencer", "blockstore", "executor", "regfeed"] as const;
+export { tallyService, TALLY_SERVICES, workloads };
+
 /** The regulator's namespace: default deny, read only. */
 export const REGULATOR_NAMESPACE = "tally-regulator";
 /** Least nats-server version for Kubernetes (2.9 was seen to stall stream elections for minutes). */
 export const NATS_MIN_VERSION: readonly [number, number] = [2, 11];
-
-const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
-
-export function workloads(objs: readonly K8sObject[]): K8sObject[] {
-  return objs.filter((o) => WORKLOAD_KINDS.has(o.kind));
-}
-
-function podSpec(w: K8sObject): any {
-  return (w as any).spec?.template?.spec ?? {};
-}
-
-function podLabels(w: K8sObject): Record<string, string> {
-  return (w as any).spec?.template?.metadata?.labels ?? {};
-}
-
-/** The Tally service a container runs, or undefined for other images (NATS, PostgreSQL). */
-export function tallyService(c: any): string | undefined {
-  const image = String(c.image ?? "");
-  const base = image.split("@")[0]!.split(":")[0]!.split("/").at(-1);
-  const arg = (c.args ?? [])[0];
-  return base === "tally" && (TALLY_SERVICES as readonly string[]).includes(arg) ? arg : undefined;
-}
-
-function envValue(c: any, name: string): string | undefined {
-  const e = (c.env ?? []).find((x: any) => x.name === name);
-  return typeof e?.value === "string" ? e.value : undefined;
-}
 
 function portOf(addr: string | undefined): number | undefined {
   const m = addr === undefined ? null : /:(\d+)$/.exec(addr);
@@ -66,14 +41,6 @@ function selects(selector: any, labels: Record<string, string>): boolean {
   return true;
 }
 
-function imageTagProblem(image: string): string | undefined {
-  if (image.includes("@sha256:")) return undefined;
-  const last = image.split("/").at(-1)!;
-  if (!last.includes(":")) return `image ${image} has no tag`;
-  if (last.endsWith(":latest")) return `image ${image} uses :latest`;
-  return undefined;
-}
-
 /**
  * Every workload: probes (Tally services: gRPC readiness and liveness on the plaintext health
  * port HEALTH_ADDR), resources, a PodDisruptionBudget that lets one pod go, topology spread, a
@@ -101,22 +68,7 @@ export function workloadViolations(objs: readonly K8sObject[]): string[] {
 
     for (const [c, init] of [...containers.map((c) => [c, false] as const), ...inits.map((c) => [c, true] as const)]) {
       const cref = `${ref} ${init ? "initContainer" : "container"} ${c.name}`;
-      const sec = c.securityContext ?? {};
-      if (sec.runAsNonRoot !== true && podSec.runAsNonRoot !== true) out.push(`${cref}: runAsNonRoot is not true`);
-      if (sec.runAsUser === 0) out.push(`${cref}: runAsUser is 0 (root)`);
-      if (sec.readOnlyRootFilesystem !== true) out.push(`${cref}: readOnlyRootFilesystem is not true`);
-      if (sec.allowPrivilegeEscalation !== false) out.push(`${cref}: allowPrivilegeEscalation is not false`);
-      if (!(sec.capabilities?.drop ?? []).includes("ALL")) out.push(`${cref}: capabilities.drop does not include ALL`);
-      if (sec.privileged === true) out.push(`${cref}: privileged`);
-      const r = c.resources ?? {};
-      for (const [k, v] of [
-        ["requests.cpu", r.requests?.cpu],
-        ["requests.memory", r.requests?.memory],
-        ["limits.memory", r.limits?.memory],
-      ] as const)
-        if (v === undefined || v === null || v === "") out.push(`${cref}: no resources.${k}`);
-      const tagProblem = imageTagProblem(String(c.image ?? ""));
-      if (tagProblem !== undefined) out.push(`${cref}: ${tagProblem}`);
+      out.push(...containerBasics(cref, c, podSec));
       if (init) continue;
 
       if (c.readinessProbe === undefined) out.push(`${cref}: no readinessProbe`);
@@ -181,9 +133,12 @@ export function secretViolations(objs: readonly K8sObject[]): string[] {
         out.push(`${refOf(cm)}: ${k} holds a private key; use a Secret`);
     }
   }
-  for (const w of workloads(objs)) {
+  for (const w of podTemplates(objs)) {
     const spec = podSpec(w);
     for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+      for (const f of c.envFrom ?? [])
+        if (f.configMapRef !== undefined && /secret|password|cred/i.test(String(f.configMapRef.name)))
+          out.push(`${refOf(w)} container ${c.name} envFrom ConfigMap ${f.configMapRef.name}: credentials from a ConfigMap; use a Secret`);
       for (const e of c.env ?? []) {
         const where = `${refOf(w)} container ${c.name} env ${e.name}`;
         if (typeof e.value === "string" && (URL_CREDENTIALS.test(e.value) || SECRET_TEXT.test(e.name)))
@@ -322,5 +277,9 @@ export function projectViolations(objs: readonly K8sObject[]): string[] {
     ...natsViolations(objs),
     ...sequencerViolations(objs),
     ...nodeViolations(objs),
+    ...jobViolations(objs),
+    ...natsServerViolations(objs),
+    ...natsCredentialViolations(objs),
+    ...databaseRoleViolations(objs),
   ];
 }

@@ -92,15 +92,43 @@ const CNPG_CLUSTER: Shape = {
     monitoring: { enablePodMonitor: null },
     minSyncReplicas: null,
     maxSyncReplicas: null,
+    // The node's roles (issue 13): RoleConfiguration in the CNPG API reference.
+    managed: {
+      roles: {
+        "[]": {
+          name: null,
+          comment: null,
+          ensure: null,
+          login: null,
+          superuser: null,
+          createdb: null,
+          createrole: null,
+          inherit: null,
+          replication: null,
+          bypassrls: null,
+          connectionLimit: null,
+          validUntil: null,
+          inRoles: null,
+          disablePassword: null,
+          passwordSecret: { name: null },
+        },
+      },
+    },
   },
 };
+/** A field's shape: its fields, "map" (any keys), null (a value); "[]" is the shape of each element of an array. */
 type Shape = { readonly [field: string]: Shape | "map" | null };
 
 /** The fields of a CNPG Cluster outside CNPG_CLUSTER. */
 export function unknownCnpgFields(obj: K8sObject): UnknownField[] {
   const out: UnknownField[] = [];
   const go = (v: unknown, shape: Shape, path: string): void => {
-    if (typeof v !== "object" || v === null || Array.isArray(v)) return;
+    const each = shape["[]"];
+    if (Array.isArray(v)) {
+      if (each !== undefined && each !== null && each !== "map") v.forEach((x, i) => go(x, each, `${path}[${i}]`));
+      return;
+    }
+    if (typeof v !== "object" || v === null) return;
     for (const [k, child] of Object.entries(v)) {
       const p = path === "" ? k : `${path}.${k}`;
       const sub = shape[k];

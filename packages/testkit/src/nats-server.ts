@@ -37,7 +37,8 @@ export interface StartedNats {
 export async function startNatsServer(
   dir: string,
   /** extraConf: more nats-server configuration, e.g. an `authorization { ... }` block (natsAuthorizationConf from @tally/bus). */
-  opts: { port?: number; echoLogs?: boolean; extraConf?: string } = {},
+  /** env: the server's environment, e.g. the TALLY_NATS_PASSWORD_<USER> variables an included authorization block names. */
+  opts: { port?: number; echoLogs?: boolean; extraConf?: string; env?: Record<string, string> } = {},
 ): Promise<StartedNats> {
   const bin = findNatsServer();
   if (bin === undefined) throw new Error(NATS_INSTALL_HINT);
@@ -49,7 +50,7 @@ export async function startNatsServer(
     `listen: "127.0.0.1:${port}"\nmax_payload: 8MB\njetstream {\n  store_dir: "${join(dir, "jetstream")}"\n}\n${opts.extraConf ?? ""}`,
     { mode: 0o600 },
   );
-  const p = new ServiceProcess("nats-server", [bin, "-c", conf], {}, opts.echoLogs ?? false);
+  const p = new ServiceProcess("nats-server", [bin, "-c", conf], opts.env ?? {}, opts.echoLogs ?? false);
   await p.waitForLine(/Server is ready/, 15_000);
   return { url: `nats://127.0.0.1:${port}`, port, process: p, stop: () => p.stop("SIGTERM", 5000) };
 }

@@ -48,13 +48,19 @@ export function createCertAuthority(dir: string, name = "Tally Test CA"): CertAu
 
 /**
  * Issues a certificate with CN=commonName: a server certificate (SANs `localhost`, 127.0.0.1,
- * ::1 and any given) or a client certificate. Reuses the files if they exist. validDays < 0
+ * ::1 and any given), a client certificate, or a peer certificate (both: a server that also dials
+ * other servers, as NATS routes do). Reuses the files if they exist. validDays < 0
  * makes a certificate that has already expired, for tests.
  */
 export function issueCert(
   ca: CertAuthority,
   name: string,
-  o: { readonly commonName?: string; readonly kind: "server" | "client"; readonly validDays?: number; readonly sans?: readonly string[] },
+  o: {
+    readonly commonName?: string;
+    readonly kind: "server" | "client" | "peer";
+    readonly validDays?: number;
+    readonly sans?: readonly string[];
+  },
 ): IssuedCert {
   const out = { caFile: ca.certFile, certFile: join(ca.dir, `${name}.pem`), keyFile: join(ca.dir, `${name}.key`) };
   if (existsSync(out.certFile) && existsSync(out.keyFile)) return out;
@@ -63,9 +69,9 @@ export function issueCert(
   const sans = ["DNS:localhost", "IP:127.0.0.1", "IP:::1", ...(o.sans ?? [])];
   writeFileSync(
     ext,
-    o.kind === "server"
-      ? `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans.join(",")}\n`
-      : `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n`,
+    o.kind === "client"
+      ? `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n`
+      : `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=${o.kind === "peer" ? "serverAuth,clientAuth" : "serverAuth"}\nsubjectAltName=${sans.join(",")}\n`,
   );
   openssl(
     ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", out.keyFile, "-out", csr].concat([

@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { busNames, connectBus, natsPasswordVar } from "@tally/bus";
@@ -100,4 +100,76 @@ test("tally bus setup is refused as a service's user, and makes the streams and 
   } finally {
     await node.nc.close();
   }
+});
+
+test("tally bus users --k8s: the authorization include and every namespace's Secrets, with random passwords (0600)", () => {
+  const out = join(dir, "k8s-random");
+  const r = tally(["bus", "users", "--genesis", files.genesisFile, "--client-maps", join(dir, "tls"), "--k8s", out]);
+  assert.equal(r.status, 0, r.err);
+  const secrets = readFileSync(join(out, "nats-secrets.yaml"), "utf8");
+  assert.equal(statSync(join(out, "nats-secrets.yaml")).mode & 0o077, 0, "the Secrets file is private");
+  const passwords = [...secrets.matchAll(/"TALLY_NATS_PASSWORD_[A-Z0-9_]+": "([^"]+)"/g)].map((m) => m[1]!);
+  assert.equal(passwords.length, 12);
+  for (const p of passwords) assert.match(p, /^p[0-9a-f]{36}$/);
+  assert.equal(new Set(passwords).size, passwords.length, "every user has its own password");
+  assert.doesNotMatch(secrets, /dev-only/);
+  // The same users as printed, and the gateways host what their client certificate maps name.
+  const conf = readFileSync(join(out, "nats-authorization.conf"), "utf8");
+  const printed = tally(["bus", "users", "--genesis", files.genesisFile, "--client-maps", join(dir, "tls")]).out;
+  const body = (s: string): string => s.slice(s.indexOf("authorization {"));
+  assert.equal(body(conf), body(printed));
+  assert.match(
+    conf,
+    /user: "gateway-node-clearing"[\s\S]*?"tally.tx.auditor", "tally.tx.bank-b", "tally.tx.clearing", "tally.tx.clearing-b"/,
+  );
+  // Not over passwords that may be in use, unless --force.
+  const again = tally(["bus", "users", "--genesis", files.genesisFile, "--k8s", out]);
+  assert.notEqual(again.status, 0);
+  assert.match(again.err, /nats-secrets.yaml exists; its passwords may be in use \(--force writes new ones\)/);
+  assert.equal(tally(["bus", "users", "--genesis", files.genesisFile, "--k8s", out, "--force"]).status, 0);
+  assert.notEqual(readFileSync(join(out, "nats-secrets.yaml"), "utf8"), secrets, "new passwords");
+});
+
+test("tally bus users --k8s --dev-passwords from the sample consortium writes the committed k8s files", () => {
+  const out = join(dir, "k8s-dev");
+  const r = tally(["bus", "users", "--genesis", files.genesisFile, "--client-maps", join(dir, "tls"), "--k8s", out, "--dev-passwords"]);
+  assert.equal(r.status, 0, r.err);
+  assert.equal(
+    readFileSync(join(out, "nats-authorization.conf"), "utf8"),
+    readFileSync(join(repoRoot, "k8s/base/ordering/nats-authorization.conf"), "utf8"),
+  );
+  assert.equal(
+    readFileSync(join(out, "nats-secrets.yaml"), "utf8"),
+    readFileSync(join(repoRoot, "k8s/overlays/dev/nats-credentials/nats-secrets.yaml"), "utf8"),
+  );
+});
+
+test("tally bus users --k8s refuses bad input with a reason", () => {
+  const aFile = join(dir, "a-file");
+  writeFileSync(aFile, "x");
+  mkdirSync(join(dir, "empty"), { recursive: true });
+  const g = ["bus", "users", "--genesis", files.genesisFile];
+  const cases: [string[], RegExp][] = [
+    [[...g, "--k8s"], /--k8s needs a directory/],
+    [[...g, "--k8s", aFile], /--k8s .*a-file is not a directory/],
+    [
+      [...g, "--k8s", join(dir, "k8s-bad"), "--nats-servers", "nats-0:4222,not a server"],
+      /--nats-servers: NATS server "not a server" is not host:port/,
+    ],
+    [
+      [...g, "--k8s", join(dir, "k8s-bad"), "--nats-servers", "nats-0:70000"],
+      /--nats-servers: NATS server "nats-0:70000" is not host:port/,
+    ],
+    [[...g, "--k8s", join(dir, "k8s-bad"), "--nats-servers"], /--nats-servers needs host:port/],
+    [[...g, "--dev-passwords"], /--dev-passwords goes with --k8s <dir>/],
+    [[...g, "--client-maps", join(dir, "nowhere")], /--client-maps .*nowhere is not a directory/],
+    [[...g, "--client-maps", join(dir, "empty")], /holds no clients-<node>.json for any node of the genesis/],
+    [[...g, "--k8s", join(dir, "k8s-bad"), "--namespace", "Not A Namespace"], /bus namespace Not A Namespace must match/],
+  ];
+  for (const [args, re] of cases) {
+    const r = tally(args);
+    assert.notEqual(r.status, 0, args.join(" "));
+    assert.match(r.err, re, `${args.join(" ")}: ${r.err}`);
+  }
+  assert.ok(!existsSync(join(dir, "k8s-bad", "nats-secrets.yaml")), "nothing written on bad input");
 });

