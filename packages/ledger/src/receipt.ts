@@ -255,33 +255,41 @@ export class SequencerSetTally {
   private confirmAt(h: bigint): SequencerSetConfirmation | undefined {
     const byNode = this.heights.get(h);
     if (byNode === undefined) return undefined;
-    const groups = new Map<string, Map<string, Held>>();
+    // Per agreement, each validator's claims of it (at most CLAIMS_PER_VALIDATOR_MAX).
+    const groups = new Map<string, Map<string, Held[]>>();
     for (const [node, held] of byNode)
       for (const x of held) {
         const k = agreementKey(x.claim);
-        const g = groups.get(k) ?? new Map<string, Held>();
-        if (!g.has(node)) g.set(node, x);
+        const g = groups.get(k) ?? new Map<string, Held[]>();
+        g.set(node, [...(g.get(node) ?? []), x]);
         groups.set(k, g);
       }
     const n = this.trust.validators.size;
     for (const g of groups.values()) {
       if (!isQuorum(g.size, n, this.trust.quorum)) continue;
-      for (const [node, x] of [...g]) {
-        if (x.verified) continue;
-        if (verifyReceiptClaim(x.claim, this.trust.validators)) x.verified = true;
-        else {
-          g.delete(node);
-          this.refuse("bad-signature");
-          const held = byNode.get(node)!.filter((y) => y !== x);
-          if (held.length === 0) byNode.delete(node);
-          else byNode.set(node, held);
-        }
+      const signed: Held[] = [];
+      for (const [node, claims] of g) {
+        const ok = claims.find((x) => x.verified || this.verify(byNode, node, x));
+        if (ok !== undefined) signed.push(ok);
       }
-      if (!isQuorum(g.size, n, this.trust.quorum)) continue;
-      const first = g.values().next().value!.claim;
-      return { height: h, blockHash: first.blockHash, sequencers: first.nextSequencers, signers: [...g.keys()].sort() };
+      if (!isQuorum(signed.length, n, this.trust.quorum)) continue;
+      const first = signed[0]!.claim;
+      return { height: h, blockHash: first.blockHash, sequencers: first.nextSequencers, signers: signed.map((x) => x.claim.nodeId).sort() };
     }
     return undefined;
+  }
+
+  /** Checks a held claim's signature once: verified, or dropped and counted as refused. */
+  private verify(byNode: Map<string, Held[]>, node: string, x: Held): boolean {
+    if (verifyReceiptClaim(x.claim, this.trust.validators)) {
+      x.verified = true;
+      return true;
+    }
+    this.refuse("bad-signature");
+    const held = (byNode.get(node) ?? []).filter((y) => y !== x);
+    if (held.length === 0) byNode.delete(node);
+    else byNode.set(node, held);
+    return false;
   }
 
   private lowest(): bigint | undefined {

@@ -139,7 +139,6 @@ async function main(): Promise<void> {
     steps: () => [
       { name: "not serving", run: () => server.notServing() },
       { name: "finish the block in flight", run: (left) => (watching.abort(), within(seq.stop(), left / 2)) },
-      { name: "stop following receipts", run: () => sets.stop() },
       {
         name: "release the lease",
         run: async () => {
@@ -148,6 +147,7 @@ async function main(): Promise<void> {
           log.info("lease released");
         },
       },
+      { name: "stop following receipts and blocks", run: (left) => within(sets.stop(), left / 2) },
       { name: "stop gRPC", run: (left) => server.stop(Math.min(1000, left / 2)) },
       { name: "drain NATS", run: () => bus.nc.drain() },
       // Spans still buffered for OTLP are sent before the process exits; /metrics closes.

@@ -50,7 +50,7 @@ export class SetKnowledge {
    * A block seen on BLOCKS (cut by this instance, or read while catching up), in height order
    * from nextToExamine(). mayChange: it calls the membership contract.
    */
-  noteBlock(height: bigint, hash: Uint8Array, mayChange: boolean): void {
+  noteBlock(height: bigint, hash: Uint8Array | undefined, mayChange: boolean): void {
     if (height <= this.examined) return;
     if (height !== this.examined + 1n) throw new RangeError(`block ${height} noted before block ${this.examined + 1n}`);
     this.examined = height;

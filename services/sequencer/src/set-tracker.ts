@@ -4,9 +4,10 @@
 // membership contract (the only way governance changes the set). SetKnowledge (pure) holds what it
 // learned; this file does the reading. docs/architecture.md, "The sequencer set in force".
 import { blockSeqOf, OrderedFollower, type Bus, type BusNames } from "@tally/bus";
-import { touchesMembership } from "@tally/contracts";
+import { MEMBERSHIP_CONTRACT, touchesMembership } from "@tally/contracts";
+import { Block, BlockHeader } from "@tally/proto/types";
 import {
-  decodeBlock,
+  blockHashOf,
   fromHex,
   SequencerSetTally,
   type Genesis,
@@ -51,6 +52,7 @@ export interface SetTrackerPorts {
 }
 
 const REFUSAL_LOG_EVERY_MS = 60_000;
+const MEMBERSHIP_BYTES = Buffer.from(MEMBERSHIP_CONTRACT);
 
 /** See the file comment. */
 export class SequencerSetTracker {
@@ -59,6 +61,8 @@ export class SequencerSetTracker {
   private readonly validators: ReadonlyMap<string, Uint8Array>;
   private follower: OrderedFollower | undefined;
   private following: Promise<void> | undefined;
+  private blocksFollower: OrderedFollower | undefined;
+  private followingBlocks: Promise<void> | undefined;
   private started = false;
   private closed = false;
   private lastConfirmAt = Number.NEGATIVE_INFINITY;
@@ -103,7 +107,8 @@ export class SequencerSetTracker {
   /**
    * Reads each validator's latest receipt (so a set confirmed before this process started is
    * known at once when the validators agree), confirms what it can, then follows RECEIPTS from the
-   * stream's end in the background until stop().
+   * stream's end in the background until stop(). Also follows BLOCKS (from at most scanBlocksMax
+   * blocks back) to examine every block as it comes, so that a takeover need not read them.
    */
   async start(): Promise<void> {
     if (this.started) return;
@@ -122,13 +127,68 @@ export class SequencerSetTracker {
     }
     this.confirmNow();
     this.following = this.follow(from);
+    let tip = -1n;
+    try {
+      tip = BigInt((await jsm.streams.info(this.ports.names.blocksStream)).state.last_seq) - 1n;
+    } catch (e) {
+      this.ports.log.warn({ err: (e as Error).message }, "sequencer set: cannot read BLOCKS' tip; examining from its start");
+    }
+    const first = tip - BigInt(this.opts.scanBlocksMax) + 1n;
+    if (first > 1n) this.knowledge.skipThrough(first - 1n);
+    this.followingBlocks = this.followBlocks();
   }
 
   async stop(): Promise<void> {
     this.closed = true;
     for (const w of [...this.waiters]) w();
-    await this.follower?.close();
-    await this.following;
+    await Promise.all([this.follower?.close(), this.blocksFollower?.close()]);
+    await Promise.all([this.following, this.followingBlocks]);
+  }
+
+  /**
+   * Examines blocks as BLOCKS receives them. The height is the stream sequence − 1, and a block is
+   * decoded only when its bytes contain the membership contract's name, so a backup pays little.
+   */
+  private async followBlocks(): Promise<void> {
+    while (!this.closed) {
+      const follower = new OrderedFollower(this.ports.bus, this.ports.names.blocksStream, {
+        maxMessages: 64,
+        onRestart: (why, seq) => this.ports.log.warn({ why, seq }, "sequencer set: BLOCKS follower restarted"),
+      });
+      this.blocksFollower = follower;
+      if (this.closed) break;
+      try {
+        for await (const m of follower.follow(blockSeqOf(this.knowledge.nextToExamine()))) this.examine(m.seq, m.data);
+      } catch (e) {
+        if (!this.closed) this.ports.log.warn({ err: (e as Error).message }, "sequencer set: cannot follow BLOCKS; retrying");
+      }
+      if (!this.closed) await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  /** Notes the block at BLOCKS sequence seq (height seq − 1), read in stream order. */
+  private examine(seq: number, data: Uint8Array): void {
+    const h = BigInt(seq) - 1n;
+    const next = this.knowledge.nextToExamine();
+    if (h < next) return;
+    // Older blocks are gone from the stream (retention): any of them may have changed the set.
+    if (h > next) this.knowledge.skipThrough(h - 1n);
+    const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (raw.indexOf(MEMBERSHIP_BYTES) < 0) {
+      this.knowledge.noteBlock(h, undefined, false);
+      return;
+    }
+    let block: Block;
+    try {
+      block = Block.decode(data);
+      if (BlockHeader.decode(block.header).height !== h) throw new Error(`BLOCKS sequence ${seq} does not hold height ${h}`);
+    } catch (e) {
+      // Every verifier stops at such a block; mark it, so that nothing is cut after it unconfirmed.
+      this.ports.log.error({ err: (e as Error).message, seq }, "sequencer set: a block on BLOCKS does not decode");
+      this.knowledge.noteBlock(h, undefined, true);
+      return;
+    }
+    this.knowledge.noteBlock(h, blockHashOf(block.header), touchesMembership(block.txs));
   }
 
   private async follow(from: number): Promise<void> {
@@ -221,13 +281,19 @@ export class SequencerSetTracker {
       this.knowledge.skipThrough(tip - BigInt(this.opts.scanBlocksMax));
       h = this.knowledge.nextToExamine();
     }
+    // Usually none or a few: the BLOCKS follower has seen the rest.
     const { jsm } = this.ports.bus;
-    for (; h <= tip; h++) {
-      const m = await jsm.streams.getMessage(this.ports.names.blocksStream, { seq: blockSeqOf(h) });
-      if (m === null) throw new Error(`BLOCKS has no block at height ${h}`);
-      const b = decodeBlock(m.data);
-      if (b.header.height !== h) throw new Error(`BLOCKS sequence ${blockSeqOf(h)} holds height ${b.header.height}`);
-      this.knowledge.noteBlock(h, b.hash, touchesMembership(b.block.txs));
+    for (h = this.knowledge.nextToExamine(); h <= tip; h = this.knowledge.nextToExamine()) {
+      const m = await jsm.streams.getMessage(this.ports.names.blocksStream, { seq: blockSeqOf(h) }).catch((e: unknown) => {
+        this.ports.log.warn({ err: (e as Error).message, height: h.toString() }, "sequencer set: cannot read a block; counting it as a change");
+        return null;
+      });
+      if (m === null) {
+        // Unread (gone from the stream, or NATS trouble): only a quorum's receipts can settle it.
+        this.knowledge.skipThrough(h);
+        continue;
+      }
+      this.examine(blockSeqOf(h), m.data);
     }
   }
 
