@@ -1,9 +1,11 @@
-// End to end: the sequencer set governance keeps is the one every node judges blocks by
-// (docs/architecture.md, "The sequencer set in force"). Two sequencers in genesis, seq-1 leads;
-// governance votes in seq-3 and votes out seq-2. With seq-1 stopped, a block sealed by seq-3's key
-// is stored and applied by every node, and then one sealed by seq-2's key (a valid signature by a
-// genesis sequencer) is stored and applied by none: every blockstore and executor stops, as for
-// a forged block, and the nodes stay at seq-3's block.
+// End to end: the sequencer set governance keeps is the one every node judges blocks by, and the
+// one the sequencers themselves follow (docs/architecture.md, "The sequencer set in force"). Two
+// sequencers in genesis, both running, seq-2 the master. Governance votes in seq-3, which then
+// starts from scratch (not in genesis); then it votes out seq-2 while seq-2 is the master: seq-2
+// steps down by itself (retired), an in-set sequencer takes over, blocks keep flowing and no node
+// halts; seq-3 becomes the master and its blocks are applied everywhere. Finally, with every
+// sequencer stopped, a block sealed by seq-3's key is stored and applied by every node, and one
+// sealed by seq-2's real key is refused by every blockstore and executor, as for a forged block.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -11,10 +13,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TxOutcome } from "@tally/proto/types";
+import { SequencerAdminServiceClient, SequencerRole, type GetStatusResponse, type StepDownResponse } from "@tally/proto/sequencer";
 import { busNames, connectBus, deleteNamespace, type Bus } from "@tally/bus";
-import { loadKeyFile } from "@tally/config";
+import { EXIT_CONFIG, loadKeyFile, writeKeyFile } from "@tally/config";
 import { dropDatabase, openDb } from "@tally/db";
 import { decodeBlock, sealBlock, signingKeyFromSeed, toHex, type SealedBlock, type SigningKey } from "@tally/ledger";
+import { insecure, unary } from "@tally/rpc";
 import { signerFromKeyFile, TallyClient } from "@tally/sdk";
 import { gatewayCredentials, writeConsortium, type ConsortiumFiles, type ConsortiumPlan } from "./consortium.js";
 import { LocalNetwork } from "./local-network.js";
@@ -52,7 +56,6 @@ describe("governance's sequencer set decides whose blocks every node accepts", (
 
   before(async () => {
     files = writeConsortium(dir, PLAN, Date.now());
-    // Only seq-1 runs: seq-2 is a genesis sequencer whose key the test holds.
     net = await LocalNetwork.start({
       dir,
       plan: PLAN,
@@ -61,7 +64,7 @@ describe("governance's sequencer set decides whose blocks every node accepts", (
       pgAdminUrl: testPgAdminUrl(),
       namespace,
       databasePrefix: dbPrefix,
-      sequencersToRun: 1,
+      echoLogs: process.env.TALLY_ECHO_LOGS === "1",
     });
     admin = await connectBus({ url: testNatsUrl(), name: "seqset-admin" });
     for (const id of ["clearing", "bank-a", "enterprise-a"]) {
@@ -149,15 +152,113 @@ describe("governance's sequencer set decides whose blocks every node accepts", (
     return out;
   }
 
-  test("add-sequencer lets the new sequencer's blocks in; remove-sequencer keeps the removed one's out, on every node", async () => {
-    const seq3 = signingKeyFromSeed(randomBytes(32));
+  async function status(id: string): Promise<GetStatusResponse> {
+    const c = new SequencerAdminServiceClient(net.endpoints.sequencers.find((x) => x.id === id)!.admin, insecure());
+    try {
+      return await unary<GetStatusResponse>((md, o, cb) => c.getStatus({}, md, o, cb));
+    } finally {
+      c.close();
+    }
+  }
+
+  async function stepDown(id: string, holdOffMs: number): Promise<boolean> {
+    const c = new SequencerAdminServiceClient(net.endpoints.sequencers.find((x) => x.id === id)!.admin, insecure());
+    try {
+      return (await unary<StepDownResponse>((md, o, cb) => c.stepDown({ holdOffMs }, md, o, cb))).wasMaster;
+    } finally {
+      c.close();
+    }
+  }
+
+  async function masterOf(ids: readonly string[]): Promise<string | undefined> {
+    for (const id of ids) if ((await status(id).catch(() => undefined))?.role === SequencerRole.SEQUENCER_ROLE_MASTER) return id;
+    return undefined;
+  }
+
+  /** Every block on BLOCKS from height `from` on. */
+  async function blocksFrom(from: bigint): Promise<SealedBlock[]> {
+    const last = (await admin.jsm.streams.info(names.blocksStream)).state.last_seq;
+    const out: SealedBlock[] = [];
+    for (let seq = Number(from) + 1; seq <= last; seq++) out.push(decodeBlock((await admin.jsm.streams.getMessage(names.blocksStream, { seq }))!.data));
+    return out;
+  }
+
+  /** Every node's blockstore and executor still running (none refused a block). */
+  function noNodeHalted(): void {
+    for (const n of PLAN.nodes)
+      for (const service of ["blockstore", "executor"]) {
+        const p = net.processes.get(`${n.id}/${service}`)!;
+        assert.ok(p.running, `${n.id}/${service} stopped:\n${p.lines.slice(-10).join("\n")}`);
+      }
+  }
+
+  const seq3 = signingKeyFromSeed(randomBytes(32));
+
+  test("a sequencer voted out while it is the master steps down by itself; one voted in starts from scratch and leads", { timeout: 240_000 }, async () => {
+    // seq-1 started first and leads; hand the lead to seq-2.
+    await waitFor("seq-1 leads", async () => (await masterOf(["seq-1"])) === "seq-1");
+    assert.equal(await stepDown("seq-1", 8000), true);
+    await waitFor("seq-2 leads", async () => (await masterOf(["seq-2"])) === "seq-2");
+
+    // A sequencer not in any set in force refuses to start, naming why.
+    const seq4File = join(dir, "keys", "seq-4.json");
+    const seq4 = signingKeyFromSeed(randomBytes(32));
+    writeKeyFile(seq4File, { owner: "seq-4", keyId: "seq", publicKey: toHex(seq4.publicKey), seed: toHex(seq4.secretKey.subarray(0, 32)) });
+    const stranger = await net.addSequencer("seq-4", seq4File, { env: { SEQUENCER_SET_WAIT_MS: "2000" }, waitReady: false });
+    assert.equal(await stranger.exited, EXIT_CONFIG, stranger.lines.slice(-5).join("\n"));
+    assert.match(stranger.lines.join("\n"), /SEQUENCER_ID seq-4 with this key is neither in the genesis sequencer set nor in the set in force/);
+
+    // Voted in (seq-2 cuts the votes, pausing after each membership block until the validators' receipts say who is in).
     await pass("add-seq-3", { kind: "add-sequencer", sequencerId: "seq-3", publicKey: toHex(seq3.publicKey) });
-    await pass("remove-seq-2", { kind: "remove-sequencer", sequencerId: "seq-2" });
-    // seq-1, still in the set, keeps cutting blocks after the change.
+    const seq3File = join(dir, "keys", "seq-3.json");
+    writeKeyFile(seq3File, { owner: "seq-3", keyId: "seq", publicKey: toHex(seq3.publicKey), seed: toHex(seq3.secretKey.subarray(0, 32)) });
+    // seq-3 is not in genesis: it starts because a quorum of validators reports it in the set in force.
+    await net.addSequencer("seq-3", seq3File);
+    const s3 = await status("seq-3");
+    assert.equal(s3.role, SequencerRole.SEQUENCER_ROLE_BACKUP);
+    assert.deepEqual(s3.sequencerSet, ["seq-1", "seq-2", "seq-3"]);
+
+    // Voted out while it is the master: the vote's block is seq-2's last.
+    assert.equal(await masterOf(["seq-2"]), "seq-2");
+    await run("clearing", "membership", "propose", { id: "remove-seq-2", change: { kind: "remove-sequencer", sequencerId: "seq-2" }, expiresAtMs: Date.now() + 3_600_000 });
+    const voted = await run("bank-a", "membership", "vote", { proposal: "remove-seq-2", vote: "yes" });
+    await waitFor("seq-2 retired", async () => (await status("seq-2")).role === SequencerRole.SEQUENCER_ROLE_RETIRED, 30_000);
+    const s2 = await status("seq-2");
+    assert.deepEqual(s2.sequencerSet, ["seq-1", "seq-3"]);
+    assert.ok(s2.sequencerSetHeight >= voted, `seq-2 learned the set at height ${s2.sequencerSetHeight}, before the vote at ${voted}`);
+    const p2 = net.processes.get("seq-2")!;
+    assert.ok(p2.running, "seq-2 keeps running, retired");
+    assert.match(p2.lines.join("\n"), /retired: releasing the lease/);
+    const metrics = await (await fetch(`http://${net.endpoints.metrics!["seq-2"]!}/metrics`)).text();
+    assert.match(metrics, /^tally_sequencer_retired 1$/m);
+    assert.match(metrics, /^tally_sequencer_is_leader 0$/m);
+
+    // Another sequencer in the set takes over; blocks keep flowing; no node halts.
+    const next = await waitFor("seq-1 or seq-3 leads", () => masterOf(["seq-1", "seq-3"]), 30_000);
     const after = await run("clearing", "cash", "issue", { to: "bank-a", amount: "5" });
     await waitFor("every node applied the issue", async () => ((await heights()).every((h) => h.applied >= after) ? true : undefined));
+    noNodeHalted();
+    const since = await blocksFrom(voted + 1n);
+    assert.ok(since.length > 0);
+    for (const b of since) assert.notEqual(b.header.sequencerId, "seq-2", `block ${b.header.height} cut by seq-2 after its removal`);
+    assert.ok(since.some((b) => b.header.sequencerId === next));
 
-    await net.processes.get("seq-1")!.stop("SIGTERM", 5000);
+    // seq-3, voted in, becomes the master and its blocks are applied by every node.
+    if (next !== "seq-3") {
+      assert.equal(await stepDown(next, 30_000), true);
+      await waitFor("seq-3 leads", async () => (await masterOf(["seq-3"])) === "seq-3", 30_000);
+    }
+    const byThree = await run("bank-a", "cash", "transfer", { to: "clearing", amount: "1" });
+    const [b3] = await blocksFrom(byThree);
+    assert.equal(b3?.header.height, byThree);
+    assert.equal(b3?.header.sequencerId, "seq-3");
+    await waitFor("every node applied seq-3's block", async () => ((await heights()).every((h) => h.applied >= byThree) ? true : undefined));
+    noNodeHalted();
+    assert.equal((await status("seq-2")).role, SequencerRole.SEQUENCER_ROLE_RETIRED);
+  });
+
+  test("with the sequencers stopped, a block sealed by the voted-in key is applied everywhere and one by the voted-out key nowhere", async () => {
+    for (const id of ["seq-1", "seq-2", "seq-3"]) await net.processes.get(id)!.stop("SIGTERM", 5000);
     const tip = await lastBlock();
     // seq-3, voted in (not in genesis): stored and applied by every node.
     const added = await publishAfter(tip, "seq-3", seq3);
