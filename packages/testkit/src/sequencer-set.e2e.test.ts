@@ -12,14 +12,27 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TxOutcome } from "@tally/proto/types";
+import { Receipt, TxOutcome } from "@tally/proto/types";
+import { RegFeedServiceClient, type VerifyChainResponse } from "@tally/proto/regfeed";
+import { Metadata } from "@grpc/grpc-js";
 import { SequencerAdminServiceClient, SequencerRole, type GetStatusResponse, type StepDownResponse } from "@tally/proto/sequencer";
 import { busNames, connectBus, deleteNamespace, type Bus } from "@tally/bus";
 import { EXIT_CONFIG, loadKeyFile, writeKeyFile } from "@tally/config";
-import { dropDatabase, openDb } from "@tally/db";
-import { decodeBlock, sealBlock, signingKeyFromSeed, toHex, type SealedBlock, type SigningKey } from "@tally/ledger";
+import { dropDatabase, openDb, readChainConfigEvents } from "@tally/db";
+import { SequencersByHeight } from "@tally/contracts";
+import {
+  decodeBlock,
+  sealBlock,
+  signingKeyFromSeed,
+  tipOf,
+  toHex,
+  verifyBlock,
+  type ChainTip,
+  type SealedBlock,
+  type SigningKey,
+} from "@tally/ledger";
 import { insecure, unary } from "@tally/rpc";
-import { signerFromKeyFile, TallyClient } from "@tally/sdk";
+import { signerFromKeyFile, TallyClient, TrustedChain } from "@tally/sdk";
 import { gatewayCredentials, writeConsortium, type ConsortiumFiles, type ConsortiumPlan } from "./consortium.js";
 import { LocalNetwork } from "./local-network.js";
 import { testNatsUrl, testPgAdminUrl, uniqueNamespace, uniqueSuffix } from "./test-env.js";
@@ -36,7 +49,7 @@ const PLAN: ConsortiumPlan = {
   nodes: [
     { id: "node-clearing", institution: "clearing" },
     { id: "node-bank-a", institution: "bank-a" },
-    { id: "node-regulator", institution: "regulator" },
+    { id: "node-regulator", institution: "regulator", regfeed: true },
   ],
   sequencers: [
     { id: "seq-1", institution: "clearing" },
@@ -99,10 +112,10 @@ describe("governance's sequencer set decides whose blocks every node accepts", (
     return u.height;
   }
 
-  /** Proposed by clearing, voted yes by bank-a: 2 of the 3 voting members, the 2/3 threshold. */
-  async function pass(id: string, change: unknown): Promise<void> {
+  /** Proposed by clearing, voted yes by bank-a: 2 of the 3 voting members, the 2/3 threshold. Returns the vote's height. */
+  async function pass(id: string, change: unknown): Promise<bigint> {
     await run("clearing", "membership", "propose", { id, change, expiresAtMs: Date.now() + 3_600_000 });
-    await run("bank-a", "membership", "vote", { proposal: id, vote: "yes" });
+    return run("bank-a", "membership", "vote", { proposal: id, vote: "yes" });
   }
 
   async function lastBlock(): Promise<{ seq: number; block: SealedBlock }> {
@@ -209,7 +222,7 @@ describe("governance's sequencer set decides whose blocks every node accepts", (
     assert.match(stranger.lines.join("\n"), /SEQUENCER_ID seq-4 with this key is neither in the genesis sequencer set nor in the set in force/);
 
     // Voted in (seq-2 cuts the votes, pausing after each membership block until the validators' receipts say who is in).
-    await pass("add-seq-3", { kind: "add-sequencer", sequencerId: "seq-3", publicKey: toHex(seq3.publicKey) });
+    const added = await pass("add-seq-3", { kind: "add-sequencer", sequencerId: "seq-3", publicKey: toHex(seq3.publicKey) });
     const seq3File = join(dir, "keys", "seq-3.json");
     writeKeyFile(seq3File, { owner: "seq-3", keyId: "seq", publicKey: toHex(seq3.publicKey), seed: toHex(seq3.secretKey.subarray(0, 32)) });
     // seq-3 is not in genesis: it starts because a quorum of validators reports it in the set in force.
@@ -255,6 +268,48 @@ describe("governance's sequencer set decides whose blocks every node accepts", (
     await waitFor("every node applied seq-3's block", async () => ((await heights()).every((h) => h.applied >= byThree) ? true : undefined));
     noNodeHalted();
     assert.equal((await status("seq-2")).role, SequencerRole.SEQUENCER_ROLE_RETIRED);
+
+    // The verifiers that do not execute judge each height by the set in force too.
+    // The regulator feed's VerifyChain, over the whole chain:
+    const feed = new RegFeedServiceClient(net.endpoints.regfeed, insecure());
+    try {
+      const md = new Metadata();
+      md.set("tally-caller", "seqset-test");
+      const v = await unary<VerifyChainResponse>((_, o, cb) => feed.verifyChain({ fromHeight: 0n, toHeight: byThree }, md, o, cb));
+      assert.deepEqual(v.mismatches, []);
+      assert.equal(v.blocksChecked, byThree + 1n);
+    } finally {
+      feed.close();
+    }
+    // The whole of BLOCKS against a node's recorded chain-config events (what the chaos audit does):
+    const db = openDb(net.endpoints.nodes[0]!.database);
+    try {
+      const all = await blocksFrom(0n);
+      const sets = new SequencersByHeight(files.genesis, await readChainConfigEvents(db, BigInt(all.length)));
+      let prev: ChainTip | undefined;
+      for (const b of all) {
+        verifyBlock(b, prev, files.genesis, sets.keysAt(b.header.height));
+        prev = tipOf(b);
+      }
+      // A client that trusts only genesis refuses seq-3's block until it is shown the validators' receipts.
+      const chain = new TrustedChain(files.genesis);
+      assert.throws(() => chain.verifyHeader({ header: b3!.block.header, signature: b3!.block.signature }), /PROOF_UNKNOWN_SEQUENCER/);
+      const receiptsAt = async (h: bigint): Promise<Uint8Array[]> =>
+        (await db.selectFrom("validator_receipts").select(["body", "signature"]).where("height", "=", h).execute()).map((r) =>
+          Receipt.encode({ body: r.body, signature: r.signature }).finish(),
+        );
+      assert.deepEqual(
+        chain.acceptSequencerSet(added, await receiptsAt(added)).sequencers.map((x) => x.id),
+        ["seq-1", "seq-2", "seq-3"],
+      );
+      assert.deepEqual(
+        chain.acceptSequencerSet(voted, await receiptsAt(voted)).sequencers.map((x) => x.id),
+        ["seq-1", "seq-3"],
+      );
+      assert.equal(chain.verifyHeader({ header: b3!.block.header, signature: b3!.block.signature }).height, byThree);
+    } finally {
+      await db.destroy();
+    }
   });
 
   test("with the sequencers stopped, a block sealed by the voted-in key is applied everywhere and one by the voted-out key nowhere", async () => {
