@@ -105,6 +105,7 @@ test("natsUsers: a sequencer governance added gets a sequencer user; every seque
   assert.ok(seq3.publish.includes(n.blocksSubject));
   for (const u of users.filter((x) => x.role === "sequencer")) {
     assert.ok(u.publish.includes(`$JS.API.CONSUMER.CREATE.${n.receiptsStream}.>`), `${u.user} follows RECEIPTS`);
+    assert.ok(u.publish.includes(`$JS.API.CONSUMER.MSG.NEXT.${n.blocksStream}.*`), `${u.user} follows BLOCKS`);
     assert.ok(u.publish.includes(`$JS.API.STREAM.MSG.GET.${n.receiptsStream}`), `${u.user} reads a validator's latest receipt`);
     assert.ok(!u.publish.some((p) => p.startsWith(`${n.namespace}.receipts.`)), `${u.user} publishes receipts`);
   }

@@ -63,8 +63,8 @@ function user(name: string, role: NatsUser["role"], publish: string[], subscribe
  * The users of a chain's bus:
  * - admin: everything (stream and KV management); used only by the setup step;
  * - sequencer-<id>, per genesis sequencer (and per id in `sequencers`): read TXS, publish BLOCKS
- *   (and read it back), read RECEIPTS (the sequencer set in force), read and write the lease keys
- *   `master` and its own `member.<id>`;
+ *   (and read it, in order), read RECEIPTS (the sequencer set in force), read and write the lease
+ *   keys `master` and its own `member.<id>`;
  * - gateway-<node>, per validator node: publish only its institutions' tx subjects;
  * - node-<node>, per validator node (blockstore, executor, regfeed): read BLOCKS and RECEIPTS,
  *   publish its own receipts and events;
@@ -79,7 +79,8 @@ export function natsUsers(genesis: Genesis, n: BusNames, o: NatsUsersOptions = {
     users.push(
       user(`sequencer-${id}`, "sequencer", [
         ...readStream(n.txsStream),
-        `${api}.STREAM.INFO.${n.blocksStream}`,
+        // BLOCKS: its tip, one block by height, and the stream in order (the blocks cut by others).
+        ...readStream(n.blocksStream),
         `${api}.STREAM.MSG.GET.${n.blocksStream}`,
         n.blocksSubject,
         // The validators' receipts: each one's latest (by subject), then the stream in order.
