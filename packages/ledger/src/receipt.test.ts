@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Receipt, ReceiptBody } from "@tally/proto/types";
 import { toHex } from "./bytes.js";
-import { ed25519Sign, signingKeyFromSeed, type SigningKey } from "./ed25519.js";
+import { signingKeyFromSeed, type SigningKey } from "./ed25519.js";
 import { sha256 } from "./hash.js";
 import {
   isQuorum,
@@ -22,7 +22,10 @@ const TRUST: ReceiptTrust = {
   validators: new Map(nodes.map((n) => [n.id, n.key.publicKey])),
   quorum: { quorumNumerator: 2, quorumDenominator: 3 },
 };
-const seq = (id: string, seed: number): ReceiptSequencer => ({ id, publicKey: toHex(signingKeyFromSeed(new Uint8Array(32).fill(seed)).publicKey) });
+const seq = (id: string, seed: number): ReceiptSequencer => ({
+  id,
+  publicKey: toHex(signingKeyFromSeed(new Uint8Array(32).fill(seed)).publicKey),
+});
 const S12 = [seq("seq-1", 10), seq("seq-2", 11)];
 const S13 = [seq("seq-1", 10), seq("seq-3", 12)];
 const hash = (h: bigint, fork = ""): Uint8Array => sha256(new TextEncoder().encode(`block ${h}${fork}`));
@@ -134,7 +137,12 @@ describe("receipts carry the sequencer set in force at the next height", () => {
   });
 
   test("validators disagreeing (a fork or a divergent node) confirm nothing unless a quorum agrees", () => {
-    const split = [receipt(nodes[0]!, 9n, S13), receipt(nodes[1]!, 9n, S13), receipt(nodes[2]!, 9n, S12), receipt(nodes[3]!, 9n, S13, { blockHash: hash(9n, "fork") })];
+    const split = [
+      receipt(nodes[0]!, 9n, S13),
+      receipt(nodes[1]!, 9n, S13),
+      receipt(nodes[2]!, 9n, S12),
+      receipt(nodes[3]!, 9n, S13, { blockHash: hash(9n, "fork") }),
+    ];
     assert.equal(sequencerSetFromReceipts(split, TRUST, 9n).ok, false);
     const three = [...split, receipt(nodes[2]!, 9n, S13)];
     // n-3's two receipts: the later one agrees with n-1 and n-2.

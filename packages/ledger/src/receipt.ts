@@ -87,7 +87,10 @@ export function isQuorum(signers: number, validators: number, q: ReceiptQuorum):
  * signature is not checked here (verifyReceiptClaim), so that only the receipts that count pay
  * for it.
  */
-export function readReceiptClaim(bytes: Uint8Array, chainId: string): { ok: true; claim: ReceiptClaim } | { ok: false; reason: ReceiptRefusal } {
+export function readReceiptClaim(
+  bytes: Uint8Array,
+  chainId: string,
+): { ok: true; claim: ReceiptClaim } | { ok: false; reason: ReceiptRefusal } {
   try {
     const r = Receipt.decode(bytes);
     const reader = new BinaryReader(r.body);
@@ -135,7 +138,10 @@ export function readReceiptClaim(bytes: Uint8Array, chainId: string): { ok: true
     }
     if (chain !== chainId) return { ok: false, reason: "wrong-chain" };
     if (nodeId === "" || blockHash.byteLength !== 32) return { ok: false, reason: "malformed" };
-    return { ok: true, claim: { nodeId, height: BigInt(height), blockHash, stateRoot, nextSequencers, body: r.body, signature: r.signature } };
+    return {
+      ok: true,
+      claim: { nodeId, height: BigInt(height), blockHash, stateRoot, nextSequencers, body: r.body, signature: r.signature },
+    };
   } catch {
     return { ok: false, reason: "malformed" };
   }

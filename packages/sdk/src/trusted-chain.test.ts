@@ -319,7 +319,10 @@ describe("TallyClient.proveTx / proveConsistency with a lying proof source", () 
 });
 
 describe("following governance's sequencer set from validators' receipts", () => {
-  const VALIDATORS = [21, 22, 23, 24].map((seed, i) => ({ nodeId: `node-${i + 1}`, key: signingKeyFromSeed(new Uint8Array(32).fill(seed)) }));
+  const VALIDATORS = [21, 22, 23, 24].map((seed, i) => ({
+    nodeId: `node-${i + 1}`,
+    key: signingKeyFromSeed(new Uint8Array(32).fill(seed)),
+  }));
   const G: Genesis = {
     ...GENESIS,
     validators: VALIDATORS.map((v) => ({ nodeId: v.nodeId, institutionId: "bank-a", publicKey: toHex(v.key.publicKey) })),
@@ -382,7 +385,10 @@ describe("following governance's sequencer set from validators' receipts", () =>
     const tampered = VALIDATORS.slice(0, 3).map((v) => {
       const r = Receipt.decode(receiptOf(v, first[3]!, [A]));
       const body = ReceiptBody.decode(r.body);
-      const forged = ReceiptBody.encode({ ...body, nextSequencers: [A, B].map((s) => ({ id: s.id, publicKey: fromHex(s.publicKey) })) }).finish();
+      const forged = ReceiptBody.encode({
+        ...body,
+        nextSequencers: [A, B].map((s) => ({ id: s.id, publicKey: fromHex(s.publicKey) })),
+      }).finish();
       return Receipt.encode({ body: forged, signature: r.signature }).finish();
     });
     assert.throws(() => chain.acceptSequencerSet(3n, tampered), rejectsWith("PROOF_NO_RECEIPT_QUORUM"));
@@ -391,12 +397,21 @@ describe("following governance's sequencer set from validators' receipts", () =>
 
   test("a voted-out sequencer's blocks are refused once the client is shown the receipts that removed it", () => {
     const chain = new TrustedChain(G);
-    chain.acceptSequencerSet(3n, VALIDATORS.slice(1).map((v) => receiptOf(v, first[3]!, [A, B])));
+    chain.acceptSequencerSet(
+      3n,
+      VALIDATORS.slice(1).map((v) => receiptOf(v, first[3]!, [A, B])),
+    );
     // Before it learns of the removal, the client still holds seq-a in the set.
     assert.equal(chain.verifyHeader(headerOf(a5)).height, 5n);
     const other = new TrustedChain(G);
-    other.acceptSequencerSet(3n, VALIDATORS.slice(1).map((v) => receiptOf(v, first[3]!, [A, B])));
-    other.acceptSequencerSet(4n, VALIDATORS.map((v) => receiptOf(v, b4, [B])));
+    other.acceptSequencerSet(
+      3n,
+      VALIDATORS.slice(1).map((v) => receiptOf(v, first[3]!, [A, B])),
+    );
+    other.acceptSequencerSet(
+      4n,
+      VALIDATORS.map((v) => receiptOf(v, b4, [B])),
+    );
     assert.throws(() => other.verifyHeader(headerOf(a5)), rejectsWith("PROOF_UNKNOWN_SEQUENCER"));
     assert.equal(other.verifyHeader(headerOf(b5)).height, 5n);
   });
@@ -408,12 +423,23 @@ describe("following governance's sequencer set from validators' receipts", () =>
     // Same height, another block (it differs from the one seen only if its contents differ).
     const otherBlock = { ...forked, hash: sha256(new Uint8Array([7])) } as SealedBlock;
     assert.throws(
-      () => chain.acceptSequencerSet(3n, VALIDATORS.slice(0, 3).map((v) => receiptOf(v, otherBlock, [A, B]))),
+      () =>
+        chain.acceptSequencerSet(
+          3n,
+          VALIDATORS.slice(0, 3).map((v) => receiptOf(v, otherBlock, [A, B])),
+        ),
       rejectsWith("PROOF_FORK"),
     );
-    chain.acceptSequencerSet(3n, VALIDATORS.slice(0, 3).map((v) => receiptOf(v, first[3]!, [A, B])));
+    chain.acceptSequencerSet(
+      3n,
+      VALIDATORS.slice(0, 3).map((v) => receiptOf(v, first[3]!, [A, B])),
+    );
     assert.throws(
-      () => chain.acceptSequencerSet(3n, VALIDATORS.slice(0, 3).map((v) => receiptOf(v, first[3]!, [B]))),
+      () =>
+        chain.acceptSequencerSet(
+          3n,
+          VALIDATORS.slice(0, 3).map((v) => receiptOf(v, first[3]!, [B])),
+        ),
       rejectsWith("PROOF_FORK"),
     );
   });

@@ -139,7 +139,10 @@ export class TrustedChain {
     const c = r.confirmation;
     const seen = this.seen.get(height);
     if (seen !== undefined && !bytesEqual(seen.hash, c.blockHash))
-      throw new ProofError("PROOF_FORK", `the validators signed block ${toHex(c.blockHash)} at height ${height}, but ${toHex(seen.hash)} was seen`);
+      throw new ProofError(
+        "PROOF_FORK",
+        `the validators signed block ${toHex(c.blockHash)} at height ${height}, but ${toHex(seen.hash)} was seen`,
+      );
     const fromHeight = height + 1n;
     const same = this.sets.find((s) => s.fromHeight === fromHeight);
     const key = (x: readonly ReceiptSequencer[]): string => x.map((s) => `${s.id}:${s.publicKey}`).join(",");

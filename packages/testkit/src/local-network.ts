@@ -262,7 +262,11 @@ export class LocalNetwork {
    * with its own key file, like the plan's sequencers; it is stopped with the network. Unless
    * waitReady is false, waits until its admin service listens.
    */
-  async addSequencer(id: string, keyFile: string, o: { readonly env?: Record<string, string>; readonly waitReady?: boolean } = {}): Promise<ServiceProcess> {
+  async addSequencer(
+    id: string,
+    keyFile: string,
+    o: { readonly env?: Record<string, string>; readonly waitReady?: boolean } = {},
+  ): Promise<ServiceProcess> {
     const port = await freePort();
     const metricsPort = await freePort();
     const env = {

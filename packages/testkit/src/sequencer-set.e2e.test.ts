@@ -192,7 +192,8 @@ describe("governance's sequencer set decides whose blocks every node accepts", (
   async function blocksFrom(from: bigint): Promise<SealedBlock[]> {
     const last = (await admin.jsm.streams.info(names.blocksStream)).state.last_seq;
     const out: SealedBlock[] = [];
-    for (let seq = Number(from) + 1; seq <= last; seq++) out.push(decodeBlock((await admin.jsm.streams.getMessage(names.blocksStream, { seq }))!.data));
+    for (let seq = Number(from) + 1; seq <= last; seq++)
+      out.push(decodeBlock((await admin.jsm.streams.getMessage(names.blocksStream, { seq }))!.data));
     return out;
   }
 
@@ -207,110 +208,133 @@ describe("governance's sequencer set decides whose blocks every node accepts", (
 
   const seq3 = signingKeyFromSeed(randomBytes(32));
 
-  test("a sequencer voted out while it is the master steps down by itself; one voted in starts from scratch and leads", { timeout: 240_000 }, async () => {
-    // seq-1 started first and leads; hand the lead to seq-2.
-    await waitFor("seq-1 leads", async () => (await masterOf(["seq-1"])) === "seq-1");
-    assert.equal(await stepDown("seq-1", 8000), true);
-    await waitFor("seq-2 leads", async () => (await masterOf(["seq-2"])) === "seq-2");
+  test(
+    "a sequencer voted out while it is the master steps down by itself; one voted in starts from scratch and leads",
+    { timeout: 240_000 },
+    async () => {
+      // seq-1 started first and leads; hand the lead to seq-2.
+      await waitFor("seq-1 leads", async () => (await masterOf(["seq-1"])) === "seq-1");
+      assert.equal(await stepDown("seq-1", 8000), true);
+      await waitFor("seq-2 leads", async () => (await masterOf(["seq-2"])) === "seq-2");
 
-    // A sequencer not in any set in force refuses to start, naming why.
-    const seq4File = join(dir, "keys", "seq-4.json");
-    const seq4 = signingKeyFromSeed(randomBytes(32));
-    writeKeyFile(seq4File, { owner: "seq-4", keyId: "seq", publicKey: toHex(seq4.publicKey), seed: toHex(seq4.secretKey.subarray(0, 32)) });
-    const stranger = await net.addSequencer("seq-4", seq4File, { env: { SEQUENCER_SET_WAIT_MS: "2000" }, waitReady: false });
-    assert.equal(await stranger.exited, EXIT_CONFIG, stranger.lines.slice(-5).join("\n"));
-    assert.match(stranger.lines.join("\n"), /SEQUENCER_ID seq-4 with this key is neither in the genesis sequencer set nor in the set in force/);
+      // A sequencer not in any set in force refuses to start, naming why.
+      const seq4File = join(dir, "keys", "seq-4.json");
+      const seq4 = signingKeyFromSeed(randomBytes(32));
+      writeKeyFile(seq4File, {
+        owner: "seq-4",
+        keyId: "seq",
+        publicKey: toHex(seq4.publicKey),
+        seed: toHex(seq4.secretKey.subarray(0, 32)),
+      });
+      const stranger = await net.addSequencer("seq-4", seq4File, { env: { SEQUENCER_SET_WAIT_MS: "2000" }, waitReady: false });
+      assert.equal(await stranger.exited, EXIT_CONFIG, stranger.lines.slice(-5).join("\n"));
+      assert.match(
+        stranger.lines.join("\n"),
+        /SEQUENCER_ID seq-4 with this key is neither in the genesis sequencer set nor in the set in force/,
+      );
 
-    // Voted in (seq-2 cuts the votes, pausing after each membership block until the validators' receipts say who is in).
-    const added = await pass("add-seq-3", { kind: "add-sequencer", sequencerId: "seq-3", publicKey: toHex(seq3.publicKey) });
-    const seq3File = join(dir, "keys", "seq-3.json");
-    writeKeyFile(seq3File, { owner: "seq-3", keyId: "seq", publicKey: toHex(seq3.publicKey), seed: toHex(seq3.secretKey.subarray(0, 32)) });
-    // seq-3 is not in genesis: it starts because a quorum of validators reports it in the set in force.
-    await net.addSequencer("seq-3", seq3File);
-    const s3 = await status("seq-3");
-    assert.equal(s3.role, SequencerRole.SEQUENCER_ROLE_BACKUP);
-    assert.deepEqual(s3.sequencerSet, ["seq-1", "seq-2", "seq-3"]);
+      // Voted in (seq-2 cuts the votes, pausing after each membership block until the validators' receipts say who is in).
+      const added = await pass("add-seq-3", { kind: "add-sequencer", sequencerId: "seq-3", publicKey: toHex(seq3.publicKey) });
+      const seq3File = join(dir, "keys", "seq-3.json");
+      writeKeyFile(seq3File, {
+        owner: "seq-3",
+        keyId: "seq",
+        publicKey: toHex(seq3.publicKey),
+        seed: toHex(seq3.secretKey.subarray(0, 32)),
+      });
+      // seq-3 is not in genesis: it starts because a quorum of validators reports it in the set in force.
+      await net.addSequencer("seq-3", seq3File);
+      const s3 = await status("seq-3");
+      assert.equal(s3.role, SequencerRole.SEQUENCER_ROLE_BACKUP);
+      assert.deepEqual(s3.sequencerSet, ["seq-1", "seq-2", "seq-3"]);
 
-    // Voted out while it is the master: the vote's block is seq-2's last.
-    assert.equal(await masterOf(["seq-2"]), "seq-2");
-    await run("clearing", "membership", "propose", { id: "remove-seq-2", change: { kind: "remove-sequencer", sequencerId: "seq-2" }, expiresAtMs: Date.now() + 3_600_000 });
-    const voted = await run("bank-a", "membership", "vote", { proposal: "remove-seq-2", vote: "yes" });
-    await waitFor("seq-2 retired", async () => (await status("seq-2")).role === SequencerRole.SEQUENCER_ROLE_RETIRED, 30_000);
-    const s2 = await status("seq-2");
-    assert.deepEqual(s2.sequencerSet, ["seq-1", "seq-3"]);
-    assert.ok(s2.sequencerSetHeight >= voted, `seq-2 learned the set at height ${s2.sequencerSetHeight}, before the vote at ${voted}`);
-    const p2 = net.processes.get("seq-2")!;
-    assert.ok(p2.running, "seq-2 keeps running, retired");
-    assert.match(p2.lines.join("\n"), /retired: releasing the lease/);
-    const metrics = await (await fetch(`http://${net.endpoints.metrics!["seq-2"]!}/metrics`)).text();
-    assert.match(metrics, /^tally_sequencer_retired 1$/m);
-    assert.match(metrics, /^tally_sequencer_is_leader 0$/m);
+      // Voted out while it is the master: the vote's block is seq-2's last.
+      assert.equal(await masterOf(["seq-2"]), "seq-2");
+      await run("clearing", "membership", "propose", {
+        id: "remove-seq-2",
+        change: { kind: "remove-sequencer", sequencerId: "seq-2" },
+        expiresAtMs: Date.now() + 3_600_000,
+      });
+      const voted = await run("bank-a", "membership", "vote", { proposal: "remove-seq-2", vote: "yes" });
+      await waitFor("seq-2 retired", async () => (await status("seq-2")).role === SequencerRole.SEQUENCER_ROLE_RETIRED, 30_000);
+      const s2 = await status("seq-2");
+      assert.deepEqual(s2.sequencerSet, ["seq-1", "seq-3"]);
+      assert.ok(s2.sequencerSetHeight >= voted, `seq-2 learned the set at height ${s2.sequencerSetHeight}, before the vote at ${voted}`);
+      const p2 = net.processes.get("seq-2")!;
+      assert.ok(p2.running, "seq-2 keeps running, retired");
+      assert.match(p2.lines.join("\n"), /retired: releasing the lease/);
+      const metrics = await (await fetch(`http://${net.endpoints.metrics!["seq-2"]!}/metrics`)).text();
+      assert.match(metrics, /^tally_sequencer_retired 1$/m);
+      assert.match(metrics, /^tally_sequencer_is_leader 0$/m);
 
-    // Another sequencer in the set takes over; blocks keep flowing; no node halts.
-    const next = await waitFor("seq-1 or seq-3 leads", () => masterOf(["seq-1", "seq-3"]), 30_000);
-    const after = await run("clearing", "cash", "issue", { to: "bank-a", amount: "5" });
-    await waitFor("every node applied the issue", async () => ((await heights()).every((h) => h.applied >= after) ? true : undefined));
-    noNodeHalted();
-    const since = await blocksFrom(voted + 1n);
-    assert.ok(since.length > 0);
-    for (const b of since) assert.notEqual(b.header.sequencerId, "seq-2", `block ${b.header.height} cut by seq-2 after its removal`);
-    assert.ok(since.some((b) => b.header.sequencerId === next));
+      // Another sequencer in the set takes over; blocks keep flowing; no node halts.
+      const next = await waitFor("seq-1 or seq-3 leads", () => masterOf(["seq-1", "seq-3"]), 30_000);
+      const after = await run("clearing", "cash", "issue", { to: "bank-a", amount: "5" });
+      await waitFor("every node applied the issue", async () => ((await heights()).every((h) => h.applied >= after) ? true : undefined));
+      noNodeHalted();
+      const since = await blocksFrom(voted + 1n);
+      assert.ok(since.length > 0);
+      for (const b of since) assert.notEqual(b.header.sequencerId, "seq-2", `block ${b.header.height} cut by seq-2 after its removal`);
+      assert.ok(since.some((b) => b.header.sequencerId === next));
 
-    // seq-3, voted in, becomes the master and its blocks are applied by every node.
-    if (next !== "seq-3") {
-      assert.equal(await stepDown(next, 30_000), true);
-      await waitFor("seq-3 leads", async () => (await masterOf(["seq-3"])) === "seq-3", 30_000);
-    }
-    const byThree = await run("bank-a", "cash", "transfer", { to: "clearing", amount: "1" });
-    const [b3] = await blocksFrom(byThree);
-    assert.equal(b3?.header.height, byThree);
-    assert.equal(b3?.header.sequencerId, "seq-3");
-    await waitFor("every node applied seq-3's block", async () => ((await heights()).every((h) => h.applied >= byThree) ? true : undefined));
-    noNodeHalted();
-    assert.equal((await status("seq-2")).role, SequencerRole.SEQUENCER_ROLE_RETIRED);
-
-    // The verifiers that do not execute judge each height by the set in force too.
-    // The regulator feed's VerifyChain, over the whole chain:
-    const feed = new RegFeedServiceClient(net.endpoints.regfeed, insecure());
-    try {
-      const md = new Metadata();
-      md.set("tally-caller", "seqset-test");
-      const v = await unary<VerifyChainResponse>((_, o, cb) => feed.verifyChain({ fromHeight: 0n, toHeight: byThree }, md, o, cb));
-      assert.deepEqual(v.mismatches, []);
-      assert.equal(v.blocksChecked, byThree + 1n);
-    } finally {
-      feed.close();
-    }
-    // The whole of BLOCKS against a node's recorded chain-config events (what the chaos audit does):
-    const db = openDb(net.endpoints.nodes[0]!.database);
-    try {
-      const all = await blocksFrom(0n);
-      const sets = new SequencersByHeight(files.genesis, await readChainConfigEvents(db, BigInt(all.length)));
-      let prev: ChainTip | undefined;
-      for (const b of all) {
-        verifyBlock(b, prev, files.genesis, sets.keysAt(b.header.height));
-        prev = tipOf(b);
+      // seq-3, voted in, becomes the master and its blocks are applied by every node.
+      if (next !== "seq-3") {
+        assert.equal(await stepDown(next, 30_000), true);
+        await waitFor("seq-3 leads", async () => (await masterOf(["seq-3"])) === "seq-3", 30_000);
       }
-      // A client that trusts only genesis refuses seq-3's block until it is shown the validators' receipts.
-      const chain = new TrustedChain(files.genesis);
-      assert.throws(() => chain.verifyHeader({ header: b3!.block.header, signature: b3!.block.signature }), /PROOF_UNKNOWN_SEQUENCER/);
-      const receiptsAt = async (h: bigint): Promise<Uint8Array[]> =>
-        (await db.selectFrom("validator_receipts").select(["body", "signature"]).where("height", "=", h).execute()).map((r) =>
-          Receipt.encode({ body: r.body, signature: r.signature }).finish(),
+      const byThree = await run("bank-a", "cash", "transfer", { to: "clearing", amount: "1" });
+      const [b3] = await blocksFrom(byThree);
+      assert.equal(b3?.header.height, byThree);
+      assert.equal(b3?.header.sequencerId, "seq-3");
+      await waitFor("every node applied seq-3's block", async () =>
+        (await heights()).every((h) => h.applied >= byThree) ? true : undefined,
+      );
+      noNodeHalted();
+      assert.equal((await status("seq-2")).role, SequencerRole.SEQUENCER_ROLE_RETIRED);
+
+      // The verifiers that do not execute judge each height by the set in force too.
+      // The regulator feed's VerifyChain, over the whole chain:
+      const feed = new RegFeedServiceClient(net.endpoints.regfeed, insecure());
+      try {
+        const md = new Metadata();
+        md.set("tally-caller", "seqset-test");
+        const v = await unary<VerifyChainResponse>((_, o, cb) => feed.verifyChain({ fromHeight: 0n, toHeight: byThree }, md, o, cb));
+        assert.deepEqual(v.mismatches, []);
+        assert.equal(v.blocksChecked, byThree + 1n);
+      } finally {
+        feed.close();
+      }
+      // The whole of BLOCKS against a node's recorded chain-config events (what the chaos audit does):
+      const db = openDb(net.endpoints.nodes[0]!.database);
+      try {
+        const all = await blocksFrom(0n);
+        const sets = new SequencersByHeight(files.genesis, await readChainConfigEvents(db, BigInt(all.length)));
+        let prev: ChainTip | undefined;
+        for (const b of all) {
+          verifyBlock(b, prev, files.genesis, sets.keysAt(b.header.height));
+          prev = tipOf(b);
+        }
+        // A client that trusts only genesis refuses seq-3's block until it is shown the validators' receipts.
+        const chain = new TrustedChain(files.genesis);
+        assert.throws(() => chain.verifyHeader({ header: b3.block.header, signature: b3.block.signature }), /PROOF_UNKNOWN_SEQUENCER/);
+        const receiptsAt = async (h: bigint): Promise<Uint8Array[]> =>
+          (await db.selectFrom("validator_receipts").select(["body", "signature"]).where("height", "=", h).execute()).map((r) =>
+            Receipt.encode({ body: r.body, signature: r.signature }).finish(),
+          );
+        assert.deepEqual(
+          chain.acceptSequencerSet(added, await receiptsAt(added)).sequencers.map((x) => x.id),
+          ["seq-1", "seq-2", "seq-3"],
         );
-      assert.deepEqual(
-        chain.acceptSequencerSet(added, await receiptsAt(added)).sequencers.map((x) => x.id),
-        ["seq-1", "seq-2", "seq-3"],
-      );
-      assert.deepEqual(
-        chain.acceptSequencerSet(voted, await receiptsAt(voted)).sequencers.map((x) => x.id),
-        ["seq-1", "seq-3"],
-      );
-      assert.equal(chain.verifyHeader({ header: b3!.block.header, signature: b3!.block.signature }).height, byThree);
-    } finally {
-      await db.destroy();
-    }
-  });
+        assert.deepEqual(
+          chain.acceptSequencerSet(voted, await receiptsAt(voted)).sequencers.map((x) => x.id),
+          ["seq-1", "seq-3"],
+        );
+        assert.equal(chain.verifyHeader({ header: b3.block.header, signature: b3.block.signature }).height, byThree);
+      } finally {
+        await db.destroy();
+      }
+    },
+  );
 
   test("with the sequencers stopped, a block sealed by the voted-in key is applied everywhere and one by the voted-out key nowhere", async () => {
     for (const id of ["seq-1", "seq-2", "seq-3"]) await net.processes.get(id)!.stop("SIGTERM", 5000);

@@ -1,4 +1,11 @@
-import { CHAIN_CONFIG_KEY, MEMBERSHIP_CONTRACT, membershipView, sequencerKeysInForce, sequencersInForce, type Contract } from "@tally/contracts";
+import {
+  CHAIN_CONFIG_KEY,
+  MEMBERSHIP_CONTRACT,
+  membershipView,
+  sequencerKeysInForce,
+  sequencersInForce,
+  type Contract,
+} from "@tally/contracts";
 import { headersWithSpan, traceContextOfBlock, type BlockFollower } from "@tally/bus";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import {

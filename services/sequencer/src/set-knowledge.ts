@@ -33,7 +33,11 @@ export class SetKnowledge {
 
   constructor(genesis: Genesis) {
     // Block 0 holds no transactions and writes genesis's chain config: genesis's set is in force at 1.
-    this.confirmed = { height: 0n, sequencers: genesis.sequencers.map((s) => ({ id: s.id, publicKey: s.publicKey.toLowerCase() })), signers: [] };
+    this.confirmed = {
+      height: 0n,
+      sequencers: genesis.sequencers.map((s) => ({ id: s.id, publicKey: s.publicKey.toLowerCase() })),
+      signers: [],
+    };
   }
 
   /** The latest confirmed set (genesis's until a quorum confirmed a later one). */

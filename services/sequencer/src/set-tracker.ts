@@ -123,7 +123,10 @@ export class SequencerSetTracker {
         if (m !== null) this.add(m.data);
       }
     } catch (e) {
-      this.ports.log.warn({ err: (e as Error).message }, "sequencer set: cannot read the latest receipts; following RECEIPTS from its start");
+      this.ports.log.warn(
+        { err: (e as Error).message },
+        "sequencer set: cannot read the latest receipts; following RECEIPTS from its start",
+      );
     }
     this.confirmNow();
     this.following = this.follow(from);
@@ -263,7 +266,8 @@ export class SequencerSetTracker {
     );
     if (retired !== this.wasRetired) {
       this.wasRetired = retired;
-      if (retired) this.ports.log.warn({ height: (c.height + 1n).toString() }, "retired: this sequencer is not in the sequencer set in force");
+      if (retired)
+        this.ports.log.warn({ height: (c.height + 1n).toString() }, "retired: this sequencer is not in the sequencer set in force");
       else this.ports.log.info({ height: (c.height + 1n).toString() }, "this sequencer is in the sequencer set in force again");
     }
     for (const f of this.listeners) f(retired, this.knowledge.latest());
@@ -285,7 +289,10 @@ export class SequencerSetTracker {
     const { jsm } = this.ports.bus;
     for (h = this.knowledge.nextToExamine(); h <= tip; h = this.knowledge.nextToExamine()) {
       const m = await jsm.streams.getMessage(this.ports.names.blocksStream, { seq: blockSeqOf(h) }).catch((e: unknown) => {
-        this.ports.log.warn({ err: (e as Error).message, height: h.toString() }, "sequencer set: cannot read a block; counting it as a change");
+        this.ports.log.warn(
+          { err: (e as Error).message, height: h.toString() },
+          "sequencer set: cannot read a block; counting it as a change",
+        );
         return null;
       });
       if (m === null) {

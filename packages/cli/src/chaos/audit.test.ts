@@ -79,9 +79,27 @@ describe("chaos audit", () => {
   test("each block's signer is judged by the set in force at its height, from the chain-config events recorded", () => {
     // Genesis's chain config at 0; at height 2, governance adds seq-3 and removes seq-2 (in force from 3).
     const events: RecordedEvent[] = [
-      ...membershipGenesisEvents(GENESIS).map((e) => ({ height: 0n, contract: "membership", type: e.type, assetId: e.assetId, data: e.data })),
-      { height: 2n, contract: "membership", type: "SequencerAdded", assetId: "chain-config", data: { sequencerId: "seq-3", publicKey: toHex(seq3.publicKey), proposal: "p1" } },
-      { height: 2n, contract: "membership", type: "SequencerRemoved", assetId: "chain-config", data: { sequencerId: "seq-2", proposal: "p2" } },
+      ...membershipGenesisEvents(GENESIS).map((e) => ({
+        height: 0n,
+        contract: "membership",
+        type: e.type,
+        assetId: e.assetId,
+        data: e.data,
+      })),
+      {
+        height: 2n,
+        contract: "membership",
+        type: "SequencerAdded",
+        assetId: "chain-config",
+        data: { sequencerId: "seq-3", publicKey: toHex(seq3.publicKey), proposal: "p1" },
+      },
+      {
+        height: 2n,
+        contract: "membership",
+        type: "SequencerRemoved",
+        assetId: "chain-config",
+        data: { sequencerId: "seq-2", proposal: "p2" },
+      },
       // Not about the chain config: ignored.
       { height: 2n, contract: "cash", type: "CashIssued", assetId: "chain-config", data: {} },
     ];
@@ -94,7 +112,10 @@ describe("chaos audit", () => {
     assert.match(auditChain([g, b1, b2, b3], GENESIS).forkDetails.join("; "), /sequencer seq-3 is not in the sequencer set/);
     // seq-2, voted out at 2, may not sign 3.
     const bad = next(b2, 3n, 3n, "seq-2", 4n);
-    assert.match(auditChain([g, b1, b2, bad], GENESIS, events).forkDetails.join("; "), /block 3: sequencer seq-2 is not in the sequencer set/);
+    assert.match(
+      auditChain([g, b1, b2, bad], GENESIS, events).forkDetails.join("; "),
+      /block 3: sequencer seq-2 is not in the sequencer set/,
+    );
   });
 
   test("commits: lost, rejected and duplicated are told apart", () => {

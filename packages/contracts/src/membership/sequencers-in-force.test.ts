@@ -136,10 +136,14 @@ describe("SequencersByHeight: the set in force followed from recorded chain-conf
   });
 
   test("a malformed chain-config event is an InvariantError, as in membership", () => {
-    const bad: RecordedEvent[] = [{ height: 1n, contract: "membership", type: "SequencerRemoved", assetId: CHAIN_CONFIG_KEY, data: { sequencerId: "seq-1" } }];
+    const bad: RecordedEvent[] = [
+      { height: 1n, contract: "membership", type: "SequencerRemoved", assetId: CHAIN_CONFIG_KEY, data: { sequencerId: "seq-1" } },
+    ];
     // Removing before the chain config exists: membership's evolve refuses it.
     assert.throws(() => new SequencersByHeight(GENESIS, bad).keysAt(2n), InvariantError);
-    const notObject: RecordedEvent[] = [{ height: 1n, contract: "membership", type: "SequencerAdded", assetId: CHAIN_CONFIG_KEY, data: "x" }];
+    const notObject: RecordedEvent[] = [
+      { height: 1n, contract: "membership", type: "SequencerAdded", assetId: CHAIN_CONFIG_KEY, data: "x" },
+    ];
     assert.throws(() => new SequencersByHeight(GENESIS, notObject).keysAt(2n), InvariantError);
   });
 });
