@@ -222,7 +222,8 @@ export class SequencerSetTally {
       if (!this.heights.has(c.height)) return "old";
     }
     const held = byNode.get(c.nodeId) ?? [];
-    if (held.some((h) => bytesEqual(h.claim.body, c.body) && bytesEqual(h.claim.signature, c.signature))) return "ok";
+    // The same receipt again (read twice): signatures first, the cheap comparison.
+    if (held.some((h) => bytesEqual(h.claim.signature, c.signature) && bytesEqual(h.claim.body, c.body))) return "ok";
     if (held.length >= CLAIMS_PER_VALIDATOR_MAX) return "ok";
     held.push({ claim: c, verified: false });
     byNode.set(c.nodeId, held);

@@ -397,7 +397,7 @@ export class Sequencer {
       span?.setAttribute("tally.block_hash", toHex(block.hash));
       span?.end();
       this.tip = tipOf(block);
-      const mayChange = this.sets.noteCut(block.header.height, block.hash, block.block.txs);
+      const mayChange = this.sets.noteCut(block.header.height, block.hash, block.bytes, block.block.txs);
       this.blocksCut++;
       this.ports.onCut?.(txs.length, (performance.now() - startedAt) / 1000);
       const at = performance.now();
