@@ -187,6 +187,8 @@ export class Sequencer {
       try {
         await this.lead(term);
       } catch (e) {
+        // stop() while waiting (e.g. for the sequencer set): nothing more to do.
+        if (this.stopped) break;
         if (e instanceof FencedError) {
           this.ports.log.warn(
             { err: e.message, epoch: term.epoch.toString() },
