@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Receipt, TxOutcome } from "@tally/proto/types";
 import { RegFeedServiceClient, type VerifyChainResponse } from "@tally/proto/regfeed";
-import { Metadata } from "@grpc/grpc-js";
+import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { SequencerAdminServiceClient, SequencerRole, type GetStatusResponse, type StepDownResponse } from "@tally/proto/sequencer";
 import { busNames, connectBus, deleteNamespace, type Bus } from "@tally/bus";
 import { EXIT_CONFIG, loadKeyFile, writeKeyFile } from "@tally/config";
@@ -183,6 +183,22 @@ describe("governance's sequencer set decides whose blocks every node accepts", (
     }
   }
 
+  /** grpc.health.v1 Check of a service on a sequencer's admin address, encoded by hand: 1 SERVING, 2 NOT_SERVING. */
+  function healthOf(id: string, service: string): Promise<number> {
+    const c = new Client(net.endpoints.sequencers.find((x) => x.id === id)!.admin, credentials.createInsecure());
+    return new Promise<number>((resolve, reject) =>
+      c.makeUnaryRequest(
+        "/grpc.health.v1.Health/Check",
+        (s: string) => Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(s)]), Buffer.from(s)]),
+        (b: Buffer) => (b.length >= 2 && b[0] === 0x08 ? b[1]! : 0),
+        service,
+        new Metadata(),
+        { deadline: Date.now() + 5000 },
+        (e: ServiceError | null, r?: number) => (e ? reject(e) : resolve(r ?? 0)),
+      ),
+    ).finally(() => c.close());
+  }
+
   async function masterOf(ids: readonly string[]): Promise<string | undefined> {
     for (const id of ids) if ((await status(id).catch(() => undefined))?.role === SequencerRole.SEQUENCER_ROLE_MASTER) return id;
     return undefined;
@@ -266,6 +282,10 @@ describe("governance's sequencer set decides whose blocks every node accepts", (
       const metrics = await (await fetch(`http://${net.endpoints.metrics!["seq-2"]!}/metrics`)).text();
       assert.match(metrics, /^tally_sequencer_retired 1$/m);
       assert.match(metrics, /^tally_sequencer_is_leader 0$/m);
+      // Not ready (the readiness probe's service), still alive (the liveness probe's "").
+      assert.equal(await healthOf("seq-2", "tally.v1.SequencerAdminService"), 2);
+      assert.equal(await healthOf("seq-2", ""), 1);
+      assert.equal(await healthOf("seq-1", "tally.v1.SequencerAdminService"), 1);
 
       // Another sequencer in the set takes over; blocks keep flowing; no node halts.
       const next = await waitFor("seq-1 or seq-3 leads", () => masterOf(["seq-1", "seq-3"]), 30_000);
