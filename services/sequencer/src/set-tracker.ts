@@ -67,6 +67,8 @@ export class SequencerSetTracker {
   private closed = false;
   private lastConfirmAt = Number.NEGATIVE_INFINITY;
   private readonly waiters = new Set<() => void>();
+  /** Masters waiting in inForceAt: while there are any, every receipt is a chance to confirm. */
+  private urgent = 0;
   private readonly listeners: ((retired: boolean, set: ConfirmedSet) => void)[] = [];
   private readonly refusalLoggedAt = new Map<ReceiptRefusal, number>();
   private wasRetired: boolean;
@@ -206,7 +208,7 @@ export class SequencerSetTracker {
         for await (const m of follower.follow(from)) {
           from = m.seq + 1;
           this.add(m.data);
-          if (this.waiters.size > 0 || performance.now() - this.lastConfirmAt >= (this.opts.refreshMs ?? 1000)) this.confirmNow();
+          if (this.urgent > 0 || performance.now() - this.lastConfirmAt >= (this.opts.refreshMs ?? 1000)) this.confirmNow();
         }
       } catch (e) {
         // Only a missing stream ends a follow: it is created by the setup step or a node; look again soon.
@@ -333,19 +335,24 @@ export class SequencerSetTracker {
     const startedAt = performance.now();
     this.ports.log.info({ height: h.toString(), why: f.why }, "waiting for a quorum of validators' receipts to learn the sequencer set");
     this.confirmNow(h - 1n);
-    for (;;) {
-      f = this.knowledge.inForceAt(h);
-      if (f.known) {
-        this.ports.log.info({ height: h.toString(), waitedMs: Math.round(performance.now() - startedAt) }, "sequencer set learned");
-        return f.sequencers;
+    this.urgent++;
+    try {
+      for (;;) {
+        f = this.knowledge.inForceAt(h);
+        if (f.known) {
+          this.ports.log.info({ height: h.toString(), waitedMs: Math.round(performance.now() - startedAt) }, "sequencer set learned");
+          return f.sequencers;
+        }
+        if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
+        const left = this.opts.waitMs - (performance.now() - startedAt);
+        if (left <= 0 || this.closed)
+          throw new SetUnknownError(
+            `the sequencer set in force at height ${h} is not known after ${this.opts.waitMs} ms: ${f.why}, and no quorum of validators has confirmed it`,
+          );
+        await this.changed(signal, left);
       }
-      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
-      const left = this.opts.waitMs - (performance.now() - startedAt);
-      if (left <= 0 || this.closed)
-        throw new SetUnknownError(
-          `the sequencer set in force at height ${h} is not known after ${this.opts.waitMs} ms: ${f.why}, and no quorum of validators has confirmed it`,
-        );
-      await this.changed(signal, left);
+    } finally {
+      this.urgent--;
     }
   }
 
