@@ -93,6 +93,25 @@ test("natsUsers: no role but admin may manage streams, publish blocks (but seque
   assert.ok(!node.publish.some((p) => p.includes("n-a")));
 });
 
+test("natsUsers: a sequencer governance added gets a sequencer user; every sequencer reads RECEIPTS but publishes no receipt", () => {
+  const n = busNames();
+  const users = natsUsers(GENESIS, n, { sequencers: ["seq-3", "seq-1"] });
+  assert.deepEqual(
+    users.filter((u) => u.role === "sequencer").map((u) => u.user),
+    ["sequencer-seq-1", "sequencer-seq-2", "sequencer-seq-3"],
+  );
+  const seq3 = byName(users, "sequencer-seq-3");
+  assert.ok(seq3.publish.includes(`$KV.${n.leaseBucket}.member.seq-3`));
+  assert.ok(seq3.publish.includes(n.blocksSubject));
+  for (const u of users.filter((x) => x.role === "sequencer")) {
+    assert.ok(u.publish.includes(`$JS.API.CONSUMER.CREATE.${n.receiptsStream}.>`), `${u.user} follows RECEIPTS`);
+    assert.ok(u.publish.includes(`$JS.API.CONSUMER.MSG.NEXT.${n.blocksStream}.*`), `${u.user} follows BLOCKS`);
+    assert.ok(u.publish.includes(`$JS.API.STREAM.MSG.GET.${n.receiptsStream}`), `${u.user} reads a validator's latest receipt`);
+    assert.ok(!u.publish.some((p) => p.startsWith(`${n.namespace}.receipts.`)), `${u.user} publishes receipts`);
+  }
+  assert.throws(() => natsUsers(GENESIS, n, { sequencers: ["seq.9"] }), /NATS user name sequencer-seq\.9/);
+});
+
 test("natsUsers: the regulator reads its own node's events and publishes nothing to the ledger", () => {
   const reg = byName(natsUsers(GENESIS, busNames()), "regulator");
   assert.deepEqual(reg.subscribe, ["_INBOX_regulator.>", "tally.events.n-reg.>"]);

@@ -32,6 +32,11 @@ export interface NatsUsersOptions {
   readonly gatewayInstitutions?: Readonly<Record<string, readonly string[]>>;
   /** The node whose events the regulator's feed reads; default: the node of the first institution with the regulator role. */
   readonly regulatorNode?: string;
+  /**
+   * Sequencers besides genesis's (ids governance added with add-sequencer): each gets a
+   * sequencer user like genesis's. Its id must be in the set in force for it to start.
+   */
+  readonly sequencers?: readonly string[];
 }
 
 /** The inbox prefix of a user: replies to its requests (API answers, acks, pulls) come only there. */
@@ -57,8 +62,9 @@ function user(name: string, role: NatsUser["role"], publish: string[], subscribe
 /**
  * The users of a chain's bus:
  * - admin: everything (stream and KV management); used only by the setup step;
- * - sequencer-<id>, per genesis sequencer: read TXS, publish BLOCKS (and read it back), read and
- *   write the lease keys `master` and its own `member.<id>`;
+ * - sequencer-<id>, per genesis sequencer (and per id in `sequencers`): read TXS, publish BLOCKS
+ *   (and read it, in order), read RECEIPTS (the sequencer set in force), read and write the lease
+ *   keys `master` and its own `member.<id>`;
  * - gateway-<node>, per validator node: publish only its institutions' tx subjects;
  * - node-<node>, per validator node (blockstore, executor, regfeed): read BLOCKS and RECEIPTS,
  *   publish its own receipts and events;
@@ -68,19 +74,24 @@ export function natsUsers(genesis: Genesis, n: BusNames, o: NatsUsersOptions = {
   const kvStream = `KV_${n.leaseBucket}`;
   const kv = `$KV.${n.leaseBucket}`;
   const users: NatsUser[] = [{ user: "admin", role: "admin", publish: [">"], subscribe: [">"] }];
-  for (const s of genesis.sequencers) {
+  const sequencerIds = [...new Set([...genesis.sequencers.map((s) => s.id), ...(o.sequencers ?? [])])];
+  for (const id of sequencerIds) {
     users.push(
-      user(`sequencer-${s.id}`, "sequencer", [
+      user(`sequencer-${id}`, "sequencer", [
         ...readStream(n.txsStream),
-        `${api}.STREAM.INFO.${n.blocksStream}`,
+        // BLOCKS: its tip, one block by height, and the stream in order (the blocks cut by others).
+        ...readStream(n.blocksStream),
         `${api}.STREAM.MSG.GET.${n.blocksStream}`,
         n.blocksSubject,
+        // The validators' receipts: each one's latest (by subject), then the stream in order.
+        ...readStream(n.receiptsStream),
+        `${api}.STREAM.MSG.GET.${n.receiptsStream}`,
         ...readStream(kvStream),
         `${api}.STREAM.MSG.GET.${kvStream}`,
         `${api}.DIRECT.GET.${kvStream}`,
         `${api}.DIRECT.GET.${kvStream}.>`,
         `${kv}.master`,
-        `${kv}.member.${s.id}`,
+        `${kv}.member.${id}`,
       ]),
     );
   }

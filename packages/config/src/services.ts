@@ -188,16 +188,18 @@ export interface SequencerConfig extends CommonConfig {
   readonly cutWaitMs: number;
   readonly fetchTxsMax: number;
   readonly publishTimeoutMs: number;
+  /** Longest the master waits for a quorum of validators' receipts to learn the sequencer set in force. */
+  readonly setWaitMs: number;
+  /** Most blocks the sequencer reads from BLOCKS to look for membership transactions when it takes over. */
+  readonly setScanBlocksMax: number;
 }
 
 export function sequencerConfig(env = new Env()): SequencerConfig {
   const sequencerId = id(env, "SEQUENCER_ID");
   const c = common(env);
+  // An id outside genesis's set may be one governance added: the sequencer checks the set in
+  // force (from a quorum of validators' receipts) when it starts.
   const genesis = genesisFrom(env);
-  if (!genesis.sequencers.some((s) => s.id === sequencerId))
-    throw new ConfigError(
-      `SEQUENCER_ID ${sequencerId} is not in the genesis sequencer set (${genesis.sequencers.map((s) => s.id).join(", ")})`,
-    );
   const ttlMs = env.int("LEASE_TTL_MS", 1300, 100, 60_000);
   const lease = {
     ttlMs,
@@ -221,6 +223,8 @@ export function sequencerConfig(env = new Env()): SequencerConfig {
     cutWaitMs: env.int("CUT_WAIT_MS", 5, 1, 10_000),
     fetchTxsMax: env.int("FETCH_TXS_MAX", 2000, 1, 100_000),
     publishTimeoutMs: env.int("PUBLISH_TIMEOUT_MS", 2000, 100, 60_000),
+    setWaitMs: env.int("SEQUENCER_SET_WAIT_MS", 10_000, 100, 600_000),
+    setScanBlocksMax: env.int("SEQUENCER_SET_SCAN_BLOCKS_MAX", 1000, 1, 1_000_000),
   };
 }
 

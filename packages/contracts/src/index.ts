@@ -54,8 +54,16 @@ export {
   chainConfigFromGenesis,
   sequencersInForce,
   type ChainConfig,
+  type SequencerEntry,
   type FinalityQuorum,
 } from "./membership/chain-config.js";
+export {
+  sequencerKeysInForce,
+  SequencersByHeight,
+  changesChainConfig,
+  touchesMembership,
+  type RecordedEvent,
+} from "./membership/sequencers-by-height.js";
 export {
   DEFAULT_SANDBOX_LIMITS,
   sandboxLimitsOf,

@@ -37,3 +37,4 @@ export {
   databaseUrlAs,
   type NodeDatabaseRoles,
 } from "./roles.js";
+export { readChainConfigEvents } from "./chain-config-events.js";

@@ -59,3 +59,19 @@ export {
   type SequencerKeys,
 } from "./block.js";
 export { eventsRoot, nextStateRoot, type EventLeaf, type ResultLeaf } from "./state-root.js";
+export {
+  isQuorum,
+  readReceiptClaim,
+  verifyReceiptClaim,
+  signReceipt,
+  sequencerSetFromReceipts,
+  SequencerSetTally,
+  type ReceiptClaim,
+  type ReceiptDraft,
+  type ReceiptQuorum,
+  type ReceiptRefusal,
+  type ReceiptResult,
+  type ReceiptSequencer,
+  type ReceiptTrust,
+  type SequencerSetConfirmation,
+} from "./receipt.js";

@@ -10,6 +10,8 @@ export {
   TrustedChain,
   ProofError,
   CONSISTENCY_HEIGHTS_MAX,
+  SEQUENCER_SETS_MAX,
+  type AcceptedSequencerSet,
   type ProofReason,
   type InclusionProof,
   type SignedHeader,

@@ -3,8 +3,22 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
-import { BlockHeader } from "@tally/proto/types";
-import { inclusionProof, sealBlock, sequencerKeysOf, signTx, type SealedBlock } from "@tally/ledger";
+import { BlockHeader, Receipt, ReceiptBody } from "@tally/proto/types";
+import {
+  fromHex,
+  genesisBlock,
+  inclusionProof,
+  sealBlock,
+  sequencerKeysOf,
+  sha256,
+  signingKeyFromSeed,
+  signReceipt,
+  signTx,
+  toHex,
+  type Genesis,
+  type SealedBlock,
+  type SigningKey,
+} from "@tally/ledger";
 import { TallyClient } from "./tally-client.js";
 import { ProofError, TrustedChain, type InclusionProof, type ProofReason, type SignedHeader } from "./trusted-chain.js";
 import { verifyInclusionProof } from "./verify-proof.js";
@@ -301,5 +315,132 @@ describe("TallyClient.proveTx / proveConsistency with a lying proof source", () 
     } finally {
       c.close();
     }
+  });
+});
+
+describe("following governance's sequencer set from validators' receipts", () => {
+  const VALIDATORS = [21, 22, 23, 24].map((seed, i) => ({
+    nodeId: `node-${i + 1}`,
+    key: signingKeyFromSeed(new Uint8Array(32).fill(seed)),
+  }));
+  const G: Genesis = {
+    ...GENESIS,
+    validators: VALIDATORS.map((v) => ({ nodeId: v.nodeId, institutionId: "bank-a", publicKey: toHex(v.key.publicKey) })),
+  };
+  const SEQ_B = signingKeyFromSeed(new Uint8Array(32).fill(12));
+  const A = { id: "seq-a", publicKey: toHex(SEQ_KEY.publicKey) };
+  const B = { id: "seq-b", publicKey: toHex(SEQ_B.publicKey) };
+  // Blocks 1..3 by seq-a (block 3 holds the vote that adds seq-b); block 4 by seq-b (the vote in it
+  // removes seq-a); block 5 by seq-b.
+  const first = buildChain(3, () => [], { from: genesisBlock(G) });
+  const b4 = buildChain(1, () => [], { from: first.at(-1)!, key: SEQ_B, sequencerId: "seq-b" })[1]!;
+  const b5 = buildChain(1, () => [], { from: b4, key: SEQ_B, sequencerId: "seq-b" })[1]!;
+  const a5 = buildChain(1, () => [], { from: b4 })[1]!;
+
+  function receiptOf(
+    v: { nodeId: string; key: SigningKey },
+    block: SealedBlock,
+    next: readonly { id: string; publicKey: string }[],
+    o: { signWith?: SigningKey; height?: bigint } = {},
+  ): Uint8Array {
+    return signReceipt(
+      {
+        chainId: CHAIN_ID,
+        nodeId: v.nodeId,
+        height: o.height ?? block.header.height,
+        blockHash: block.hash,
+        stateRoot: sha256(block.hash),
+        results: [],
+        nextSequencers: next,
+      },
+      o.signWith ?? v.key,
+    );
+  }
+
+  test("a voted-in sequencer's block is refused until receipts of more than the quorum of validators show the new set", () => {
+    const chain = new TrustedChain(G);
+    assert.throws(() => chain.verifyHeader(headerOf(b4)), rejectsWith("PROOF_UNKNOWN_SEQUENCER"));
+    const good = VALIDATORS.slice(0, 3).map((v) => receiptOf(v, first[3]!, [A, B]));
+    const accepted = chain.acceptSequencerSet(3n, good);
+    assert.equal(accepted.fromHeight, 4n);
+    assert.deepEqual(accepted.sequencers, [A, B]);
+    assert.deepEqual(accepted.signers, ["node-1", "node-2", "node-3"]);
+    assert.equal(chain.verifyHeader(headerOf(b4)).height, 4n);
+    // Heights before the change are still judged by genesis's set.
+    for (const b of first.slice(1)) chain.verifyHeader(headerOf(b));
+    assert.deepEqual(chain.sequencerSetAt(3n).sequencers, [A]);
+  });
+
+  test("too few, garbage or tampered receipts do not change the set: PROOF_NO_RECEIPT_QUORUM", () => {
+    const chain = new TrustedChain(G);
+    const two = VALIDATORS.slice(0, 2).map((v) => receiptOf(v, first[3]!, [A, B]));
+    const garbage = [
+      receiptOf(VALIDATORS[2]!, first[3]!, [A, B], { signWith: ROGUE_KEY }), // bad signature
+      receiptOf({ nodeId: "node-9", key: ROGUE_KEY }, first[3]!, [A, B]), // a validator genesis does not name
+      receiptOf(VALIDATORS[3]!, first[2]!, [A, B]), // another height
+      new Uint8Array([1, 2, 3]), // not a receipt
+    ];
+    assert.throws(() => chain.acceptSequencerSet(3n, [...two, ...garbage]), rejectsWith("PROOF_NO_RECEIPT_QUORUM"));
+    // Three honest validators signed "no change"; their bodies were rewritten to add seq-b.
+    const tampered = VALIDATORS.slice(0, 3).map((v) => {
+      const r = Receipt.decode(receiptOf(v, first[3]!, [A]));
+      const body = ReceiptBody.decode(r.body);
+      const forged = ReceiptBody.encode({
+        ...body,
+        nextSequencers: [A, B].map((s) => ({ id: s.id, publicKey: fromHex(s.publicKey) })),
+      }).finish();
+      return Receipt.encode({ body: forged, signature: r.signature }).finish();
+    });
+    assert.throws(() => chain.acceptSequencerSet(3n, tampered), rejectsWith("PROOF_NO_RECEIPT_QUORUM"));
+    assert.throws(() => chain.verifyHeader(headerOf(b4)), rejectsWith("PROOF_UNKNOWN_SEQUENCER"));
+  });
+
+  test("a voted-out sequencer's blocks are refused once the client is shown the receipts that removed it", () => {
+    const chain = new TrustedChain(G);
+    chain.acceptSequencerSet(
+      3n,
+      VALIDATORS.slice(1).map((v) => receiptOf(v, first[3]!, [A, B])),
+    );
+    // Before it learns of the removal, the client still holds seq-a in the set.
+    assert.equal(chain.verifyHeader(headerOf(a5)).height, 5n);
+    const other = new TrustedChain(G);
+    other.acceptSequencerSet(
+      3n,
+      VALIDATORS.slice(1).map((v) => receiptOf(v, first[3]!, [A, B])),
+    );
+    other.acceptSequencerSet(
+      4n,
+      VALIDATORS.map((v) => receiptOf(v, b4, [B])),
+    );
+    assert.throws(() => other.verifyHeader(headerOf(a5)), rejectsWith("PROOF_UNKNOWN_SEQUENCER"));
+    assert.equal(other.verifyHeader(headerOf(b5)).height, 5n);
+  });
+
+  test("receipts for another block than one the client saw, or a second set for one height, are a fork", () => {
+    const chain = new TrustedChain(G);
+    chain.verifyHeader(headerOf(first[3]!));
+    const forked = buildChain(1, () => [], { from: first[2]!, key: SEQ_KEY, sequencerId: "seq-a" })[1]!;
+    // Same height, another block (it differs from the one seen only if its contents differ).
+    const otherBlock = { ...forked, hash: sha256(new Uint8Array([7])) } as SealedBlock;
+    assert.throws(
+      () =>
+        chain.acceptSequencerSet(
+          3n,
+          VALIDATORS.slice(0, 3).map((v) => receiptOf(v, otherBlock, [A, B])),
+        ),
+      rejectsWith("PROOF_FORK"),
+    );
+    chain.acceptSequencerSet(
+      3n,
+      VALIDATORS.slice(0, 3).map((v) => receiptOf(v, first[3]!, [A, B])),
+    );
+    assert.throws(
+      () =>
+        chain.acceptSequencerSet(
+          3n,
+          VALIDATORS.slice(0, 3).map((v) => receiptOf(v, first[3]!, [B])),
+        ),
+      rejectsWith("PROOF_FORK"),
+    );
   });
 });

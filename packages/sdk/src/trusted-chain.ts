@@ -1,20 +1,25 @@
 // What a client checks itself, trusting nothing but its genesis file: that a block header was
-// signed by a sequencer genesis names, that a transaction is in a block under that header's tx
-// root, and that two headers it has seen lie on one chain. A gateway or blockstore that lies
-// fails one of these with a ProofError naming what is wrong.
+// signed by a sequencer in the set in force at its height (genesis's, then as governance changed
+// it, learned from a quorum of genesis's validators' receipts), that a transaction is in a block
+// under that header's tx root, and that two headers it has seen lie on one chain. A gateway or
+// blockstore that lies fails one of these with a ProofError naming what is wrong.
 import { status } from "@grpc/grpc-js";
 import { BlockHeader, SignedTx } from "@tally/proto/types";
 import {
   blockHashOf,
   bytesEqual,
   ed25519Verify,
+  fromHex,
   genesisBlock,
   leafHash,
-  sequencerKeysOf,
+  sequencerKeysFrom,
+  sequencerSetFromReceipts,
   sha256,
   toHex,
   verifyInclusion,
   type Genesis,
+  type ReceiptSequencer,
+  type ReceiptTrust,
   type SequencerKeys,
 } from "@tally/ledger";
 import { TallyError } from "./tally-error.js";
@@ -36,7 +41,8 @@ export type ProofReason =
   | "PROOF_NOT_REGISTRATION"
   | "PROOF_BAD_TX_SIGNATURE"
   | "PROOF_CLAIM_MISMATCH"
-  | "PROOF_MALFORMED_RECEIPT";
+  | "PROOF_MALFORMED_RECEIPT"
+  | "PROOF_NO_RECEIPT_QUORUM";
 
 /** A proof the client refused. Its gRPC-style code is DATA_LOSS: what the server sent is not the chain. */
 export class ProofError extends TallyError {
@@ -75,26 +81,98 @@ export const CONSISTENCY_HEIGHTS_MAX = 100_000;
 /** Most headers a TrustedChain remembers as seen; the oldest remembered is forgotten first. */
 export const SEEN_HEADERS_MAX = 10_000;
 
+/** Most sequencer sets a TrustedChain holds (one per governance change it was shown). */
+export const SEQUENCER_SETS_MAX = 1000;
+
+/** A sequencer set the client accepted, in force from a height on (until the next one it accepted). */
+export interface AcceptedSequencerSet {
+  readonly fromHeight: bigint;
+  readonly sequencers: readonly ReceiptSequencer[];
+  /** The validators whose receipts vouched for it (none for genesis's). */
+  readonly signers: readonly string[];
+}
+
+interface HeldSet extends AcceptedSequencerSet {
+  readonly keys: SequencerKeys;
+}
+
 /**
- * The chain as one client trusts it: its genesis (chain id, genesis block, sequencer keys) and
- * the headers it has verified so far. Sequencer keys come from genesis only: on-chain
- * add-sequencer proposals are recorded in chain-config but not yet read by verifiers (issue 8).
+ * The chain as one client trusts it: its genesis (chain id, genesis block, validators and quorum)
+ * and the headers it has verified so far. A header at height h is judged by the sequencer set
+ * the client holds for h: genesis's, or the latest one it accepted from validators' receipts
+ * (acceptSequencerSet) at or below h. It is exact at h when the client was shown the receipts of
+ * h − 1, or of any height after the last change before h; shown none, a client keeps judging by
+ * the last set it learned, so it refuses a voted-in sequencer's blocks (PROOF_UNKNOWN_SEQUENCER)
+ * until it is shown the receipts that added it.
  */
 export class TrustedChain {
   readonly chainId: string;
-  private readonly sequencers: SequencerKeys;
+  private readonly sets: HeldSet[];
+  private readonly trust: ReceiptTrust;
   private readonly genesisHash: Uint8Array;
   private readonly seen = new Map<bigint, VerifiedHeader>();
 
   constructor(genesis: Genesis) {
     this.chainId = genesis.chainId;
-    this.sequencers = sequencerKeysOf(genesis);
+    const sequencers = genesis.sequencers.map((s) => ({ id: s.id, publicKey: s.publicKey.toLowerCase() }));
+    this.sets = [{ fromHeight: 1n, sequencers, signers: [], keys: sequencerKeysFrom(sequencers) }];
+    this.trust = {
+      chainId: genesis.chainId,
+      validators: new Map(genesis.validators.map((v) => [v.nodeId, fromHex(v.publicKey)])),
+      quorum: genesis.finality,
+    };
     this.genesisHash = genesisBlock(genesis).hash;
   }
 
   /**
-   * Checks one header: it decodes, names this chain, and is signed by a sequencer of genesis
-   * (height 0: is this chain's genesis block). Remembers it as seen; a second, different header
+   * Follows governance: accepts the sequencer set in force from height + 1 as the validators'
+   * receipts for `height` state it (each receipt carries the set in force at the next height),
+   * when more than genesis's finality quorum of genesis's validators signed the same block and
+   * set. Receipts of other heights or chains, of unknown validators, with bad signatures or
+   * tampered are refused and do not count; too few left is PROOF_NO_RECEIPT_QUORUM. A block at
+   * `height` the client saw with another hash, or another set accepted for the same height, is
+   * PROOF_FORK. Returns the set accepted.
+   */
+  acceptSequencerSet(height: bigint, receipts: Iterable<Uint8Array>): AcceptedSequencerSet {
+    const r = sequencerSetFromReceipts(receipts, this.trust, height);
+    if (!r.ok) throw new ProofError("PROOF_NO_RECEIPT_QUORUM", r.message);
+    const c = r.confirmation;
+    const seen = this.seen.get(height);
+    if (seen !== undefined && !bytesEqual(seen.hash, c.blockHash))
+      throw new ProofError(
+        "PROOF_FORK",
+        `the validators signed block ${toHex(c.blockHash)} at height ${height}, but ${toHex(seen.hash)} was seen`,
+      );
+    const fromHeight = height + 1n;
+    const same = this.sets.find((s) => s.fromHeight === fromHeight);
+    const key = (x: readonly ReceiptSequencer[]): string => x.map((s) => `${s.id}:${s.publicKey}`).join(",");
+    if (same !== undefined) {
+      if (key(same.sequencers) !== key(c.sequencers))
+        throw new ProofError("PROOF_FORK", `two sequencer sets in force from height ${fromHeight}, both signed by a quorum`);
+      return same;
+    }
+    const held: HeldSet = { fromHeight, sequencers: c.sequencers, signers: c.signers, keys: sequencerKeysFrom(c.sequencers) };
+    this.sets.push(held);
+    this.sets.sort((a, b) => (a.fromHeight < b.fromHeight ? -1 : a.fromHeight > b.fromHeight ? 1 : 0));
+    // Bounded: forget the oldest learned sets (genesis's stays), judging their heights by genesis's.
+    if (this.sets.length > SEQUENCER_SETS_MAX) this.sets.splice(1, 1);
+    return held;
+  }
+
+  /** The sequencer set the client judges a header at `height` by. */
+  sequencerSetAt(height: bigint): AcceptedSequencerSet {
+    return this.heldAt(height);
+  }
+
+  private heldAt(height: bigint): HeldSet {
+    let held = this.sets[0]!;
+    for (const s of this.sets) if (s.fromHeight <= height) held = s;
+    return held;
+  }
+
+  /**
+   * Checks one header: it decodes, names this chain, and is signed by a sequencer in the set the
+   * client holds for its height (height 0: is this chain's genesis block). Remembers it as seen; a second, different header
    * at a height already seen is a fork (PROOF_FORK).
    */
   verifyHeader(h: SignedHeader): VerifiedHeader {
@@ -118,11 +196,12 @@ export class TrustedChain {
       if (!bytesEqual(hash, this.genesisHash))
         throw new ProofError("PROOF_NOT_GENESIS", "the header at height 0 is not this chain's genesis block");
     } else {
-      const key = this.sequencers.get(header.sequencerId);
+      const set = this.heldAt(header.height);
+      const key = set.keys.get(header.sequencerId);
       if (key === undefined)
         throw new ProofError(
           "PROOF_UNKNOWN_SEQUENCER",
-          `block ${header.height} is signed by ${header.sequencerId}, not a sequencer of genesis`,
+          `block ${header.height} is signed by ${header.sequencerId}, not a sequencer in force at that height (${set.sequencers.map((s) => s.id).join(", ")}, from height ${set.fromHeight})`,
         );
       if (!ed25519Verify(key, hash, h.signature))
         throw new ProofError("PROOF_BAD_SIGNATURE", `the signature on block ${header.height} by ${header.sequencerId} does not verify`);
@@ -154,7 +233,7 @@ export class TrustedChain {
 
   /**
    * Checks that `to` extends `from`: `headers` are exactly heights from+1..to, each signed by a
-   * genesis sequencer, each naming the previous one's hash, with time and TXS sequence never going
+   * sequencer in force at its height, each naming the previous one's hash, with time and TXS sequence never going
    * backwards, the last being `to`. Both ends must have been verified before (a header the client
    * saw, e.g. in an inclusion proof). Headers may come from a stream: they are checked one by one.
    */

@@ -24,6 +24,7 @@ const NAMES = [
   "tally_block_size_txs",
   "tally_consumer_lag_messages",
   "tally_sequencer_is_leader",
+  "tally_sequencer_retired",
   "tally_sequencer_failovers_total",
   "tally_sequencer_epoch",
   "tally_finality_lag_blocks",
@@ -97,6 +98,11 @@ test("the sequencer's gauges follow its status; failovers only go up; onCut feed
   assert.equal(await value("tally_sequencer_failovers_total"), 2);
   assert.equal(await value("tally_node_height", { service: "sequencer" }), 12);
   assert.equal(await value("tally_consumer_lag_messages", { service: "sequencer", stream: "T_TXS" }), 6);
+  assert.equal(await value("tally_sequencer_retired"), 0);
+  s = { ...s, master: false, retired: true };
+  await scrape();
+  assert.equal(await value("tally_sequencer_retired"), 1);
+  s = { ...s, master: true, retired: false };
   // A restarted process counts from 0 again: the counter does not go down, and counts anew.
   s = { ...s, failovers: 1 };
   await scrape();

@@ -50,6 +50,11 @@ export const sequencerIsLeader = new Gauge({
   help: "1 while this sequencer holds the master lease, else 0.",
   registers: [registry],
 });
+export const sequencerRetired = new Gauge({
+  name: "tally_sequencer_retired",
+  help: "1 while this sequencer is not in the sequencer set in force (it neither leads nor campaigns), else 0.",
+  registers: [registry],
+});
 export const sequencerFailovers = new Counter({
   name: "tally_sequencer_failovers_total",
   help: "Terms in which this sequencer took over from an earlier master.",

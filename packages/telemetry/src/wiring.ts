@@ -11,6 +11,7 @@ import {
   sequencerEpoch,
   sequencerFailovers,
   sequencerIsLeader,
+  sequencerRetired,
   stateRootDivergence,
   txAccepted,
   txCommitted,
@@ -21,6 +22,8 @@ import {
 /** The sequencer's status fields the metrics read (its GetStatus snapshot). */
 export interface SequencerView {
   readonly master: boolean;
+  /** Not in the sequencer set in force. */
+  readonly retired?: boolean;
   readonly epoch: bigint;
   readonly height: bigint;
   readonly lastTxsSeq: bigint;
@@ -55,6 +58,7 @@ export function observeSequencer(
 ): (txCount: number, seconds: number) => void {
   gaugeFrom(sequencerIsLeader, {}, () => (status().master ? 1 : 0));
   gaugeFrom(sequencerEpoch, {}, () => status().epoch);
+  gaugeFrom(sequencerRetired, {}, () => (status().retired === true ? 1 : 0));
   counterFrom(sequencerFailovers, () => status().failovers);
   observeHeight("sequencer", () => status().height);
   // A backup reads nothing from TXS: its lag is 0, the master's is the one that counts.

@@ -257,6 +257,40 @@ export class LocalNetwork {
     return p;
   }
 
+  /**
+   * Starts a sequencer that is not in the plan (e.g. one governance added with add-sequencer),
+   * with its own key file, like the plan's sequencers; it is stopped with the network. Unless
+   * waitReady is false, waits until its admin service listens.
+   */
+  async addSequencer(
+    id: string,
+    keyFile: string,
+    o: { readonly env?: Record<string, string>; readonly waitReady?: boolean } = {},
+  ): Promise<ServiceProcess> {
+    const port = await freePort();
+    const metricsPort = await freePort();
+    const env = {
+      NATS_URL: this.opts.natsUrl,
+      TALLY_NAMESPACE: this.opts.namespace,
+      GENESIS_FILE: this.opts.files.genesisFile,
+      LOG_LEVEL: "info",
+      ...this.opts.env,
+      SEQUENCER_ID: id,
+      SEQUENCER_KEY_FILE: keyFile,
+      ADMIN_GRPC_ADDR: `127.0.0.1:${port}`,
+      METRICS_PORT: String(metricsPort),
+      ...asUser(this.opts, `sequencer-${id}`),
+      ...o.env,
+    };
+    this.envs.set(id, { entry: serviceEntry("sequencer"), env, ready: /sequencer admin listening/ });
+    this.endpoints.sequencers.push({ id, admin: `127.0.0.1:${port}` });
+    if (this.endpoints.metrics !== undefined) this.endpoints.metrics[id] = `127.0.0.1:${metricsPort}`;
+    if (o.waitReady !== false) return this.startOne(id);
+    const p = new ServiceProcess(id, serviceEntry("sequencer"), env, this.opts.echoLogs ?? false);
+    this.processes.set(id, p);
+    return p;
+  }
+
   /** Writes network.json. Key and genesis paths are relative to the directory holding it. */
   writeNetworkFile(path = join(this.opts.dir, "network.json")): string {
     // The PIDs of the services as they are now (supervisors rewrite the file after a restart).

@@ -9,7 +9,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "@tally/db";
 import type { Contract } from "@tally/contracts";
-import { MEMBERSHIP_CONTRACT } from "@tally/contracts";
+import { CHAIN_CONFIG_KEY, MEMBERSHIP_CONTRACT, sequencerKeysInForce } from "@tally/contracts";
 import {
   bytesEqual,
   canonicalJson,
@@ -25,7 +25,6 @@ import {
 } from "@tally/ledger";
 import type { UserContractRegistry } from "@tally/user-contracts";
 import { executeBlock, genesisEffects, sortedByKey, type BlockEffects } from "./block-executor.js";
-import { sequencerKeysInForce } from "./executor.js";
 import { decodeBlockTxs, precomputeSignatures } from "./block-precheck.js";
 import { membershipView } from "@tally/contracts";
 import type { PrecomputedSignatures, SignatureVerifier } from "./signature-verifier.js";
@@ -253,7 +252,7 @@ export async function auditNode(
       for (const [c, ok] of cols) if (!ok) find("blocks", at, c, `the ${c} column differs from the raw block's`);
       try {
         // Link to the previous block, RFC 6962 tx root, count, sequencer signature; genesis against the genesis document.
-        verifyBlock(b, prev, o.genesis, seqKeys(membership));
+        verifyBlock(b, prev, o.genesis, seqKeys(membership.get(CHAIN_CONFIG_KEY)));
       } catch (e) {
         if (!(e instanceof InvariantError)) throw e;
         find("blocks", at, e.code.toLowerCase(), e.message);

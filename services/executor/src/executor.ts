@@ -1,16 +1,22 @@
-import { CHAIN_CONFIG_KEY, MEMBERSHIP_CONTRACT, membershipView, sequencersInForce, type Contract } from "@tally/contracts";
+import {
+  CHAIN_CONFIG_KEY,
+  MEMBERSHIP_CONTRACT,
+  membershipView,
+  sequencerKeysInForce,
+  sequencersInForce,
+  type Contract,
+} from "@tally/contracts";
 import { headersWithSpan, traceContextOfBlock, type BlockFollower } from "@tally/bus";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import {
-  sequencerKeysFrom,
   tipOf,
   toHex,
   verifyBlock,
   type ChainTip,
   type Genesis,
   type JsonValue,
+  type ReceiptSequencer,
   type SealedBlock,
-  type SequencerKeys,
   type SigningKey,
 } from "@tally/ledger";
 import { ATTR_HEIGHT, ATTR_TX_COUNT, startBlockSpan, tracingEnabled, type Logger } from "@tally/telemetry";
@@ -94,6 +100,7 @@ async function prepareNext(
 export async function runExecutor(d: ExecutorDeps): Promise<void> {
   // The sequencer set in force at the next height: the chain config after the last applied block.
   const keysInForce = sequencerKeysInForce(d.genesis);
+  const nextSequencers = nextSequencersOf(d.genesis);
   let cp = await d.store.checkpoint();
   let membership: ReadonlyMap<string, JsonValue> = cp === undefined ? new Map() : sortedByKey(await d.reader.loadAll(MEMBERSHIP_CONTRACT));
   let tip: ChainTip | undefined =
@@ -107,6 +114,7 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
       cp.blockHash,
       cp.stateRoot,
       rows.map((r) => ({ txIndex: r.tx_index, txId: r.tx_id, committed: r.committed, reasonCode: r.reason_code, message: r.message })),
+      nextSequencers(membership),
     );
   }
   const from = cp === undefined ? 0n : cp.height + 1n;
@@ -147,13 +155,15 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
         return s;
       };
       const applied: BlockEffects[] = [];
+      // Per applied block, the set in force at the next height (its receipt carries it).
+      const nextSets: (readonly ReceiptSequencer[])[] = [];
       let failure: Error | undefined;
       try {
         for (let k = 0; k < batch.blocks.length; k++) {
           const b = batch.blocks[k]!;
           // Signed by a sequencer in the set in force at its height (the chain config after the
           // previous block), or refused like a bad signature: UNKNOWN_SEQUENCER, never applied.
-          verifyBlock(b, tip, d.genesis, keysInForce(membership));
+          verifyBlock(b, tip, d.genesis, keysInForce(membership.get(CHAIN_CONFIG_KEY)));
           let effects: BlockEffects;
           if (cp === undefined) {
             effects = genesisEffects(d.genesis, d.contracts, b);
@@ -184,6 +194,7 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
           layered.apply(effects.updates);
           for (const r of effects.results) if (r.authenticated) seenInBatch.add(toHex(r.txId));
           applied.push(effects);
+          nextSets.push(nextSequencers(membership));
           cp = {
             height: effects.height,
             blockHash: effects.blockHash,
@@ -206,7 +217,15 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
         // While tracing: a span over the block's apply and commit, a child of its cut span; the
         // receipt carries it on to whoever follows RECEIPTS (the regulator's feed).
         const span = tracedFrom === 0 ? undefined : applySpan(batch.blocks[k]!, effects, tracedFrom);
-        await publishReceipt(d, effects.height, effects.blockHash, effects.stateRoot, effects.results, span && headersWithSpan(span));
+        await publishReceipt(
+          d,
+          effects.height,
+          effects.blockHash,
+          effects.stateRoot,
+          effects.results,
+          nextSets[k]!,
+          span && headersWithSpan(span),
+        );
         span?.end();
       }
       if (failure !== undefined) throw failure;
@@ -219,16 +238,16 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
 }
 
 /**
- * The keys of the sequencers in force given membership state after the previous block
- * (sequencersInForce: its chain config, or genesis's before there is one). Recomputed only when
- * the chain-config value changes.
+ * The sequencer set in force at the height after the block that left membership state
+ * `membership` (what receipts carry as next_sequencers). Recomputed only when the chain-config
+ * value changes.
  */
-export function sequencerKeysInForce(genesis: Genesis): (membership: ReadonlyMap<string, JsonValue>) => SequencerKeys {
-  let last: { readonly config: JsonValue | undefined; readonly keys: SequencerKeys } | undefined;
+function nextSequencersOf(genesis: Genesis): (membership: ReadonlyMap<string, JsonValue>) => readonly ReceiptSequencer[] {
+  let last: { readonly config: JsonValue | undefined; readonly set: readonly ReceiptSequencer[] } | undefined;
   return (membership) => {
     const config = membership.get(CHAIN_CONFIG_KEY);
-    if (last === undefined || last.config !== config) last = { config, keys: sequencerKeysFrom(sequencersInForce(config, genesis)) };
-    return last.keys;
+    if (last === undefined || last.config !== config) last = { config, set: sequencersInForce(config, genesis) };
+    return last.set;
   };
 }
 
@@ -238,11 +257,12 @@ function publishReceipt(
   blockHash: Uint8Array,
   stateRoot: Uint8Array,
   results: Parameters<typeof signReceipt>[0]["results"],
+  nextSequencers: readonly ReceiptSequencer[],
   headers?: MsgHdrs,
 ): Promise<void> {
   return d.receipts.publish(
     height,
-    signReceipt({ chainId: d.genesis.chainId, nodeId: d.nodeId, height, blockHash, stateRoot, results }, d.nodeKey),
+    signReceipt({ chainId: d.genesis.chainId, nodeId: d.nodeId, height, blockHash, stateRoot, results, nextSequencers }, d.nodeKey),
     headers,
   );
 }

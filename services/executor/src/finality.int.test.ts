@@ -63,6 +63,7 @@ describe("finality tracker", () => {
         blockHash: hash(Number(height)),
         stateRoot: hash(root),
         results: [],
+        nextSequencers: [],
       },
       opts.key ?? node.key,
     );
@@ -178,7 +179,10 @@ describe("finality tracker", () => {
     // node's executor now reports the agreed root. No divergence.
     await bus.js.publish(
       names.receiptSubject(OWN.id),
-      signReceipt({ chainId: genesis.chainId, nodeId: OWN.id, height: 5n, blockHash: hash(5), stateRoot: hash(13), results: [] }, OWN.key),
+      signReceipt(
+        { chainId: genesis.chainId, nodeId: OWN.id, height: 5n, blockHash: hash(5), stateRoot: hash(13), results: [], nextSequencers: [] },
+        OWN.key,
+      ),
       { msgID: `stale:${++published}` },
     );
     for (const n of NODES.slice(1)) await publish(n, 5n, 105);

@@ -1,40 +1,9 @@
-import { Receipt, ReceiptBody, TxOutcome, type TxResult } from "@tally/proto/types";
 import type { Bus, BusNames } from "@tally/bus";
 import type { MsgHdrs } from "@nats-io/transport-node";
-import { ed25519Sign, type SigningKey } from "@tally/ledger";
 import type { Logger } from "@tally/telemetry";
 
-/** What a receipt says about one transaction. */
-export interface ReceiptResult {
-  readonly txIndex: number;
-  readonly txId: Uint8Array;
-  readonly committed: boolean;
-  readonly reasonCode: string;
-  readonly message: string;
-}
-
-/** Encodes and signs an execution receipt {height, block hash, state root, results}. */
-export function signReceipt(
-  r: { chainId: string; nodeId: string; height: bigint; blockHash: Uint8Array; stateRoot: Uint8Array; results: readonly ReceiptResult[] },
-  key: SigningKey,
-): Uint8Array {
-  const results: TxResult[] = r.results.map((x) => ({
-    index: x.txIndex,
-    txId: x.txId,
-    outcome: x.committed ? TxOutcome.TX_OUTCOME_COMMITTED : TxOutcome.TX_OUTCOME_REJECTED,
-    reasonCode: x.reasonCode,
-    message: x.message,
-  }));
-  const body = ReceiptBody.encode({
-    chainId: r.chainId,
-    nodeId: r.nodeId,
-    height: r.height,
-    blockHash: r.blockHash,
-    stateRoot: r.stateRoot,
-    results,
-  }).finish();
-  return Receipt.encode({ body, signature: ed25519Sign(key, body) }).finish();
-}
+// The receipt format is the ledger's (packages/ledger/src/receipt.ts): sequencers and clients read it too.
+export { signReceipt, type ReceiptResult } from "@tally/ledger";
 
 /**
  * Publishes receipts without blocking block application, with at most inFlightMax

@@ -1,11 +1,14 @@
 // VerifyChain: the regulator's node re-checks what its own database holds, independently of the
 // services that wrote it: each stored block against its raw bytes, its link, tx root and sequencer
-// signature (packages/ledger's verifyBlock); every transaction's signatures against the keys
+// signature (packages/ledger's verifyBlock, the signer judged by the sequencer set in force at the
+// block's height, followed from the chain-config events the node recorded); every transaction's
+// signatures against the keys
 // membership lists; the stored transaction rows; and the state-root chain re-derived from the
 // recorded outcomes and events (sha256(prev ‖ block hash ‖ events root)) against the node's
 // checkpoint and every validator receipt it has seen.
 import type { Kysely } from "kysely";
-import type { Database } from "@tally/db";
+import { readChainConfigEvents, type Database } from "@tally/db";
+import { SequencersByHeight } from "@tally/contracts";
 import {
   bytesEqual,
   decodeBlock,
@@ -15,7 +18,6 @@ import {
   fromHex,
   InvariantError,
   nextStateRoot,
-  sequencerKeysOf,
   tipOf,
   toHex,
   verifyBlock,
@@ -67,7 +69,9 @@ export async function verifyChain(db: Kysely<Database>, genesis: Genesis, from: 
   const out = { fromHeight: from, toHeight: to < 0n ? 0n : to, blocksChecked: 0n, txsChecked: 0n, receiptsChecked: 0n, mismatches };
   if (to < from) return out;
 
-  const seqKeys = sequencerKeysOf(genesis);
+  // The set in force at each height: genesis's, then as governance changed it (its events are
+  // covered by the state-root check below, so a tampered one shows there too).
+  const sequencers = new SequencersByHeight(genesis, await readChainConfigEvents(db, to));
   const keys = await knownKeys(db, genesis);
   let prev: ChainTip | undefined;
   if (from > 0n) {
@@ -127,7 +131,7 @@ export async function verifyChain(db: Kysely<Database>, genesis: Genesis, from: 
         miss(row.height, "header-columns", "the stored header columns differ from the raw block");
       }
       try {
-        verifyBlock(b, prev, genesis, seqKeys);
+        verifyBlock(b, prev, genesis, sequencers.keysAt(row.height));
       } catch (e) {
         if (!(e instanceof InvariantError)) throw e;
         miss(row.height, e.code.toLowerCase().replace(/_/g, "-"), e.message);

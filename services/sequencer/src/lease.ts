@@ -51,8 +51,8 @@ export interface Term {
 export interface Leadership {
   /** Resolves with the current term once this instance holds the lease; undefined once stop aborts. */
   nextTerm(stop: AbortSignal): Promise<Term | undefined>;
-  /** Ends the current term (if any) and releases the lease so that a backup takes it at once. */
-  stepDown(reason: string): Promise<void>;
+  /** Ends the current term (if any) and releases the lease so that a backup takes it at once; holdOffMs: keep off it that long. */
+  stepDown(reason: string, holdOffMs?: number): Promise<void>;
 }
 
 /** A fixed term that never ends: one sequencer leading on its own (tests, single-node runs). */
@@ -78,6 +78,11 @@ export interface LeaseOptions {
   readonly marginMs?: number;
   /** False for a key this instance claims once (claim()) and never campaigns for again. */
   readonly campaign?: boolean;
+  /**
+   * Asked before each attempt to take the key: false keeps this backup off it (a sequencer that
+   * is not in the sequencer set in force). It still reads the key.
+   */
+  readonly mayCampaign?: () => boolean;
 }
 
 export type Role = "master" | "backup";
@@ -361,6 +366,7 @@ export class Lease implements Leadership {
     if (cur !== null && s.seen !== undefined && now < s.seen.at + this.ttlMs) return;
     // Told to step down and stay down for a while.
     if (now < this.holdOffUntil) return;
+    if (this.opts.mayCampaign?.() === false) return;
     const sentAt = this.now();
     this.createdAt = sentAt;
     try {

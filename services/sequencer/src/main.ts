@@ -4,12 +4,13 @@ import { status } from "@grpc/grpc-js";
 import { SequencerAdminServiceService, SequencerRole, type StepDownRequest } from "@tally/proto/sequencer";
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { busNames, connectBus, ensureLeaseBucket, ensureStreams, openLeaseBucket, streamLastSeq } from "@tally/bus";
-import { configOrExit, Env, sequencerConfig } from "@tally/config";
+import { configOrExit, Env, EXIT_CONFIG, sequencerConfig } from "@tally/config";
 import { onTerminate, RpcError, startServer, within, wrapService } from "@tally/rpc";
 import { createLogger, observeSequencer, startTelemetry } from "@tally/telemetry";
 import { performance } from "node:perf_hooks";
 import { Lease, LeaseHeldError, natsLeaseKv, watchReleases } from "./lease.js";
 import { Sequencer } from "./sequencer.js";
+import { SequencerSetTracker } from "./set-tracker.js";
 
 const cfg = configOrExit("sequencer", () => sequencerConfig());
 const sequencerId = cfg.sequencerId;
@@ -47,7 +48,29 @@ async function main(): Promise<void> {
     throw e;
   }
   presence.start();
-  const lease = new Lease(kv, { key: "master", holder: sequencerId, ...leaseTimes }, now, log);
+  // The sequencer set in force, from the validators' receipts: this instance never cuts a block
+  // at a height whose set it is not in, and does not campaign while it is not in the latest one.
+  const sets = new SequencerSetTracker(
+    { bus, names, genesis, log },
+    { sequencerId, publicKey: key.key.publicKey, waitMs: cfg.setWaitMs, scanBlocksMax: cfg.setScanBlocksMax },
+  );
+  await sets.start();
+  if (!genesis.sequencers.some((s) => s.id === sequencerId)) {
+    // Not a genesis sequencer: start only if governance added it (id and key), as a quorum of validators reports.
+    const added = await sets.waitUntil(() => !sets.retired, new AbortController().signal, cfg.setWaitMs);
+    if (!added) {
+      const latest = sets.knowledge.latest();
+      log.fatal(
+        { sequencers: latest.sequencers.map((s) => s.id), height: latest.height.toString(), signers: latest.signers },
+        `SEQUENCER_ID ${sequencerId} with this key is neither in the genesis sequencer set nor in the set in force that a quorum of validators reports: refusing to start`,
+      );
+      await sets.stop();
+      await presence.release();
+      await bus.nc.close();
+      process.exit(EXIT_CONFIG);
+    }
+  }
+  const lease = new Lease(kv, { key: "master", holder: sequencerId, ...leaseTimes, mayCampaign: () => !sets.retired }, now, log);
   const onCut = observeSequencer(() => seq.status(), names.txsStream, streamLastSeq(bus, names.txsStream));
   const seq = new Sequencer(
     {
@@ -57,8 +80,10 @@ async function main(): Promise<void> {
       cutWaitMs: cfg.cutWaitMs,
       fetchTxsMax: cfg.fetchTxsMax,
       publishTimeoutMs: cfg.publishTimeoutMs,
+      setWaitMs: cfg.setWaitMs,
+      setScanBlocksMax: cfg.setScanBlocksMax,
     },
-    { bus, names, genesis, key: key.key, nowMs: () => Date.now(), log, onCut },
+    { bus, names, genesis, key: key.key, nowMs: () => Date.now(), log, onCut, sequencerSet: sets },
   );
   const server = await startServer({
     host: admin.host,
@@ -78,7 +103,11 @@ async function main(): Promise<void> {
           const s = seq.status();
           return Promise.resolve({
             sequencerId,
-            role: s.master ? SequencerRole.SEQUENCER_ROLE_MASTER : SequencerRole.SEQUENCER_ROLE_BACKUP,
+            role: s.master
+              ? SequencerRole.SEQUENCER_ROLE_MASTER
+              : s.retired
+                ? SequencerRole.SEQUENCER_ROLE_RETIRED
+                : SequencerRole.SEQUENCER_ROLE_BACKUP,
             epoch: s.epoch,
             height: s.height,
             lastTxsSeq: s.lastTxsSeq,
@@ -88,6 +117,8 @@ async function main(): Promise<void> {
             leaderlessMsTotal: BigInt(s.leaderlessMsTotal),
             blockIntervalMsLast: BigInt(s.blockIntervalMsLast),
             blockIntervalMsMean: BigInt(s.blockIntervalMsMean),
+            sequencerSet: [...s.sequencerSet],
+            sequencerSetHeight: s.sequencerSetHeight,
           });
         },
       }),
@@ -95,6 +126,10 @@ async function main(): Promise<void> {
     ...(cfg.healthAddr !== undefined ? { healthListen: cfg.healthAddr } : {}),
   });
   log.info({ admin: server.address, health: server.healthAddress }, "sequencer admin listening");
+  // Retired: not ready (the readiness probe asks for the admin service), still alive (the liveness probe asks for "").
+  const readiness = (retired: boolean): void => {
+    if (!terminate.stopping) server.health.setStatus("tally.v1.SequencerAdminService", retired ? "NOT_SERVING" : "SERVING");
+  };
   const watching = new AbortController();
   // SIGTERM: NOT_SERVING; cut no new block but finish the one in flight; hand the lease over at
   // once (CAS delete: a backup takes it in milliseconds); stop the admin server; drain NATS.
@@ -112,6 +147,7 @@ async function main(): Promise<void> {
           log.info("lease released");
         },
       },
+      { name: "stop following receipts and blocks", run: (left) => within(sets.stop(), left / 2) },
       { name: "stop gRPC", run: (left) => server.stop(Math.min(1000, left / 2)) },
       { name: "drain NATS", run: () => bus.nc.drain() },
       // Spans still buffered for OTLP are sent before the process exits; /metrics closes.
@@ -138,6 +174,9 @@ async function main(): Promise<void> {
     );
   });
   lease.onChange((role, why, epoch) => log.info({ role, why, epoch: epoch.toString() }, `lease: now ${role}`));
+  sets.onChange((retired) => readiness(retired));
+  readiness(sets.retired);
+  if (sets.retired) log.warn("retired: this sequencer is not in the sequencer set in force; it will not campaign for the lease");
   lease.start();
   // A released lease is taken at once, not at the next poll: graceful handover in milliseconds.
   watchReleases(bucket, "master", () => void lease.poke(), watching.signal, log);

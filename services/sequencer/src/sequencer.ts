@@ -18,6 +18,7 @@ import type { MsgHdrs } from "@nats-io/transport-node";
 import { performance } from "node:perf_hooks";
 import { BlockBuffer, type CutLimits } from "./block-buffer.js";
 import { staticLeadership, type Leadership, type Term } from "./lease.js";
+import { RetiredError, SequencerSetTracker, SetUnknownError } from "./set-tracker.js";
 
 /** Sequencer settings. */
 export interface SequencerConfig extends CutLimits {
@@ -27,6 +28,10 @@ export interface SequencerConfig extends CutLimits {
   /** How many TXS messages the consumer may hold in flight. */
   readonly fetchTxsMax: number;
   readonly publishTimeoutMs: number;
+  /** Longest the master waits for a quorum's receipts to learn the sequencer set in force (default 10 s). */
+  readonly setWaitMs?: number;
+  /** Most blocks read from BLOCKS to look for membership transactions when it takes over (default 1000). */
+  readonly setScanBlocksMax?: number;
 }
 
 /** The ports a sequencer runs against. */
@@ -39,7 +44,15 @@ export interface SequencerPorts {
   readonly log: Logger;
   /** Told of every block this instance appended: its tx count and the cut's duration (take → BLOCKS ack), seconds. */
   readonly onCut?: (txCount: number, seconds: number) => void;
+  /**
+   * What this instance knows of the sequencer set in force (from validators' receipts). Without
+   * one, the sequencer makes its own and starts it in run().
+   */
+  readonly sequencerSet?: SequencerSetTracker;
 }
+
+/** How long a master that could not learn the sequencer set keeps off the lease after stepping down. */
+const SET_UNKNOWN_HOLD_OFF_MS = 5000;
 
 /** Thrown when another writer appended to BLOCKS first: this instance is fenced off. */
 export class FencedError extends Error {
@@ -54,6 +67,12 @@ export class TermEndedError extends Error {
 /** Snapshot for the admin API and metrics. */
 export interface SequencerStatus {
   readonly master: boolean;
+  /** Not in the sequencer set in force (as a quorum of validators last confirmed it): it does not lead. */
+  readonly retired: boolean;
+  /** The latest confirmed sequencer set (ids), in force from sequencerSetHeight + 1. */
+  readonly sequencerSet: readonly string[];
+  /** The height whose receipts confirmed it (0: genesis's set). */
+  readonly sequencerSetHeight: bigint;
   readonly epoch: bigint;
   readonly height: bigint;
   readonly lastTxsSeq: bigint;
@@ -100,17 +119,36 @@ export class Sequencer {
   private failure: Error | undefined;
   private term: Term | undefined;
   private readonly stopSignal = new AbortController();
+  /** What this instance knows of the sequencer set in force: it never cuts block h unless it is in the set at h. */
+  readonly sets: SequencerSetTracker;
+  private readonly ownsSets: boolean;
 
   constructor(
     private readonly cfg: SequencerConfig,
     private readonly ports: SequencerPorts,
   ) {
     this.buffer = new BlockBuffer(cfg);
+    this.ownsSets = ports.sequencerSet === undefined;
+    this.sets =
+      ports.sequencerSet ??
+      new SequencerSetTracker(
+        { bus: ports.bus, names: ports.names, genesis: ports.genesis, log: ports.log },
+        {
+          sequencerId: cfg.sequencerId,
+          publicKey: ports.key.publicKey,
+          waitMs: cfg.setWaitMs ?? 10_000,
+          scanBlocksMax: cfg.setScanBlocksMax ?? 1000,
+        },
+      );
   }
 
   status(): SequencerStatus {
+    const set = this.sets.knowledge.latest();
     return {
       master: this.master,
+      retired: this.sets.retired,
+      sequencerSet: set.sequencers.map((s) => s.id),
+      sequencerSetHeight: set.height,
       epoch: this.epoch,
       height: this.tip?.height ?? 0n,
       lastTxsSeq: this.tip?.lastTxsSeq ?? 0n,
@@ -130,7 +168,13 @@ export class Sequencer {
    */
   async run(leadership: Leadership | bigint): Promise<void> {
     const lease = typeof leadership === "bigint" ? staticLeadership(leadership) : leadership;
+    await this.sets.start();
     while (!this.stopped) {
+      // Retired (not in the set in force): no term until governance puts this instance back.
+      if (this.sets.retired) {
+        await this.sets.waitUntil(() => !this.sets.retired, this.stopSignal.signal);
+        continue;
+      }
       const term = await lease.nextTerm(this.stopSignal.signal);
       if (term === undefined || this.stopped) break;
       this.term = term;
@@ -143,6 +187,8 @@ export class Sequencer {
       try {
         await this.lead(term);
       } catch (e) {
+        // stop() while waiting (e.g. for the sequencer set): nothing more to do.
+        if (this.stopped) break;
         if (e instanceof FencedError) {
           this.ports.log.warn(
             { err: e.message, epoch: term.epoch.toString() },
@@ -150,6 +196,19 @@ export class Sequencer {
           );
           await this.cutChain;
           await lease.stepDown(e.message);
+          continue;
+        }
+        if (e instanceof RetiredError) {
+          this.ports.log.warn({ err: e.message, epoch: term.epoch.toString() }, "retired: releasing the lease");
+          await this.cutChain;
+          await lease.stepDown(e.message);
+          continue;
+        }
+        if (e instanceof SetUnknownError) {
+          // Another sequencer may learn it (its NATS, its receipts); this one keeps off for a while.
+          this.ports.log.error({ err: e.message, epoch: term.epoch.toString() }, "sequencer set unknown: stepping down");
+          await this.cutChain;
+          await lease.stepDown(e.message, SET_UNKNOWN_HOLD_OFF_MS);
           continue;
         }
         if (term.signal.aborted || e instanceof TermEndedError) {
@@ -180,6 +239,7 @@ export class Sequencer {
     clearTimeout(this.timer);
     await this.follower?.close();
     await this.cutChain.catch(() => undefined);
+    if (this.ownsSets) await this.sets.stop();
   }
 
   /** Reads the last block on BLOCKS, publishing genesis when the stream is empty. */
@@ -214,6 +274,12 @@ export class Sequencer {
     await this.cutChain;
     this.buffer.take();
     this.tip = await this.readTip();
+    if (term.signal.aborted || this.stopped) return;
+    // Never lead unless in the set in force at the next height: learn it from the validators'
+    // receipts and the blocks cut since (another master's, or before this process started).
+    this.sets.confirmNow(this.tip.height);
+    await this.sets.catchUp(this.tip.height);
+    await this.checkInSet(this.tip.height + 1n, term.signal);
     if (term.signal.aborted || this.stopped) return;
     this.master = true;
     this.failure = undefined;
@@ -260,15 +326,42 @@ export class Sequencer {
     if (failure !== undefined) throw failure;
   }
 
+  /**
+   * Throws RetiredError unless this instance is in the sequencer set in force at height h, waiting
+   * (bounded: SetUnknownError) for a quorum's receipts when a block before h may have changed it.
+   */
+  private async checkInSet(h: bigint, signal: AbortSignal): Promise<void> {
+    const set = this.sets.knownAt(h) ?? (await this.sets.inForceAt(h, AbortSignal.any([signal, this.stopSignal.signal])));
+    if (!this.sets.includesSelf(set))
+      throw new RetiredError(
+        `sequencer ${this.cfg.sequencerId} is not in the sequencer set in force at height ${h} (${set.map((s) => s.id).join(", ")})`,
+      );
+  }
+
+  private termEnded(): boolean {
+    return this.term?.signal.aborted === true;
+  }
+
   /** Cuts the buffered transactions into the next block. Serialized: one cut at a time. */
   private cut(): Promise<void> {
     clearTimeout(this.timer);
     const next = this.cutChain.then(async () => {
-      const startedAt = performance.now();
-      const txs = this.buffer.take();
-      if (txs.length === 0 || this.tip === undefined || this.failure !== undefined) return;
+      if (this.buffer.size === 0 || this.tip === undefined || this.failure !== undefined) return;
       // No block outside a term: the txs come again from TXS to whoever leads next.
       if (this.term?.signal.aborted === true) return;
+      const term = this.term;
+      try {
+        // In the steady state a synchronous look-up; after a membership block, the pause.
+        if (term !== undefined) await this.checkInSet(this.tip.height + 1n, term.signal);
+      } catch (e) {
+        this.failure = e instanceof Error ? e : new Error(String(e));
+        void this.follower?.close();
+        throw e;
+      }
+      const startedAt = performance.now();
+      const txs = this.buffer.take();
+      // The term may have ended while this waited for the sequencer set.
+      if (txs.length === 0 || this.termEnded()) return;
       const tip = this.tip;
       // While tracing: a span over the cut, a child of the first tx's trace and linked to every tx's.
       const span = tracingEnabled()
@@ -306,6 +399,7 @@ export class Sequencer {
       span?.setAttribute("tally.block_hash", toHex(block.hash));
       span?.end();
       this.tip = tipOf(block);
+      const mayChange = this.sets.noteCut(block.header.height, block.hash, block.bytes, block.block.txs);
       this.blocksCut++;
       this.ports.onCut?.(txs.length, (performance.now() - startedAt) / 1000);
       const at = performance.now();
@@ -315,6 +409,17 @@ export class Sequencer {
         this.blockIntervals++;
       }
       this.lastCutAt = at;
+      if (mayChange && term !== undefined) {
+        // A membership transaction may have changed the set: cut nothing more until a quorum of
+        // validators says what the set in force at the next height is, and lead on only if in it.
+        try {
+          await this.checkInSet(block.header.height + 1n, term.signal);
+        } catch (e) {
+          this.failure = e instanceof Error ? e : new Error(String(e));
+          void this.follower?.close();
+          throw e;
+        }
+      }
     });
     this.cutChain = next.catch(() => undefined);
     return next;

@@ -64,7 +64,10 @@ async function stateDb(db: Kysely<Database>, entries: number): Promise<void> {
     .insertInto("checkpoint")
     .values({ id: 1, height: 1n, block_hash: blockHash, state_root: stateRoot, timestamp_ms: 1n, last_txs_seq: 1n })
     .execute();
-  const receipt = signReceipt({ chainId: genesis.chainId, nodeId: "node", height: 1n, blockHash, stateRoot, results: [] }, BENCH_NODE_KEY);
+  const receipt = signReceipt(
+    { chainId: genesis.chainId, nodeId: "node", height: 1n, blockHash, stateRoot, results: [], nextSequencers: [] },
+    BENCH_NODE_KEY,
+  );
   const r = Receipt.decode(receipt);
   await db
     .insertInto("validator_receipts")

@@ -10,10 +10,12 @@ import {
   type Genesis,
   type SealedBlock,
 } from "@tally/ledger";
+import { membershipGenesisEvents, type RecordedEvent } from "@tally/contracts";
 import { auditChain, auditCommits, percentile } from "./audit.js";
 
 const seq1 = signingKeyFromSeed(new Uint8Array(32).fill(10));
 const seq2 = signingKeyFromSeed(new Uint8Array(32).fill(11));
+const seq3 = signingKeyFromSeed(new Uint8Array(32).fill(12));
 const bank = signingKeyFromSeed(new Uint8Array(32).fill(1));
 const GENESIS: Genesis = parseGenesis({
   chainId: "chaos-audit-test",
@@ -28,7 +30,7 @@ const GENESIS: Genesis = parseGenesis({
 });
 
 /** A block after prev holding TXS first..last (as opaque tx bytes), cut by `by` in `epoch`. */
-function next(prev: SealedBlock, first: bigint, last: bigint, by: "seq-1" | "seq-2", epoch: bigint): SealedBlock {
+function next(prev: SealedBlock, first: bigint, last: bigint, by: "seq-1" | "seq-2" | "seq-3", epoch: bigint): SealedBlock {
   const txs = Array.from({ length: Number(last - first + 1n) }, (_, i) => new Uint8Array([Number(first) + i]));
   return decodeBlock(
     sealBlock(
@@ -43,7 +45,7 @@ function next(prev: SealedBlock, first: bigint, last: bigint, by: "seq-1" | "seq
         sequencerId: by,
         epoch,
       },
-      by === "seq-1" ? seq1 : seq2,
+      by === "seq-1" ? seq1 : by === "seq-2" ? seq2 : seq3,
     ).bytes,
   );
 }
@@ -72,6 +74,48 @@ describe("chaos audit", () => {
     assert.ok(a.forks >= 2, a.forkDetails.join("; "));
     assert.ok(a.forkDetails.some((d) => d.includes("chain does not verify")));
     assert.ok(a.forkDetails.some((d) => d.includes("cut in epoch 2")));
+  });
+
+  test("each block's signer is judged by the set in force at its height, from the chain-config events recorded", () => {
+    // Genesis's chain config at 0; at height 2, governance adds seq-3 and removes seq-2 (in force from 3).
+    const events: RecordedEvent[] = [
+      ...membershipGenesisEvents(GENESIS).map((e) => ({
+        height: 0n,
+        contract: "membership",
+        type: e.type,
+        assetId: e.assetId,
+        data: e.data,
+      })),
+      {
+        height: 2n,
+        contract: "membership",
+        type: "SequencerAdded",
+        assetId: "chain-config",
+        data: { sequencerId: "seq-3", publicKey: toHex(seq3.publicKey), proposal: "p1" },
+      },
+      {
+        height: 2n,
+        contract: "membership",
+        type: "SequencerRemoved",
+        assetId: "chain-config",
+        data: { sequencerId: "seq-2", proposal: "p2" },
+      },
+      // Not about the chain config: ignored.
+      { height: 2n, contract: "cash", type: "CashIssued", assetId: "chain-config", data: {} },
+    ];
+    const g = genesisBlock(GENESIS);
+    const b1 = next(g, 1n, 1n, "seq-1", 2n);
+    const b2 = next(b1, 2n, 2n, "seq-2", 3n);
+    const b3 = next(b2, 3n, 3n, "seq-3", 4n);
+    assert.equal(auditChain([g, b1, b2, b3], GENESIS, events).forks, 0);
+    // Without the events, seq-3 is unknown (genesis's set).
+    assert.match(auditChain([g, b1, b2, b3], GENESIS).forkDetails.join("; "), /sequencer seq-3 is not in the sequencer set/);
+    // seq-2, voted out at 2, may not sign 3.
+    const bad = next(b2, 3n, 3n, "seq-2", 4n);
+    assert.match(
+      auditChain([g, b1, b2, bad], GENESIS, events).forkDetails.join("; "),
+      /block 3: sequencer seq-2 is not in the sequencer set/,
+    );
   });
 
   test("commits: lost, rejected and duplicated are told apart", () => {

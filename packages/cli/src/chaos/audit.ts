@@ -1,6 +1,8 @@
-// The chaos run's audit, as pure functions over what it collected: every BLOCKS message and
-// node-1's tx_results. Nothing here waits or talks to a server, so it is unit-tested directly.
-import { verifyChain, type Genesis, type SealedBlock } from "@tally/ledger";
+// The chaos run's audit, as pure functions over what it collected: every BLOCKS message, node-1's
+// tx_results and its chain-config events. Nothing here waits or talks to a server, so it is
+// unit-tested directly.
+import { SequencersByHeight, type RecordedEvent } from "@tally/contracts";
+import { tipOf, verifyBlock, type ChainTip, type Genesis, type SealedBlock } from "@tally/ledger";
 
 /** What the chain itself says: one chain (verifies from genesis), each TXS sequence at most once. */
 export interface ChainAudit {
@@ -17,14 +19,21 @@ export interface ChainAudit {
 }
 
 /**
- * Audits the whole BLOCKS stream (genesis first, in stream order): verifyChain passes (hash
- * links, heights, sequencer signatures), each block's TXS range starts right after the previous
- * one, epochs never go back, and a change of sequencer always comes with a higher epoch.
+ * Audits the whole BLOCKS stream (genesis first, in stream order): the chain verifies from genesis
+ * (hash links, heights, sequencer signatures, each signer judged by the sequencer set in force at
+ * its height, followed from the chain-config events a node recorded), each block's TXS range
+ * starts right after the previous one, epochs never go back, and a change of sequencer always
+ * comes with a higher epoch.
  */
-export function auditChain(all: readonly SealedBlock[], genesis: Genesis): ChainAudit {
+export function auditChain(all: readonly SealedBlock[], genesis: Genesis, chainConfigEvents: readonly RecordedEvent[] = []): ChainAudit {
   const forkDetails: string[] = [];
+  const sequencers = new SequencersByHeight(genesis, chainConfigEvents);
+  let tip: ChainTip | undefined;
   try {
-    verifyChain(all, genesis);
+    for (const b of all) {
+      verifyBlock(b, tip, genesis, sequencers.keysAt(b.header.height));
+      tip = tipOf(b);
+    }
   } catch (e) {
     forkDetails.push(`chain does not verify: ${(e as Error).message}`);
   }

@@ -8,7 +8,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { blockSeqOf, BlockFollower, busNames, connectBus, type Bus } from "@tally/bus";
-import { dropDatabase, openDb } from "@tally/db";
+import { dropDatabase, openDb, readChainConfigEvents } from "@tally/db";
 import { toHex, type SealedBlock } from "@tally/ledger";
 import { SequencerAdminServiceClient, SequencerRole, type GetStatusResponse } from "@tally/proto/sequencer";
 import { insecure, unary } from "@tally/rpc";
@@ -395,7 +395,8 @@ export async function runChaos(o: ChaosOptions, log: (s: string) => void): Promi
       all.forEach((b, i) => {
         if (blockSeqOf(b.header.height) !== i + 1) findings.push(`audit: BLOCKS sequence ${i + 1} holds height ${b.header.height}`);
       });
-      const chain = auditChain(all, files.genesis);
+      // Signers are judged by the set in force at each height, from node-1's chain-config events.
+      const chain = auditChain(all, files.genesis, await readChainConfigEvents(db, BigInt(all.length)));
       findings.push(...chain.forkDetails.slice(0, 10));
       const rs = await db.selectFrom("tx_results").select(["tx_id", "committed"]).execute();
       const results: ResultRow[] = rs.map((r) => ({ txId: toHex(r.tx_id), committed: r.committed }));

@@ -72,6 +72,17 @@ test("tally bus users with a bad --hosts or a missing genesis fails with a reaso
   assert.deepEqual(parseHosts(" a:x,y  b:z a:w "), { a: ["x", "y", "w"], b: ["z"] });
 });
 
+test("tally bus users --sequencer adds a user for each sequencer governance added; a bad id is refused", () => {
+  const r = tally(["bus", "users", "--genesis", files.genesisFile, "--sequencer", "seq-new,seq-other"]);
+  assert.equal(r.status, 0, r.err);
+  for (const id of ["seq-exchange", "seq-clearing", "seq-new", "seq-other"]) assert.match(r.out, new RegExp(`user: "sequencer-${id}"`));
+  assert.match(r.out, /password: \$TALLY_NATS_PASSWORD_SEQUENCER_SEQ_NEW\n/);
+  assert.match(r.out, /user: "sequencer-seq-new"[\s\S]*?"\$KV\.tally-leases\.member\.seq-new"/);
+  const bad = tally(["bus", "users", "--genesis", files.genesisFile, "--sequencer", "seq new"]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.err, /--sequencer: "seq new" is not a sequencer id/);
+});
+
 test("tally bus setup is refused as a service's user, and makes the streams and the lease bucket as admin", async () => {
   for (const u of ["node-node-bank-a", "sequencer-seq-exchange", "regulator"]) {
     const r = tally(["bus", "setup"], { NATS_URL: urlOf(u), TALLY_NAMESPACE: "tally" });

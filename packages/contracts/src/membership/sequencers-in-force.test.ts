@@ -8,6 +8,7 @@ import {
   sealBlock,
   sequencerKeysFrom,
   signingKeyFromSeed,
+  signTx,
   tipOf,
   toHex,
   verifyBlock,
@@ -20,6 +21,7 @@ import {
 import { TEST_GENESIS } from "../testing/test-genesis.js";
 import { CHAIN_CONFIG_KEY, sequencersInForce } from "./chain-config.js";
 import { TEST_VOTERS, governanceChain } from "./governance-testing.js";
+import { SequencersByHeight, touchesMembership, type RecordedEvent } from "./sequencers-by-height.js";
 
 const EIGHT = TEST_VOTERS.slice(0, 8);
 const KEY_1 = signingKeyFromSeed(new Uint8Array(32).fill(1));
@@ -105,5 +107,67 @@ describe("blocks judged against the set in force at their height", () => {
     assert.throws(() => ch.next("seq-1", KEY_1), /sequencer seq-1 is not in the sequencer set/);
     assert.throws(() => ch.next("seq-1", KEY_1), refusedAs("UNKNOWN_SEQUENCER"));
     ch.next("seq-2", KEY_2);
+  });
+});
+
+describe("SequencersByHeight: the set in force followed from recorded chain-config events", () => {
+  test("folding the recorded events gives the set membership state holds, from the height after their block", () => {
+    const c = governanceChain(GENESIS);
+    const genesisEvents = c.events.length;
+    c.pass("p-1", { kind: "add-sequencer", sequencerId: "seq-2", publicKey: toHex(KEY_2.publicKey) }, EIGHT);
+    c.pass("p-2", { kind: "remove-sequencer", sequencerId: "seq-1" }, EIGHT);
+    // Genesis's events at height 0; the proposals, votes and changes in block 5.
+    const recorded: RecordedEvent[] = c.events.map((e, i) => ({
+      height: i < genesisEvents ? 0n : 5n,
+      contract: e.contract ?? "membership",
+      type: e.type,
+      assetId: e.assetId,
+      data: e.data,
+    }));
+    const sets = new SequencersByHeight(GENESIS, recorded);
+    const ids = (h: bigint): string[] => [...sets.keysAt(h).keys()];
+    assert.deepEqual(ids(0n), ["seq-1"]);
+    assert.deepEqual(ids(5n), ["seq-1"]);
+    assert.deepEqual(ids(6n), ["seq-2"]);
+    assert.deepEqual(sets.keysAt(6n), sequencerKeysFrom(sequencersInForce(c.state.get(CHAIN_CONFIG_KEY), GENESIS)));
+    assert.throws(() => sets.keysAt(5n), RangeError);
+    // Without any events: genesis's set at every height.
+    assert.deepEqual([...new SequencersByHeight(GENESIS, []).keysAt(100n).keys()], ["seq-1"]);
+  });
+
+  test("a malformed chain-config event is an InvariantError, as in membership", () => {
+    const bad: RecordedEvent[] = [
+      { height: 1n, contract: "membership", type: "SequencerRemoved", assetId: CHAIN_CONFIG_KEY, data: { sequencerId: "seq-1" } },
+    ];
+    // Removing before the chain config exists: membership's evolve refuses it.
+    assert.throws(() => new SequencersByHeight(GENESIS, bad).keysAt(2n), InvariantError);
+    const notObject: RecordedEvent[] = [
+      { height: 1n, contract: "membership", type: "SequencerAdded", assetId: CHAIN_CONFIG_KEY, data: "x" },
+    ];
+    assert.throws(() => new SequencersByHeight(GENESIS, notObject).keysAt(2n), InvariantError);
+  });
+});
+
+describe("touchesMembership: whether a block may change the chain config, without executing it", () => {
+  const signer = { institutionId: "bank-a", keyId: "k1", key: KEY_1 };
+  const tx = (contract: string, args = "{}") =>
+    signTx(
+      {
+        chainId: GENESIS.chainId,
+        contract,
+        action: contract === "membership" ? "vote" : "transfer",
+        args: new TextEncoder().encode(args),
+        signer: { institutionId: "bank-a", keyId: "k1" },
+        nonce: 1n,
+        validUntilMs: 2_000_000_000_000n,
+      },
+      [signer],
+    ).raw;
+
+  test("a membership transaction does; others, even naming membership in their args, and garbage do not", () => {
+    assert.equal(touchesMembership([tx("cash"), tx("membership")]), true);
+    assert.equal(touchesMembership([tx("cash", '{"memo":"membership"}'), tx("notary")]), false);
+    assert.equal(touchesMembership([new TextEncoder().encode("membership"), new Uint8Array([0xff, 0x01])]), false);
+    assert.equal(touchesMembership([]), false);
   });
 });

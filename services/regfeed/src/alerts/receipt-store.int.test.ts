@@ -35,6 +35,7 @@ test("a validator's signed receipt is stored once; other chains, strangers, forg
       blockHash: new Uint8Array(32),
       stateRoot: new Uint8Array(32).fill(root),
       results: [],
+      nextSequencers: [],
     }).finish();
     return Receipt.encode({ body, signature: ed25519Sign(signWith, body) }).finish();
   };

@@ -28,6 +28,11 @@ export enum SequencerRole {
   SEQUENCER_ROLE_UNSPECIFIED = 0,
   SEQUENCER_ROLE_MASTER = 1,
   SEQUENCER_ROLE_BACKUP = 2,
+  /**
+   * SEQUENCER_ROLE_RETIRED - Not in the sequencer set in force (governance removed it, or never added it): it neither
+   * leads nor campaigns for the lease until it is in the set again.
+   */
+  SEQUENCER_ROLE_RETIRED = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -42,6 +47,9 @@ export function sequencerRoleFromJSON(object: any): SequencerRole {
     case 2:
     case "SEQUENCER_ROLE_BACKUP":
       return SequencerRole.SEQUENCER_ROLE_BACKUP;
+    case 3:
+    case "SEQUENCER_ROLE_RETIRED":
+      return SequencerRole.SEQUENCER_ROLE_RETIRED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -57,6 +65,8 @@ export function sequencerRoleToJSON(object: SequencerRole): string {
       return "SEQUENCER_ROLE_MASTER";
     case SequencerRole.SEQUENCER_ROLE_BACKUP:
       return "SEQUENCER_ROLE_BACKUP";
+    case SequencerRole.SEQUENCER_ROLE_RETIRED:
+      return "SEQUENCER_ROLE_RETIRED";
     case SequencerRole.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -88,6 +98,12 @@ export interface GetStatusResponse {
   blockIntervalMsLast: bigint;
   /** Mean block-cut interval over the blocks this instance cut (within terms). */
   blockIntervalMsMean: bigint;
+  /**
+   * The sequencer set in force as this instance last learned it (ids), from more than a quorum of
+   * validators' receipts for sequencer_set_height (in force from the next height); at 0, genesis's.
+   */
+  sequencerSet: string[];
+  sequencerSetHeight: bigint;
 }
 
 export interface StepDownRequest {
@@ -165,6 +181,8 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     leaderlessMsTotal: 0n,
     blockIntervalMsLast: 0n,
     blockIntervalMsMean: 0n,
+    sequencerSet: [],
+    sequencerSetHeight: 0n,
   };
 }
 
@@ -226,6 +244,15 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         throw new globalThis.Error("value provided for field message.blockIntervalMsMean of type uint64 too large");
       }
       writer.uint32(88).uint64(message.blockIntervalMsMean);
+    }
+    for (const v of message.sequencerSet) {
+      writer.uint32(98).string(v!);
+    }
+    if (message.sequencerSetHeight !== 0n) {
+      if (BigInt.asUintN(64, message.sequencerSetHeight) !== message.sequencerSetHeight) {
+        throw new globalThis.Error("value provided for field message.sequencerSetHeight of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.sequencerSetHeight);
     }
     return writer;
   },
@@ -331,6 +358,22 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.blockIntervalMsMean = reader.uint64() as bigint;
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.sequencerSet.push(reader.string());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.sequencerSetHeight = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -384,6 +427,16 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : isSet(object.block_interval_ms_mean)
         ? BigInt(object.block_interval_ms_mean)
         : 0n,
+      sequencerSet: globalThis.Array.isArray(object?.sequencerSet)
+        ? object.sequencerSet.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.sequencer_set)
+        ? object.sequencer_set.map((e: any) => globalThis.String(e))
+        : [],
+      sequencerSetHeight: isSet(object.sequencerSetHeight)
+        ? BigInt(object.sequencerSetHeight)
+        : isSet(object.sequencer_set_height)
+        ? BigInt(object.sequencer_set_height)
+        : 0n,
     };
   },
 
@@ -422,6 +475,12 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.blockIntervalMsMean !== 0n) {
       obj.blockIntervalMsMean = message.blockIntervalMsMean.toString();
     }
+    if (message.sequencerSet?.length) {
+      obj.sequencerSet = message.sequencerSet;
+    }
+    if (message.sequencerSetHeight !== 0n) {
+      obj.sequencerSetHeight = message.sequencerSetHeight.toString();
+    }
     return obj;
   },
 
@@ -450,6 +509,10 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
       : 0n;
     message.blockIntervalMsMean = (object.blockIntervalMsMean !== undefined && object.blockIntervalMsMean !== null)
       ? BigInt(object.blockIntervalMsMean)
+      : 0n;
+    message.sequencerSet = object.sequencerSet?.map((e) => e) || [];
+    message.sequencerSetHeight = (object.sequencerSetHeight !== undefined && object.sequencerSetHeight !== null)
+      ? BigInt(object.sequencerSetHeight)
       : 0n;
     return message;
   },

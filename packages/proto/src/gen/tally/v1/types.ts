@@ -127,6 +127,12 @@ export interface TxResult {
   message: string;
 }
 
+/** A sequencer allowed to sign blocks: its id and raw Ed25519 public key. */
+export interface SequencerKey {
+  id: string;
+  publicKey: Uint8Array;
+}
+
 /** What a node signs after applying a block. */
 export interface ReceiptBody {
   chainId: string;
@@ -135,6 +141,12 @@ export interface ReceiptBody {
   blockHash: Uint8Array;
   stateRoot: Uint8Array;
   results: TxResult[];
+  /**
+   * The sequencer set in force at height + 1: the chain config's sequencers after this block,
+   * in chain-config order. Sequencers and clients learn governance's changes from a quorum of
+   * these (docs/architecture.md, "The sequencer set in force"). Empty from an older executor.
+   */
+  nextSequencers: SequencerKey[];
 }
 
 /** A signed execution receipt, published on RECEIPTS. */
@@ -1193,6 +1205,95 @@ export const TxResult: MessageFns<TxResult> = {
   },
 };
 
+function createBaseSequencerKey(): SequencerKey {
+  return { id: "", publicKey: new Uint8Array(0) };
+}
+
+export const SequencerKey: MessageFns<SequencerKey> = {
+  encode(message: SequencerKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.publicKey.length !== 0) {
+      writer.uint32(18).bytes(message.publicKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SequencerKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSequencerKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.publicKey = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SequencerKey {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      publicKey: isSet(object.publicKey)
+        ? bytesFromBase64(object.publicKey)
+        : isSet(object.public_key)
+        ? bytesFromBase64(object.public_key)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: SequencerKey): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.publicKey.length !== 0) {
+      obj.publicKey = base64FromBytes(message.publicKey);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SequencerKey>, I>>(base?: I): SequencerKey {
+    return SequencerKey.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SequencerKey>, I>>(object: I): SequencerKey {
+    const message = createBaseSequencerKey();
+    message.id = object.id ?? "";
+    message.publicKey = object.publicKey ?? new Uint8Array(0);
+    return message;
+  },
+};
+
 function createBaseReceiptBody(): ReceiptBody {
   return {
     chainId: "",
@@ -1201,6 +1302,7 @@ function createBaseReceiptBody(): ReceiptBody {
     blockHash: new Uint8Array(0),
     stateRoot: new Uint8Array(0),
     results: [],
+    nextSequencers: [],
   };
 }
 
@@ -1226,6 +1328,9 @@ export const ReceiptBody: MessageFns<ReceiptBody> = {
     }
     for (const v of message.results) {
       TxResult.encode(v!, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.nextSequencers) {
+      SequencerKey.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1291,6 +1396,14 @@ export const ReceiptBody: MessageFns<ReceiptBody> = {
             message.results.push(TxResult.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.nextSequencers.push(SequencerKey.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1329,6 +1442,11 @@ export const ReceiptBody: MessageFns<ReceiptBody> = {
       results: globalThis.Array.isArray(object?.results)
         ? object.results.map((e: any) => TxResult.fromJSON(e))
         : [],
+      nextSequencers: globalThis.Array.isArray(object?.nextSequencers)
+        ? object.nextSequencers.map((e: any) => SequencerKey.fromJSON(e))
+        : globalThis.Array.isArray(object?.next_sequencers)
+        ? object.next_sequencers.map((e: any) => SequencerKey.fromJSON(e))
+        : [],
     };
   },
 
@@ -1352,6 +1470,9 @@ export const ReceiptBody: MessageFns<ReceiptBody> = {
     if (message.results?.length) {
       obj.results = message.results.map((e) => TxResult.toJSON(e));
     }
+    if (message.nextSequencers?.length) {
+      obj.nextSequencers = message.nextSequencers.map((e) => SequencerKey.toJSON(e));
+    }
     return obj;
   },
 
@@ -1366,6 +1487,7 @@ export const ReceiptBody: MessageFns<ReceiptBody> = {
     message.blockHash = object.blockHash ?? new Uint8Array(0);
     message.stateRoot = object.stateRoot ?? new Uint8Array(0);
     message.results = object.results?.map((e) => TxResult.fromPartial(e)) || [];
+    message.nextSequencers = object.nextSequencers?.map((e) => SequencerKey.fromPartial(e)) || [];
     return message;
   },
 };
