@@ -40,6 +40,7 @@ export {
   type MetricsServer,
   type Reading,
 } from "./metrics.js";
+export { halted, haltOnInvariant, invariantCode, type HaltTarget } from "./halt.js";
 export type { SpanLine } from "./file-exporter.js";
 export {
   observeConsumer,

@@ -115,9 +115,13 @@ async function attackWithBlock(lp: LeastPrivilegeNetwork, bad: (tip: SealedBlock
   const outputs: string[] = [];
   for (const n of PLAN.nodes) {
     for (const service of ["blockstore", "executor"]) {
+      // It halts at the last good block and stays up, alerting: tally_halted{reason} is 1.
       const p = net.processes.get(`${n.id}/${service}`)!;
-      const code = await Promise.race([p.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 20_000))]);
-      assert.equal(code, 1, `${n.id}/${service} kept running past the bad block`);
+      await waitFor(`${n.id}/${service} to halt`, () => p.lines.some((l) => l.includes("halted at the last good block")), 20_000);
+      const code = await Promise.race([p.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 500))]);
+      assert.equal(code, "running", `${n.id}/${service} exited instead of halting`);
+      const metrics = await (await fetch(`http://${net.endpoints.metrics![`${n.id}/${service}`]!}/metrics`)).text();
+      assert.match(metrics, /^tally_halted\{[^}]*reason="[A-Z_]+"[^}]*\} 1$/m, `${n.id}/${service} exports tally_halted`);
       outputs.push(p.lines.join("\n"));
     }
     const db = openDb(lp.net.endpoints.nodes.find((x) => x.id === n.id)!.database);

@@ -5,7 +5,7 @@ import { BackfillFollower, BlockFollower, blockSeqOf, busNames, connectBus, ensu
 import { blockstoreConfig, configOrExit, Env } from "@tally/config";
 import { HeightSignal, listenHeights, migrateToLatest, openDb } from "@tally/db";
 import { onTerminate, startServer, within } from "@tally/rpc";
-import { createLogger, observeConsumer, observeHeight, startTelemetry } from "@tally/telemetry";
+import { createLogger, haltOnInvariant, observeConsumer, observeHeight, startTelemetry } from "@tally/telemetry";
 import { BlockStore } from "./block-store.js";
 import { blockstoreService } from "./blockstore-service.js";
 import { runBlockstore } from "./blockstore.js";
@@ -87,8 +87,11 @@ async function main(): Promise<void> {
     ],
   });
   // A failure while shutting down (a connection closed under it) is the shutdown's, not a crash.
+  // A block that fails verification halts the blockstore at its last good block, up and alerting
+  // (tally_halted), until an operator restarts it; any other failure crashes it.
   await running.catch((e: unknown) => {
-    if (!terminate.stopping) throw e;
+    if (terminate.stopping) return;
+    haltOnInvariant(e, { log, notServing: () => server.health.setStatus("tally.v1.BlockstoreService", "NOT_SERVING") });
   });
 }
 

@@ -7,7 +7,15 @@ import { builtinContracts } from "@tally/contracts";
 import { UserContractRegistry } from "@tally/user-contracts";
 import { migrateToLatest, openDb } from "@tally/db";
 import { onTerminate, startServer, within, type GracefulShutdown } from "@tally/rpc";
-import { countOutcomes, createLogger, observeConsumer, observeFinality, observeHeight, startTelemetry } from "@tally/telemetry";
+import {
+  countOutcomes,
+  createLogger,
+  haltOnInvariant,
+  observeConsumer,
+  observeFinality,
+  observeHeight,
+  startTelemetry,
+} from "@tally/telemetry";
 import { EffectsStore } from "./effects-store.js";
 import { FinalityTracker } from "./finality-tracker.js";
 import { localBackfill } from "./local-backfill.js";
@@ -152,8 +160,13 @@ async function main(): Promise<void> {
     ],
   });
   // A failure while shutting down (a connection closed under it) is the shutdown's, not a crash.
+  // A block that fails verification halts the executor at its last good block, up and alerting
+  // (tally_halted), until an operator restarts it; any other failure crashes it. Its state up to
+  // that block is right, so queries keep answering from it (the query service's health is the
+  // divergence guard's to set).
   await running.catch((e: unknown) => {
-    if (!terminate.stopping) throw e;
+    if (terminate.stopping) return;
+    haltOnInvariant(e, { log, notServing: () => undefined });
   });
 }
 
