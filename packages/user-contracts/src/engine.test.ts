@@ -35,6 +35,23 @@ describe("sandbox metering", () => {
     assert.ok(steps[0]! >= 20 && steps[0]! <= 60, `steps ${steps[0]}`);
   });
 
+  test("native work and long straight-line code count in the steps, the same in every fresh instance", async () => {
+    // Four searches of 7,000 x 3,501 characters: 383,000 poll points charged before they run.
+    const search = "const s = 'a'.repeat(7000); const p = 'a'.repeat(3500) + 'b'; for (let i = 0; i < 4; i++) s.indexOf(p); return ['k'];";
+    // A body of 500 statements of 6 nodes, 100 times: 300,000 poll points charged by the rewrite
+    // (QuickJS itself sees two poll points an iteration).
+    const long = `const o = { a: 1 }; let q; for (let i = 0; i < 100; i++) { ${"q = o.a; ".repeat(500)}} return ['k'];`;
+    for (const [body, least] of [
+      [search, 38],
+      [long, 30],
+    ] as const) {
+      const runs = [await once(body, 1000), await once(body, 1000)];
+      const steps = runs.map((r) => (r.ok ? r.steps : -1));
+      assert.equal(steps[0], steps[1]);
+      assert.ok(steps[0]! >= least && steps[0]! <= least * 2, `steps ${steps[0]}, expected at least ${least}`);
+    }
+  });
+
   test("a budget one step short of what the call takes is OUT_OF_GAS; exactly enough passes", async () => {
     const r = await once(LOOP, 1000);
     assert.ok(r.ok);

@@ -376,15 +376,19 @@ export const PRELUDE = String.raw`"use strict";
   };
   Object.defineProperty(MeteredBigInt, "prototype", { value: NativeBigInt.prototype, writable: false });
   // asIntN / asUintN: a width above the cap keeps a value that fits it, and refuses one that
-  // would come out larger (asUintN(2 ** 40, -1n) has 2 ** 40 bits).
+  // would come out larger (asUintN(2 ** 40, -1n) has 2 ** 40 bits). (QuickJS's own asUintN
+  // returns a negative value unchanged; here it is x mod 2 ** bits, as the language has it.)
   for (const name of ["asIntN", "asUintN"]) {
     const native = NativeBigInt[name];
     const signed = name === "asIntN";
     define(MeteredBigInt, name, { [name](bits, value) {
-      const n = +bits;
+      // ToIndex(bits) first (a width below 0 or past 2 ** 53 - 1 is the native RangeError), then the value.
+      const t = +bits;
+      const n = t !== t ? 0 : Math.trunc(t);
+      if (!(n >= 0 && n <= 9007199254740991)) return native(t, 0n);
       const x = primToBigInt(isObj(value) ? toPrimitive(value, "number") : value);
-      if (!(n <= 9007199254740991) || n <= CAP + 8) {
-        const r = native(n, x);
+      if (n <= CAP + 8) {
+        const r = signed ? native(n, x) : x & ((1n << NativeBigInt(n)) - 1n);
         if (over(r)) throw tooBig("BigInt." + name + "()");
         return r;
       }
