@@ -88,7 +88,11 @@ describe("limits from the chain config", () => {
       evolve() { return {}; },
     };`;
     const roomy = await SandboxChain.start([{ name: "busy", versions: [busy] }]);
-    const tight = await SandboxChain.start([{ name: "busy", versions: [busy] }], { stepLimit: 2, memoryLimitBytes: 4 * 1024 * 1024, maxBigIntBits: 512 });
+    const tight = await SandboxChain.start([{ name: "busy", versions: [busy] }], {
+      stepLimit: 2,
+      memoryLimitBytes: 4 * 1024 * 1024,
+      maxBigIntBits: 512,
+    });
     try {
       const ok = roomy.act("bank-a", "busy", "go", {});
       assert.ok(!isRejection(ok), isRejection(ok) ? ok.message : "");

@@ -25,7 +25,11 @@ import { brokenContract, userContract, type DeployedVersion, type SandboxCaller 
  * The limits a code's manifest is read under: fixed, so that a manifest is the same whatever the chain
  * config says (the largest BigInt cap: calls check a code's literals against the chain's own).
  */
-export const MANIFEST_LIMITS: SandboxLimits = { stepLimit: LOAD_STEP_LIMIT, memoryLimitBytes: 32 * 1024 * 1024, maxBigIntBits: MAX_BIGINT_BITS_MAX };
+export const MANIFEST_LIMITS: SandboxLimits = {
+  stepLimit: LOAD_STEP_LIMIT,
+  memoryLimitBytes: 32 * 1024 * 1024,
+  maxBigIntBits: MAX_BIGINT_BITS_MAX,
+};
 
 /**
  * Runs user contract calls. The executor calls beginBlock before every block that names a user

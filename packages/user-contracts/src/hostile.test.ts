@@ -57,9 +57,15 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
     reason: "OUT_OF_GAS",
   },
   "a loop of walks over a sparse array": { code: contract("const a = Array(3900000); for (;;) a.indexOf(1);"), reason: "OUT_OF_GAS" },
-  "a loop sorting a mid-sized array": { code: contract("const a = Array.from({ length: 6000 }, (_, i) => i); for (;;) a.sort();"), reason: "OUT_OF_GAS" },
+  "a loop sorting a mid-sized array": {
+    code: contract("const a = Array.from({ length: 6000 }, (_, i) => i); for (;;) a.sort();"),
+    reason: "OUT_OF_GAS",
+  },
   // Straight-line code is charged by its length: a loop whose body is thousands of statements.
-  "a loop with a long body": { code: contract(`const o = { a: 1 }; let q; for (;;) { ${"q = o.a; ".repeat(3000)} }`), reason: "OUT_OF_GAS" },
+  "a loop with a long body": {
+    code: contract(`const o = { a: 1 }; let q; for (;;) { ${"q = o.a; ".repeat(3000)} }`),
+    reason: "OUT_OF_GAS",
+  },
   // A repeat's work is its output's size, which the memory cap bounds.
   "repeat with a huge count": {
     code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { n: 'ab'.repeat(2 ** 27).length } }];"),
@@ -80,16 +86,25 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
   "a BigInt squaring loop": { code: contract("let x = 3n; for (;;) x = x * x;"), reason: "BIGINT_TOO_LARGE" },
   "a BigInt squaring loop, compound": { code: contract("let x = 3n; for (;;) x *= x;"), reason: "BIGINT_TOO_LARGE" },
   "a BigInt doubling loop by +": { code: contract("let x = 1n; for (;;) x = x + x;"), reason: "BIGINT_TOO_LARGE" },
-  "a BigInt doubling loop by +=, on a property": { code: contract("const o = { x: 1n }; for (;;) o.x += o.x;"), reason: "BIGINT_TOO_LARGE" },
+  "a BigInt doubling loop by +=, on a property": {
+    code: contract("const o = { x: 1n }; for (;;) o.x += o.x;"),
+    reason: "BIGINT_TOO_LARGE",
+  },
   "a BigInt doubling loop by -=, on a computed key": {
     code: contract("const o = [1n]; let i = 0; for (;;) o[i] -= -o[i];"),
     reason: "BIGINT_TOO_LARGE",
   },
-  "a huge BigInt power": { code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { n: String(2n ** 10000000n) } }];"), reason: "BIGINT_TOO_LARGE" },
+  "a huge BigInt power": {
+    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { n: String(2n ** 10000000n) } }];"),
+    reason: "BIGINT_TOO_LARGE",
+  },
   "a huge BigInt power, compound": { code: contract("let x = 2n; x **= 10000000n; return [];"), reason: "BIGINT_TOO_LARGE" },
   "a huge BigInt left shift": { code: contract("const x = 1n << 100000000n; return [];"), reason: "BIGINT_TOO_LARGE" },
   "a huge BigInt left shift, compound": { code: contract("let x = 1n; x <<= 100000000n; return [];"), reason: "BIGINT_TOO_LARGE" },
-  "a huge BigInt right shift by a negative count": { code: contract("const x = 1n >> -100000000n; return [];"), reason: "BIGINT_TOO_LARGE" },
+  "a huge BigInt right shift by a negative count": {
+    code: contract("const x = 1n >> -100000000n; return [];"),
+    reason: "BIGINT_TOO_LARGE",
+  },
   "BigInt.asUintN(2 ** 40, -1n)": { code: contract("const x = BigInt.asUintN(2 ** 40, -1n); return [];"), reason: "BIGINT_TOO_LARGE" },
   "a product through valueOf": {
     code: contract("const o = { valueOf() { return 1n << 500n; } }; const x = o * o; return [];"),
@@ -117,7 +132,10 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
     reason: "OUT_OF_GAS",
   },
   "a BigInt literal above the cap": { code: contract(`const x = ${"9".repeat(200)}n; return [];`), reason: "BAD_CONTRACT" },
-  "BigInt64Array (its writes parse strings natively)": { code: contract("new BigInt64Array(1)[0] = '1'; return [];"), reason: "FORBIDDEN_GLOBAL" },
+  "BigInt64Array (its writes parse strings natively)": {
+    code: contract("new BigInt64Array(1)[0] = '1'; return [];"),
+    reason: "FORBIDDEN_GLOBAL",
+  },
   "DataView.setBigInt64": {
     code: contract("new DataView(new ArrayBuffer(8)).setBigInt64(0, '9'.repeat(300000)); return [];"),
     reason: "FORBIDDEN_GLOBAL",
@@ -136,7 +154,10 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
     code: contract("return Reflect.construct((function () {}).constructor, ['return []'])();"),
     reason: "FORBIDDEN_GLOBAL",
   },
-  "an async function's constructor": { code: contract("(async function () {}).constructor('return 1'); return [];"), reason: "FORBIDDEN_GLOBAL" },
+  "an async function's constructor": {
+    code: contract("(async function () {}).constructor('return 1'); return [];"),
+    reason: "FORBIDDEN_GLOBAL",
+  },
   "a generator's constructor": { code: contract("(function* () {}).constructor('yield 1'); return [];"), reason: "FORBIDDEN_GLOBAL" },
   "an async generator's constructor": {
     code: contract("(async function* () {}).constructor('yield 1'); return [];"),

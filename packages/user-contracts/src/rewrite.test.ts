@@ -18,7 +18,7 @@ function rewritten(code: string, bits = 512): string {
 
 function refused(code: string, bits = 512): string {
   const r = rewriteContract(code, bits);
-  assert.ok(isRejection(r), `accepted: ${String(r)}`);
+  assert.ok(isRejection(r), `accepted: ${typeof r === "string" ? r : ""}`);
   assert.equal(r.code, "BAD_CONTRACT");
   return r.message;
 }
@@ -27,7 +27,10 @@ describe("rewrite", () => {
   test("BigInt-capable operators and their compound assignments call the helpers", () => {
     assert.equal(rewritten("x = a * b;"), "x = __tallyMul(a, b);");
     assert.equal(rewritten("x = (a) ** (b) << c >> d;"), "x = __tallyShr(__tallyShl(__tallyPow((a), (b)), c), d);");
-    assert.equal(rewritten("if (a < b && c == d) x = a - b % c / d;"), "if (__tallyLt(a, b) && __tallyEq(c, d)) x = __tallySub(a, __tallyDiv(__tallyMod(b, c), d));");
+    assert.equal(
+      rewritten("if (a < b && c == d) x = a - b % c / d;"),
+      "if (__tallyLt(a, b) && __tallyEq(c, d)) x = __tallySub(a, __tallyDiv(__tallyMod(b, c), d));",
+    );
     assert.equal(rewritten("x *= y;"), "x = __tallyMul(x, y);");
     assert.equal(rewritten("this.n **= 2n;"), "this.n = __tallyPow(this.n, 2n);");
     assert.equal(rewritten("o['k'] <<= 1n;"), "o['k'] = __tallyShl(o['k'], 1n);");
@@ -205,6 +208,8 @@ function casesSource(): string {
 
 describe("rewritten operators give what the native ones give", () => {
   test("the same values, errors and conversion order in Node and in the sandbox", async () => {
+    // The reference: the same source run natively by Node.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const native = new Function(`"use strict"; ${casesSource()} ${RUN}`)() as string[];
     const engine = await SandboxEngine.create();
     const code = `${casesSource()}

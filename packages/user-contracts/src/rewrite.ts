@@ -116,7 +116,7 @@ function settles(n: AnyNode, op: string): boolean {
   const e = unparen(n);
   if (e.type === "Literal" && typeof e.value === "number") return true;
   if (e.type === "UnaryExpression" && (e.operator === "-" || e.operator === "+") && unparen(e.argument as AnyNode).type === "Literal") {
-    return typeof (unparen(e.argument as AnyNode) as AnyNode).value === "number";
+    return typeof unparen(e.argument as AnyNode).value === "number";
   }
   if (op === "+") return stringy(e);
   if (COMPARISONS.has(op)) return e.type === "Literal" && typeof e.value === "string" && e.value.length <= SHORT_STRING;
@@ -201,7 +201,9 @@ class Rewriter {
       case "ForStatement":
       case "WhileStatement":
       case "DoWhileStatement": {
-        const perIteration = (n.test === null || n.test === undefined ? 0 : this.weight(n.test as AnyNode)) + (n.update ? this.weight(n.update as AnyNode) : 0);
+        const perIteration =
+          (n.test === null || n.test === undefined ? 0 : this.weight(n.test as AnyNode)) +
+          (n.update ? this.weight(n.update as AnyNode) : 0);
         return this.copy(n, new Map([[n.body as AnyNode, perIteration]]));
       }
       case "ForInStatement":
@@ -294,7 +296,11 @@ class Rewriter {
       case "ForOfStatement":
         return 1 + this.weight(s.right as AnyNode) + this.weight(s.left as AnyNode);
       case "SwitchStatement":
-        return 1 + this.weight(s.discriminant as AnyNode) + (s.cases as AnyNode[]).reduce((w, c) => w + (c.test ? this.weight(c.test as AnyNode) : 0), 0);
+        return (
+          1 +
+          this.weight(s.discriminant as AnyNode) +
+          (s.cases as AnyNode[]).reduce((w, c) => w + (c.test ? this.weight(c.test as AnyNode) : 0), 0)
+        );
       case "TryStatement":
         return 1 + (s.handler && (s.handler as AnyNode).param ? this.weight((s.handler as AnyNode).param as AnyNode) : 0);
       case "LabeledStatement":
@@ -354,7 +360,8 @@ class Rewriter {
       return `${ref} = ${fn}(${ref}, ${v})`;
     }
     if (obj.type === "Super") throw new RewriteError("a compound assignment to super[expression] is not available to a contract");
-    if (suspends(value)) throw new RewriteError("a compound assignment to a property whose value awaits or yields is not available to a contract");
+    if (suspends(value))
+      throw new RewriteError("a compound assignment to a property whose value awaits or yields is not available to a contract");
     const o = `${RESERVED_PREFIX}O`;
     const k = `${RESERVED_PREFIX}K`;
     const withFn = helperName("with");
@@ -383,10 +390,18 @@ export function rewriteContract(code: string, maxBigIntBits: number): string | R
   const src = STRICT_PROLOGUE + code;
   let program: AnyNode;
   try {
-    program = parse(src, { ecmaVersion: 2024, sourceType: "script", allowReturnOutsideFunction: true, preserveParens: true }) as unknown as AnyNode;
+    program = parse(src, {
+      ecmaVersion: 2024,
+      sourceType: "script",
+      allowReturnOutsideFunction: true,
+      preserveParens: true,
+    }) as unknown as AnyNode;
   } catch (e) {
     // acorn says where as (line:column), counting the prologue's line.
-    const message = (e instanceof Error ? e.message : String(e)).replace(/\((\d+):(\d+)\)$/, (_, line: string, col: string) => `(line ${Number(line) - 1}, column ${col})`);
+    const message = (e instanceof Error ? e.message : String(e)).replace(
+      /\((\d+):(\d+)\)$/,
+      (_, line: string, col: string) => `(line ${Number(line) - 1}, column ${col})`,
+    );
     return rejection("BAD_CONTRACT", `the code does not compile: SyntaxError: ${message}`);
   }
   try {

@@ -104,7 +104,11 @@ describe("set-sandbox-limits proposals", () => {
     assert.deepEqual(config(), { stepLimit: 50, memoryLimitBytes: 4 * 1024 * 1024, maxBigIntBits: 1024 });
     c.pass("p-2", { ...limits, stepLimit: 60 }, EIGHT);
     assert.deepEqual(config(), { stepLimit: 60, memoryLimitBytes: 4 * 1024 * 1024, maxBigIntBits: 1024 });
-    for (const [id, bits] of [["p-3", 63], ["p-4", 4097], ["p-5", "512"]] as const) {
+    for (const [id, bits] of [
+      ["p-3", 63],
+      ["p-4", 4097],
+      ["p-5", "512"],
+    ] as const) {
       const change = { ...limits, maxBigIntBits: bits };
       assert.equal(rejectionCode(c.act("bank-a", "propose", { id, expiresAtMs: NOW_MS + DAY_MS, change })), "BAD_ARGS", String(bits));
     }

@@ -212,7 +212,11 @@ function changeEvents(c: Change, state: StateSlice, ctx: TxContext, config: Chai
           `the sandbox limits are already ${c.stepLimit} steps, ${c.memoryLimitBytes} bytes and ${now.maxBigIntBits}-bit BigInts`,
         );
       }
-      const setting = { stepLimit: c.stepLimit, memoryLimitBytes: c.memoryLimitBytes, ...(bits === undefined ? {} : { maxBigIntBits: bits }) };
+      const setting = {
+        stepLimit: c.stepLimit,
+        memoryLimitBytes: c.memoryLimitBytes,
+        ...(bits === undefined ? {} : { maxBigIntBits: bits }),
+      };
       return [chain("SandboxLimitsChanged", sandboxSettingJson(setting))];
     }
     default: {

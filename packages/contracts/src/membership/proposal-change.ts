@@ -18,7 +18,13 @@ import {
 import { booleanField, fractionTerm, listOf, oneOf, optional, reasonCodeList, roleList } from "./governance-fields.js";
 import { integer, optionalInteger, optionalString } from "../schema.js";
 import { BUILTIN_CONTRACT_NAMES, USER_CODE_LENGTH_MAX, USER_CONTRACT_VERSION_MAX, codeHash } from "./user-contract-records.js";
-import { MAX_BIGINT_BITS_MAX, MAX_BIGINT_BITS_MIN, MEMORY_LIMIT_BYTES_MAX, MEMORY_LIMIT_BYTES_MIN, STEP_LIMIT_MAX } from "./chain-config.js";
+import {
+  MAX_BIGINT_BITS_MAX,
+  MAX_BIGINT_BITS_MIN,
+  MEMORY_LIMIT_BYTES_MAX,
+  MEMORY_LIMIT_BYTES_MIN,
+  STEP_LIMIT_MAX,
+} from "./chain-config.js";
 
 /** Longest institution name, in UTF-16 code units. */
 export const INSTITUTION_NAME_LENGTH_MAX = 200;
