@@ -5,6 +5,13 @@
 // It runs inside QuickJS, never in Node.
 
 import { DEFAULT_MAX_BIGINT_BITS } from "@tally/contracts";
+import {
+  LIMB_PRODUCTS_PER_POLL,
+  PARSE_CHARS_PER_POLL,
+  PARSE_SQUARED_CHARS_PER_POLL,
+  PRINT_DIGITS_PER_POLL,
+  PRINT_SQUARED_DIGITS_PER_POLL,
+} from "./costs.js";
 import { HELPERS, helperName } from "./rewrite.js";
 
 /** The name of the error a trapped global throws; the host maps it to FORBIDDEN_GLOBAL. */
@@ -202,14 +209,15 @@ export const PRELUDE = String.raw`"use strict";
     const top = d <= 57 ? d - 48 : d - 87;
     return (h.length - 1) * 4 + (top >= 8 ? 4 : top >= 4 ? 3 : top >= 2 ? 2 : 1);
   };
-  const printPolls = (bits) => { const d = Math.ceil(bits * 0.30103); return 1 + Math.floor((d * d) / 4096) + Math.floor(d / 64); };
-  const parsePolls = (chars) => 1 + Math.floor((chars * chars) / 4096) + Math.floor(chars / 64);
-  const limbWork = (a, b) => {
-    if (!large(a) && !large(b)) return;
-    const la = Math.ceil(bitLength(a) / 32);
-    const lb = Math.ceil(bitLength(b) / 32);
-    spend(1 + Math.floor((la * lb) / 256));
+  // Charges as costs.ts has them.
+  const printPolls = (bits) => {
+    const d = Math.ceil(bits * 0.30103);
+    return 1 + Math.floor(d / ${PRINT_DIGITS_PER_POLL}) + Math.floor((d * d) / ${PRINT_SQUARED_DIGITS_PER_POLL});
   };
+  const parsePolls = (chars) => 1 + Math.floor(chars / ${PARSE_CHARS_PER_POLL}) + Math.floor((chars * chars) / ${PARSE_SQUARED_CHARS_PER_POLL});
+  const limbPolls = (bitsA, bitsB) => 1 + Math.floor((Math.ceil(bitsA / 32) * Math.ceil(bitsB / 32)) / ${LIMB_PRODUCTS_PER_POLL});
+  // Multiplying or dividing: below 64 bits each, nothing beyond the helper's own poll points.
+  const limbWork = (a, b) => { if (large(a) || large(b)) spend(limbPolls(bitLength(a), bitLength(b))); };
   // ToPrimitive, as the operators do it, so that a helper sees what the native operator would.
   const toPrimitive = (v, hint) => {
     const exotic = v[toPrimitiveKey];
@@ -270,8 +278,13 @@ export const PRELUDE = String.raw`"use strict";
       if (isObj(a)) a = -(-a);
       if (isObj(b)) b = -(-b);
       if (typeof a !== "bigint" || typeof b !== "bigint") return a * b;
-      if (large(a) && large(b) && bitLength(a) + bitLength(b) - 1 > CAP) throw tooBig("a product");
-      limbWork(a, b);
+      if (large(a) || large(b)) {
+        const ba = bitLength(a);
+        const bb = bitLength(b);
+        // |a * b| >= 2 ** (ba + bb - 2): past the cap before it is made.
+        if (ba + bb - 1 > CAP) throw tooBig("a product");
+        spend(limbPolls(ba, bb));
+      }
       const r = a * b;
       if (over(r)) throw tooBig("a product");
       return r;
@@ -300,8 +313,7 @@ export const PRELUDE = String.raw`"use strict";
       const n = Number(b);
       const bits = bitLength(a);
       if ((bits - 1) * n >= CAP) throw tooBig("a power");
-      const limbs = Math.ceil((bits * n) / 32);
-      if (limbs > 2) spend(1 + Math.floor((limbs * limbs) / 256));
+      if (bits * n > 64) spend(limbPolls(bits * n, bits * n));
       const r = a ** b;
       if (over(r)) throw tooBig("a power");
       return r;

@@ -8,14 +8,15 @@
 // loop whose body is thousands of statements long ran thousands of operations per step. Every
 // statement list (a block, a function body, a case) whose statements weigh more than
 // SPEND_FREE_WEIGHT starts with `__tallySpend(weight)`: one poll point per syntax node it runs
-// through without a call or a loop, and a BigInt's printing cost at the cap for each node that can
-// convert one to a string implicitly (a template substitution, a computed key).
+// through without a call or a loop, more for a node that can convert a BigInt to a string
+// implicitly (a template substitution, a computed key: costs.ts).
 //
 // The code is parsed with acorn (pinned, like QuickJS) and the output is the source with the
 // rewritten nodes spliced in, so it is a function of the code and the cap alone: every node
 // rewrites the same code to the same text. The code's hash stays the hash of the submitted source.
 import { parse, type Node } from "acorn";
 import { rejection, type Rejection } from "@tally/contracts";
+import { implicitPrintWeight } from "./costs.js";
 
 /** Names a contract may not use: the helpers' and the rewrite's own. */
 export const RESERVED_PREFIX = "__tally";
@@ -72,15 +73,6 @@ const SHORT_STRING = 100;
 
 /** Weight a statement list may have without a charge of its own (the poll points around it cover it). */
 export const SPEND_FREE_WEIGHT = 16;
-
-/**
- * Poll points printing a BigInt of `bits` bits in decimal is charged: quadratic in its digits
- * (QuickJS divides by 10^9 limb by limb). The prelude charges BigInt printing and parsing by it.
- */
-export function printPolls(bits: number): number {
-  const digits = Math.ceil(bits * 0.30103);
-  return 1 + Math.floor((digits * digits) / 4096) + Math.floor(digits / 64);
-}
 
 /** The prologue every rewritten code starts with: contracts run in strict mode. */
 export const STRICT_PROLOGUE = '"use strict";\n';
@@ -142,14 +134,14 @@ const FUNCTIONS = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFu
 const LOOPS = new Set(["ForStatement", "ForInStatement", "ForOfStatement", "WhileStatement", "DoWhileStatement"]);
 
 class Rewriter {
-  /** Extra weight of a node that can print a BigInt implicitly: its printing cost at the cap. */
+  /** Extra weight of a node that can print a BigInt implicitly (costs.ts). */
   private readonly printWeight: number;
 
   constructor(
     private readonly src: string,
     private readonly maxBigIntBits: number,
   ) {
-    this.printWeight = printPolls(maxBigIntBits);
+    this.printWeight = implicitPrintWeight(maxBigIntBits);
   }
 
   emit(n: AnyNode): string {
