@@ -118,6 +118,10 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
     code: contract("const x = (1n << 511n) + 1n; let s; for (;;) s = `${x}${x}${x}${x}`;"),
     reason: "OUT_OF_GAS",
   },
+  "a BigInt at the cap printed by String() and parseInt(), in a loop": {
+    code: contract("const x = (1n << 511n) + 1n; let s; for (;;) s = String(x) + parseInt(x);"),
+    reason: "OUT_OF_GAS",
+  },
   "parsing a huge decimal BigInt": {
     code: contract("const s = '7'.repeat(90000); return [{ type: 'X', assetId: 'k', parties: [], data: { s: String(BigInt(s) > 0n) } }];"),
     reason: "OUT_OF_GAS",

@@ -32,8 +32,8 @@ export const POLLS_PER_STEP = 10_000;
 /** String search work (|string| x |pattern|) charged as one poll point. */
 export const SEARCH_COST_PER_POLL = 256;
 
-/** Array elements a native array method walks per poll point charged. */
-export const ELEMENTS_PER_POLL = 32;
+/** Array elements a native array method walks per poll point charged (a hole or an array-like's index costs about two). */
+export const ELEMENTS_PER_POLL = 2;
 
 /** Comparisons a native sort makes per poll point charged (n log2 n of them). */
 export const COMPARISONS_PER_POLL = 32;
@@ -126,7 +126,25 @@ export const PRELUDE = String.raw`"use strict";
   };
   const isObj = (v) => v !== null && (typeof v === "object" || typeof v === "function");
   // ToString, as a template literal does it (String() alone would print a Symbol).
-  const toStr = (v) => { if (typeof v === "symbol") throw new TypeError("cannot convert a Symbol value to a string"); return String(v); };
+  const toStr = (v) => { if (typeof v === "symbol") throw new TypeError("cannot convert a Symbol value to a string"); chargePrint(v); return NativeString(v); };
+  // A BigInt printed by a built-in called on it (String(), parseInt...) is charged as printing costs.
+  const chargePrint = (v) => { if (typeof v === "bigint" && large(v)) spend(printPolls(bitLength(v))); };
+  const NativeString = String;
+  const construct = Reflect.construct;
+  const MeteredString = function String(...args) {
+    if (args.length > 0) chargePrint(args[0]);
+    return new.target === undefined ? apply(NativeString, undefined, args) : construct(NativeString, args, new.target);
+  };
+  for (const key of ["raw", "fromCharCode", "fromCodePoint"]) define(MeteredString, key, NativeString[key]);
+  Object.defineProperty(MeteredString, "prototype", { value: NativeString.prototype, writable: false });
+  define(NativeString.prototype, "constructor", MeteredString);
+  define(g, "String", MeteredString);
+  for (const name of ["parseInt", "parseFloat"]) {
+    const native = g[name];
+    const metered = { [name](v, radix) { chargePrint(v); return native(v, radix); } }[name];
+    define(g, name, metered);
+    define(Number, name, metered);
+  }
 
   // Built-ins whose native loops run without reaching a poll point: charged by the work they do
   // (a string search up to |string| x |pattern|, an array method every index up to length, holes
@@ -140,10 +158,10 @@ export const PRELUDE = String.raw`"use strict";
       return apply(native, this, args);
     } }[name]);
   };
-  const patternLength = (p) => (typeof p === "string" ? p.length : p !== null && typeof p === "object" ? 0 : String(p).length);
+  const patternLength = (p) => (typeof p === "string" ? p.length : p !== null && typeof p === "object" ? 0 : typeof p === "symbol" ? 0 : toStr(p).length);
   const searchPolls = (work) => Math.floor(work / ${SEARCH_COST_PER_POLL});
   for (const name of ["indexOf", "lastIndexOf", "includes", "split", "replace", "replaceAll", "startsWith", "endsWith"]) {
-    guard(String.prototype, name, (self, args) => String(self).length * Math.max(1, patternLength(args[0])), ${SEARCH_COST_MAX}, searchPolls);
+    guard(String.prototype, name, (self, args) => (typeof self === "string" ? self : toStr(self)).length * Math.max(1, patternLength(args[0])), ${SEARCH_COST_MAX}, searchPolls);
   }
   const arrayLength = (self) => { const n = Number(Object(self).length); return n === n ? n : 0; };
   const log2 = (n) => { let b = 1; while (n > 1) { n = Math.floor(n / 2); b++; } return b; };

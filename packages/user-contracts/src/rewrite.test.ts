@@ -181,6 +181,13 @@ const CASES: readonly string[] = [
   "[10, 9, 1].toSorted((a, b) => a - b).join()",
   '"a".concat(1n, null, undefined)',
   "String.prototype.concat.call(5, 6)",
+  "String(12n) + String() + String(Symbol('s')) + String(null)",
+  "new String(5).length",
+  "(() => { class S extends String {} const s = new S('ab'); return s.length + (s instanceof String) + s.toUpperCase(); })()",
+  '"abc".constructor === String',
+  "parseInt(123n) + Number.parseInt('12', 3) + parseFloat('1.5')",
+  "Number.parseInt === parseInt",
+  "'a1n2'.split(1n).join('|')",
   "(function () {}) instanceof Function",
   "typeof Function",
 ];
