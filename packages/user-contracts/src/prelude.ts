@@ -387,7 +387,7 @@ export const PRELUDE = String.raw`"use strict";
       return typeof p === "symbol" ? p : toStr(p);
     },
     with(o, k, f) { return f(o, k); },
-    spend(polls) { spend(polls); },
+    spend,
   };
   const helperList = ${JSON.stringify(HELPERS)}.map((h) => helpers[h]);
   // ToBigInt on a primitive: numbers are refused (BigInt() converts them, ToBigInt does not).
