@@ -36,13 +36,16 @@ export function parsePolls(chars: number): number {
   return 1 + Math.floor(chars / PARSE_CHARS_PER_POLL) + Math.floor((chars * chars) / PARSE_SQUARED_CHARS_PER_POLL);
 }
 
+/** Weight (syntax nodes) a statement list may have without a charge of its own: the poll points around it cover it. */
+export const SPEND_FREE_WEIGHT = 16;
+
 /**
  * The weight the rewrite gives a syntax node that may convert a BigInt to a string without a
  * call (a template substitution, a computed key, `in`, a string +): a quarter of printing one at
- * the cap. (The full cost would charge every array index as if it printed a BigInt; a quarter
- * keeps such a node within four times of what it may cost and an array loop within a few times
- * of what QuickJS counts.)
+ * the cap, and enough that a list holding one is always charged. (The full cost would charge
+ * every array index as if it printed a BigInt; a quarter keeps such a node within four times of
+ * what it may cost and an array loop within a few times of what QuickJS counts.)
  */
 export function implicitPrintWeight(maxBigIntBits: number): number {
-  return Math.ceil(printPolls(maxBigIntBits) / 4);
+  return Math.max(Math.ceil(printPolls(maxBigIntBits) / 4), SPEND_FREE_WEIGHT + 1);
 }

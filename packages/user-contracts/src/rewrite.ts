@@ -16,7 +16,7 @@
 // rewrites the same code to the same text. The code's hash stays the hash of the submitted source.
 import { parse, type Node } from "acorn";
 import { rejection, type Rejection } from "@tally/contracts";
-import { implicitPrintWeight } from "./costs.js";
+import { SPEND_FREE_WEIGHT, implicitPrintWeight } from "./costs.js";
 
 /** Names a contract may not use: the helpers' and the rewrite's own. */
 export const RESERVED_PREFIX = "__tally";
@@ -70,9 +70,6 @@ const COMPARISONS = new Set(["<", ">", "<=", ">=", "==", "!="]);
 
 /** Longest string literal a comparison with a BigInt may parse without the helper (its parse is cheap). */
 const SHORT_STRING = 100;
-
-/** Weight a statement list may have without a charge of its own (the poll points around it cover it). */
-export const SPEND_FREE_WEIGHT = 16;
 
 /** The prologue every rewritten code starts with: contracts run in strict mode. */
 export const STRICT_PROLOGUE = '"use strict";\n';
