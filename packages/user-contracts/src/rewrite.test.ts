@@ -70,6 +70,22 @@ describe("rewrite", () => {
     assert.equal(typeof rewriteContract(`x = ${((1n << 512n) - 1n).toString()}n;`, 512), "string");
     assert.equal(typeof rewriteContract(`x = ${(1n << 512n).toString()}n;`, 1024), "string");
   });
+
+  test("nesting past the bound is refused the same way whatever the machine's stack, well before it overflows", () => {
+    const deep = {
+      parens: (n: number) => `x = ${"(".repeat(n)}a${")".repeat(n)};`,
+      operators: (n: number) => `x = a${" + a".repeat(n)};`,
+      blocks: (n: number) => `${"{".repeat(n)}${"}".repeat(n)}`,
+      functions: (n: number) => `${"function f() {".repeat(n)}${"}".repeat(n)}`,
+      "new chains": (n: number) => `x = ${"new ".repeat(n)}A;`,
+      "regex groups": (n: number) => `x = /${"(".repeat(n)}a${")".repeat(n)}/;`,
+      patterns: (n: number) => `const ${"[".repeat(n)}a${"]".repeat(n)} = x;`,
+    };
+    for (const [what, make] of Object.entries(deep)) {
+      for (const n of [1_000, 20_000]) assert.match(refused(make(n)), /nests deeper than 400 levels/, `${what} ${n}`);
+      assert.equal(typeof rewriteContract(make(30), 512), "string", `${what} 30`);
+    }
+  });
 });
 
 // Expressions run natively in Node and rewritten in the sandbox: each gives its value (BigInts

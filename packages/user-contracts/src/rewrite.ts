@@ -14,7 +14,7 @@
 // The code is parsed with acorn (pinned, like QuickJS) and the output is the source with the
 // rewritten nodes spliced in, so it is a function of the code and the cap alone: every node
 // rewrites the same code to the same text. The code's hash stays the hash of the submitted source.
-import { parse, type Node } from "acorn";
+import { Parser, type Node } from "acorn";
 import { rejection, type Rejection } from "@tally/contracts";
 import { SPEND_FREE_WEIGHT, implicitPrintWeight } from "./costs.js";
 
@@ -75,6 +75,44 @@ const SHORT_STRING = 100;
 export const STRICT_PROLOGUE = '"use strict";\n';
 
 class RewriteError extends Error {}
+
+/**
+ * Deepest nesting of the parser's recursive productions (statements, expressions, operators,
+ * unary operators, subscripts) a code may have. acorn recurses in Node's own stack, whose size is
+ * the machine's: past this bound a code is refused the same way everywhere, well before any
+ * node's stack would overflow (on the bench machine acorn overflowed at no less than 1,024).
+ */
+export const NESTING_MAX = 400;
+
+// acorn's parser with a count of its recursion (its internals are untyped).
+const BoundedParser = Parser.extend((Base) => {
+  const base = Base as any;
+  class Bounded extends base {
+    depth = 0;
+  }
+  for (const method of [
+    "parseStatement",
+    "parseMaybeAssign",
+    "parseExprOp",
+    "parseMaybeUnary",
+    "parseExprSubscripts",
+    "parseExprAtom",
+    "parseNew",
+    "parseBindingAtom",
+    "regexp_disjunction",
+  ]) {
+    const inner = base.prototype[method];
+    (Bounded.prototype as any)[method] = function (this: any, ...args: unknown[]) {
+      if (++this.depth > NESTING_MAX) this.raise(this.start, `the code nests deeper than ${NESTING_MAX} levels`);
+      try {
+        return inner.apply(this, args);
+      } finally {
+        this.depth--;
+      }
+    };
+  }
+  return Bounded as unknown as typeof Parser;
+});
 
 type AnyNode = Node & { readonly [field: string]: unknown };
 
@@ -379,7 +417,7 @@ export function rewriteContract(code: string, maxBigIntBits: number): string | R
   const src = STRICT_PROLOGUE + code;
   let program: AnyNode;
   try {
-    program = parse(src, {
+    program = BoundedParser.parse(src, {
       ecmaVersion: 2024,
       sourceType: "script",
       allowReturnOutsideFunction: true,
