@@ -57,6 +57,7 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
     reason: "OUT_OF_GAS",
   },
   "a loop of walks over a sparse array": { code: contract("const a = Array(3900000); for (;;) a.indexOf(1);"), reason: "OUT_OF_GAS" },
+  "a loop sorting a typed array": { code: contract("const t = new Float64Array(400000); for (;;) t.sort();"), reason: "OUT_OF_GAS" },
   "a loop sorting a mid-sized array": {
     code: contract("const a = Array.from({ length: 6000 }, (_, i) => i); for (;;) a.sort();"),
     reason: "OUT_OF_GAS",

@@ -171,6 +171,11 @@ export const PRELUDE = String.raw`"use strict";
   for (const name of ["indexOf", "lastIndexOf", "includes", "forEach", "map", "filter", "some", "every", "reduce", "reduceRight", "find", "findIndex", "findLast", "findLastIndex", "fill", "copyWithin", "reverse", "toReversed", "flat", "flatMap", "slice", "splice", "keys", "values", "entries", "at", "with", "concat", "toSpliced", "sort", "toSorted"]) {
     if (typeof Array.prototype[name] === "function") guard(Array.prototype, name, arrayLength, ${ARRAY_LENGTH_MAX}, name === "sort" || name === "toSorted" ? sortPolls : walkPolls);
   }
+  // Typed arrays' methods walk natively too.
+  const TypedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype);
+  for (const name of ["indexOf", "lastIndexOf", "includes", "forEach", "map", "filter", "some", "every", "reduce", "reduceRight", "find", "findIndex", "findLast", "findLastIndex", "fill", "copyWithin", "reverse", "toReversed", "slice", "set", "join", "toLocaleString", "with", "sort", "toSorted"]) {
+    if (typeof TypedArrayPrototype[name] === "function") guard(TypedArrayPrototype, name, arrayLength, ${ARRAY_LENGTH_MAX}, name === "sort" || name === "toSorted" ? sortPolls : walkPolls);
+  }
   // Converting the elements to strings natively would print each BigInt without a poll point:
   // a sort without a comparator compares in JavaScript instead (one call per comparison), and
   // join (which toString calls) is written in JavaScript (one loop step per element).
