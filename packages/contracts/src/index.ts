@@ -70,7 +70,11 @@ export {
   STEP_LIMIT_MAX,
   MEMORY_LIMIT_BYTES_MIN,
   MEMORY_LIMIT_BYTES_MAX,
+  DEFAULT_MAX_BIGINT_BITS,
+  MAX_BIGINT_BITS_MIN,
+  MAX_BIGINT_BITS_MAX,
   type SandboxLimits,
+  type SandboxLimitsSetting,
 } from "./membership/chain-config.js";
 export {
   USER_CONTRACTS_KEY,

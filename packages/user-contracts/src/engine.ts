@@ -7,7 +7,10 @@
 //   function call, each jump, instanceof prototype walks, property-enumeration and regex steps);
 //   the counter lives in the context and nothing else moves it: no timer, no clock. One handler
 //   call is one step. Our handler counts and says stop past the limit, and the interrupt it
-//   raises is uncatchable, so the contract cannot swallow it.
+//   raises is uncatchable, so the contract cannot swallow it. Native work that reaches no poll
+//   point (BigInt arithmetic, parsing and printing, string searches, array walks, sorting) and
+//   long straight-line code are charged to the same count through the prelude (prelude.ts,
+//   rewrite.ts), and every BigInt is capped at the chain's maxBigIntBits.
 // - Memory. The runtime's malloc limit counts every allocation's usable size, which depends on
 //   the allocator's state in the instance's linear memory. The executor therefore starts a fresh
 //   instance for every block that calls a user contract, and every node then makes the same
@@ -26,7 +29,8 @@ import {
 } from "quickjs-emscripten-core";
 import { rejection, type Rejection, type SandboxLimits } from "@tally/contracts";
 import { InvariantError, type JsonValue } from "@tally/ledger";
-import { FORBIDDEN_GLOBAL_ERROR, PRELUDE } from "./prelude.js";
+import { BIGINT_TOO_LARGE_ERROR, FORBIDDEN_GLOBAL_ERROR, PRELUDE } from "./prelude.js";
+import { rewriteContract } from "./rewrite.js";
 
 /** QuickJS's JS_INTERRUPT_COUNTER_INIT: poll points between two interrupt-handler calls, i.e. in one step. */
 export const POLLS_PER_STEP = 10_000;
@@ -36,6 +40,23 @@ export const STACK_BYTES_MAX = 256 * 1024;
 
 /** Steps loading a code may take (the prelude freezing the intrinsics, compiling the code): fixed, not in chain config. */
 export const LOAD_STEP_LIMIT = 1_000;
+
+/** Most rewritten codes kept (a block loads its codes anew, and rewriting one takes a parse). */
+const REWRITTEN_MAX = 64;
+
+const rewritten = new Map<string, string | Rejection>();
+
+/** A code as the sandbox compiles it (rewrite.ts), for a BigInt cap; the same text on every node. */
+export function rewrittenCode(code: string, maxBigIntBits: number): string | Rejection {
+  const key = `${maxBigIntBits}\n${code}`;
+  let r = rewritten.get(key);
+  if (r === undefined) {
+    r = rewriteContract(code, maxBigIntBits);
+    if (rewritten.size >= REWRITTEN_MAX) rewritten.clear();
+    rewritten.set(key, r);
+  }
+  return r;
+}
 
 /** Longest error message a rejection repeats from a contract. */
 const MESSAGE_LENGTH_MAX = 300;
@@ -89,10 +110,12 @@ export class SandboxEngine {
    */
   load(code: string, limits: SandboxLimits): LoadedCode | Rejection {
     if (this.trapped !== undefined) return trappedRejection(this.trapped);
+    const body = rewrittenCode(code, limits.maxBigIntBits);
+    if (typeof body !== "string") return body;
     try {
       const rt = this.wasm.newRuntime();
       const loaded = new LoadedCode(this, rt, limits);
-      const r = loaded.init(code);
+      const r = loaded.init(body);
       if (r !== undefined) {
         loaded.dispose();
         return r;
@@ -143,8 +166,8 @@ export class LoadedCode {
     });
   }
 
-  /** Runs the prelude and compiles the code; a rejection when the code does not compile or loading runs out. */
-  init(code: string): Rejection | undefined {
+  /** Runs the prelude and compiles the rewritten code; a rejection when it does not compile or loading runs out. */
+  init(body: string): Rejection | undefined {
     // Date is left out of the intrinsics altogether; the prelude traps the name.
     const ctx = this.rt.newContext({ intrinsics: { ...DefaultIntrinsics, Date: false } });
     this.ctx = ctx;
@@ -170,9 +193,11 @@ export class LoadedCode {
     }
     prelude.value.dispose();
     const setCode = ctx.getProp(ctx.global, "__tallySetCode");
-    const src = ctx.newString(code);
-    const set = ctx.callFunction(setCode, ctx.undefined, src);
+    const src = ctx.newString(body);
+    const bits = ctx.newNumber(this.limits.maxBigIntBits);
+    const set = ctx.callFunction(setCode, ctx.undefined, src, bits);
     src.dispose();
+    bits.dispose();
     setCode.dispose();
     if (set.error) {
       const failure = this.failure(set.error, "loading");
@@ -310,6 +335,7 @@ export class LoadedCode {
       return rejection("OUT_OF_MEMORY", `${during} overflowed the stack (limit ${STACK_BYTES_MAX} bytes)`);
     }
     if (name === FORBIDDEN_GLOBAL_ERROR) return rejection("FORBIDDEN_GLOBAL", clip(`${during}: ${message}`));
+    if (name === BIGINT_TOO_LARGE_ERROR) return rejection("BIGINT_TOO_LARGE", clip(`${during}: ${message}`));
     return rejection("CONTRACT_THREW", clip(`${during} threw ${name === "" ? "" : `${name}: `}${message}`));
   }
 }

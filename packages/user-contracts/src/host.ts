@@ -2,6 +2,7 @@
 // (the user-contracts index and the stored codes) into callable contracts.
 import {
   CHAIN_CONFIG_KEY,
+  MAX_BIGINT_BITS_MAX,
   USER_CONTRACTS_KEY,
   codeHash,
   isRejection,
@@ -20,8 +21,15 @@ import { LOAD_STEP_LIMIT, SandboxEngine, type CallOutcome, type LoadedCode } fro
 import { parseManifest, type Manifest } from "./manifest.js";
 import { brokenContract, userContract, type DeployedVersion, type SandboxCaller } from "./user-contract.js";
 
-/** The limits a code's manifest is read under: fixed, so that a manifest is the same whatever the chain config says. */
-export const MANIFEST_LIMITS: SandboxLimits = { stepLimit: LOAD_STEP_LIMIT, memoryLimitBytes: 32 * 1024 * 1024 };
+/**
+ * The limits a code's manifest is read under: fixed, so that a manifest is the same whatever the chain
+ * config says (the largest BigInt cap: calls check a code's literals against the chain's own).
+ */
+export const MANIFEST_LIMITS: SandboxLimits = {
+  stepLimit: LOAD_STEP_LIMIT,
+  memoryLimitBytes: 32 * 1024 * 1024,
+  maxBigIntBits: MAX_BIGINT_BITS_MAX,
+};
 
 /**
  * Runs user contract calls. The executor calls beginBlock before every block that names a user
@@ -55,7 +63,7 @@ export class SandboxHost implements SandboxCaller {
   call(v: DeployedVersion, op: string, args: readonly JsonValue[], steps: number, members?: string): CallOutcome {
     if (steps <= 0) return rejection("OUT_OF_GAS", `the transaction used all ${v.limits.stepLimit} steps`);
     if (this.engine.trapped !== undefined) return rejection("SANDBOX_TRAPPED", `the sandbox instance trapped (${this.engine.trapped})`);
-    const key = `${v.sha256}/${v.limits.stepLimit}/${v.limits.memoryLimitBytes}`;
+    const key = `${v.sha256}/${v.limits.stepLimit}/${v.limits.memoryLimitBytes}/${v.limits.maxBigIntBits}`;
     let code = this.loaded.get(key);
     if (code !== undefined && !isRejection(code) && code.poisoned) {
       code.dispose();

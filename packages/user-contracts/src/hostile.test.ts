@@ -23,7 +23,7 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
   "loop in evolve": { code: contract(OK_EVENT, undefined, "for (;;) {}"), reason: "OUT_OF_GAS" },
   "recursion without end": { code: contract("const f = (n) => f(n + 1) + 1; return f(0);"), reason: "OUT_OF_MEMORY" },
   "catching the interrupt": { code: contract("for (;;) { try { for (;;) {} } catch (e) {} }"), reason: "OUT_OF_GAS" },
-  allocation: { code: contract("const a = []; for (;;) a.push({ x: a.length, s: 'y'.repeat(100) });"), reason: "OUT_OF_MEMORY" },
+  allocation: { code: contract("const a = []; for (;;) a.push(new Uint8Array(10000));"), reason: "OUT_OF_MEMORY" },
   "one huge string": {
     code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { s: 'x'.repeat(1 << 24) } }];"),
     reason: "OUT_OF_MEMORY",
@@ -43,11 +43,28 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
   "a walk over an array-like": { code: contract("[].forEach.call({ length: 2 ** 40 }, () => 0); return [];"), reason: "CONTRACT_THREW" },
   // Native work that outgrows its output: charged by size, so OUT_OF_GAS even when caught.
   "sorting a large array": {
-    code: contract("const a = []; for (let i = 0; i < 300000; i++) a.push(i % 977); a.sort(); return [];"),
+    code: contract("const a = []; for (let i = 0; i < 100000; i++) a.push(i % 977); a.sort(); return [];"),
     reason: "OUT_OF_GAS",
   },
   "sorting a large array, error caught": {
-    code: contract("const a = Array.from({ length: 300000 }, (_, i) => i % 977); try { a.sort(); } catch (e) {} " + OK_EVENT),
+    code: contract("const a = Array.from({ length: 100000 }, (_, i) => i % 977); try { a.sort(); } catch (e) {} " + OK_EVENT),
+    reason: "OUT_OF_GAS",
+  },
+  // Each call's native work is charged, however small: a loop of searches just under the bound
+  // used to run for hours on 200 steps.
+  "a loop of quadratic string searches, errors caught": {
+    code: contract("const s = 'a'.repeat(7000); const p = 'a'.repeat(3500) + 'b'; for (;;) { try { s.indexOf(p); } catch (e) {} }"),
+    reason: "OUT_OF_GAS",
+  },
+  "a loop of walks over a sparse array": { code: contract("const a = Array(3900000); for (;;) a.indexOf(1);"), reason: "OUT_OF_GAS" },
+  "a loop sorting a typed array": { code: contract("const t = new Float64Array(400000); for (;;) t.sort();"), reason: "OUT_OF_GAS" },
+  "a loop sorting a mid-sized array": {
+    code: contract("const a = Array.from({ length: 6000 }, (_, i) => i); for (;;) a.sort();"),
+    reason: "OUT_OF_GAS",
+  },
+  // Straight-line code is charged by its length: a loop whose body is thousands of statements.
+  "a loop with a long body": {
+    code: contract(`const o = { a: 1 }; let q; for (;;) { ${"q = o.a; ".repeat(3000)} }`),
     reason: "OUT_OF_GAS",
   },
   // A repeat's work is its output's size, which the memory cap bounds.
@@ -65,17 +82,95 @@ const HOSTILE: Record<string, { code: string; reason: string }> = {
     code: contract("let o = []; for (let i = 0; i < 40; i++) o = [o, o]; return o;"),
     reason: "OUT_OF_GAS",
   },
+  // BigInts: every way of making one checks the chain's cap (maxBigIntBits, 512 here) before the
+  // native work, so none runs for long; parsing and printing are charged by their digits.
+  "a BigInt squaring loop": { code: contract("let x = 3n; for (;;) x = x * x;"), reason: "BIGINT_TOO_LARGE" },
+  "a BigInt squaring loop, compound": { code: contract("let x = 3n; for (;;) x *= x;"), reason: "BIGINT_TOO_LARGE" },
+  "a BigInt doubling loop by +": { code: contract("let x = 1n; for (;;) x = x + x;"), reason: "BIGINT_TOO_LARGE" },
+  "a BigInt doubling loop by +=, on a property": {
+    code: contract("const o = { x: 1n }; for (;;) o.x += o.x;"),
+    reason: "BIGINT_TOO_LARGE",
+  },
+  "a BigInt doubling loop by -=, on a computed key": {
+    code: contract("const o = [1n]; let i = 0; for (;;) o[i] -= -o[i];"),
+    reason: "BIGINT_TOO_LARGE",
+  },
+  "a huge BigInt power": {
+    code: contract("return [{ type: 'X', assetId: 'k', parties: [], data: { n: String(2n ** 10000000n) } }];"),
+    reason: "BIGINT_TOO_LARGE",
+  },
+  "a huge BigInt power, compound": { code: contract("let x = 2n; x **= 10000000n; return [];"), reason: "BIGINT_TOO_LARGE" },
+  "a huge BigInt left shift": { code: contract("const x = 1n << 100000000n; return [];"), reason: "BIGINT_TOO_LARGE" },
+  "a huge BigInt left shift, compound": { code: contract("let x = 1n; x <<= 100000000n; return [];"), reason: "BIGINT_TOO_LARGE" },
+  "a huge BigInt right shift by a negative count": {
+    code: contract("const x = 1n >> -100000000n; return [];"),
+    reason: "BIGINT_TOO_LARGE",
+  },
+  "BigInt.asUintN(2 ** 40, -1n)": { code: contract("const x = BigInt.asUintN(2 ** 40, -1n); return [];"), reason: "BIGINT_TOO_LARGE" },
+  "a product through valueOf": {
+    code: contract("const o = { valueOf() { return 1n << 500n; } }; const x = o * o; return [];"),
+    reason: "BIGINT_TOO_LARGE",
+  },
   "printing a BigInt near the size cap": {
     code: contract("const x = (1n << 400000n) - 1n; return [{ type: 'X', assetId: 'k', parties: [], data: { s: x.toString().length } }];"),
+    reason: "BIGINT_TOO_LARGE",
+  },
+  "a BigInt at the cap printed through a template literal, in a loop": {
+    code: contract("const x = (1n << 511n) + 1n; let s; for (;;) s = `${x}${x}${x}${x}`;"),
     reason: "OUT_OF_GAS",
   },
-  // Squaring doubles the size: the chain reaches QuickJS's BigInt size cap in about 20 steps and
-  // ends there (RangeError). (A loop of multiplications near the cap is the gap left: see docs.)
-  "a BigInt multiplication chain to the size cap": { code: contract("let x = 3n; for (;;) x = x * x;"), reason: "CONTRACT_THREW" },
+  "a BigInt at the cap printed by String() and parseInt(), in a loop": {
+    code: contract("const x = (1n << 511n) + 1n; let s; for (;;) s = String(x) + parseInt(x);"),
+    reason: "OUT_OF_GAS",
+  },
   "parsing a huge decimal BigInt": {
     code: contract("const s = '7'.repeat(90000); return [{ type: 'X', assetId: 'k', parties: [], data: { s: String(BigInt(s) > 0n) } }];"),
     reason: "OUT_OF_GAS",
   },
+  "BigInt() of a decimal above the cap": { code: contract("const x = BigInt('9'.repeat(200)); return [];"), reason: "BIGINT_TOO_LARGE" },
+  "comparing a BigInt with a huge decimal string, in a loop": {
+    code: contract("const s = '9'.repeat(300000); let q; for (;;) q = 1n == s;"),
+    reason: "OUT_OF_GAS",
+  },
+  "ordering a BigInt against a huge decimal string": {
+    code: contract("const s = '9'.repeat(300000); return [{ type: 'X', assetId: 'k', parties: [], data: { b: String(1n < s) } }];"),
+    reason: "OUT_OF_GAS",
+  },
+  "a BigInt literal above the cap": { code: contract(`const x = ${"9".repeat(200)}n; return [];`), reason: "BAD_CONTRACT" },
+  "BigInt64Array (its writes parse strings natively)": {
+    code: contract("new BigInt64Array(1)[0] = '1'; return [];"),
+    reason: "FORBIDDEN_GLOBAL",
+  },
+  "DataView.setBigInt64": {
+    code: contract("new DataView(new ArrayBuffer(8)).setBigInt64(0, '9'.repeat(300000)); return [];"),
+    reason: "FORBIDDEN_GLOBAL",
+  },
+  // No code from strings: it would run without the rewrite.
+  eval: { code: contract("return eval('1n << 100000000n');"), reason: "FORBIDDEN_GLOBAL" },
+  "indirect eval": { code: contract("return (0, globalThis.eval)('[]');"), reason: "FORBIDDEN_GLOBAL" },
+  "the Function constructor": { code: contract("return Function('return 1n << 100000000n')();"), reason: "FORBIDDEN_GLOBAL" },
+  "new Function": { code: contract("return new Function('return []')();"), reason: "FORBIDDEN_GLOBAL" },
+  "a function's constructor": { code: contract("return (function () {}).constructor('return []')();"), reason: "FORBIDDEN_GLOBAL" },
+  "an arrow's constructor through its prototype": {
+    code: contract("return Object.getPrototypeOf(() => 0).constructor('return []')();"),
+    reason: "FORBIDDEN_GLOBAL",
+  },
+  "Reflect.construct of a function's constructor": {
+    code: contract("return Reflect.construct((function () {}).constructor, ['return []'])();"),
+    reason: "FORBIDDEN_GLOBAL",
+  },
+  "an async function's constructor": {
+    code: contract("(async function () {}).constructor('return 1'); return [];"),
+    reason: "FORBIDDEN_GLOBAL",
+  },
+  "a generator's constructor": { code: contract("(function* () {}).constructor('yield 1'); return [];"), reason: "FORBIDDEN_GLOBAL" },
+  "an async generator's constructor": {
+    code: contract("(async function* () {}).constructor('yield 1'); return [];"),
+    reason: "FORBIDDEN_GLOBAL",
+  },
+  "a class's constructor's constructor": { code: contract("class A {} return A.constructor('return []')();"), reason: "FORBIDDEN_GLOBAL" },
+  "import()": { code: contract("import('x'); return [];"), reason: "BAD_CONTRACT" },
+  "a name of the sandbox's": { code: contract("const __tallyMul = (a, b) => a * b; return [];"), reason: "BAD_CONTRACT" },
   "throws a string": { code: contract("throw 'no';"), reason: "CONTRACT_THREW" },
   "returns no list": { code: contract("return 42;"), reason: "MALFORMED_EVENTS" },
   "event without type": { code: contract("return [{ assetId: 'k', parties: [], data: {} }];"), reason: "MALFORMED_EVENTS" },
@@ -119,7 +214,7 @@ describe("hostile user contracts", () => {
   before(async () => {
     chain = await SandboxChain.start(
       [...names.map(({ label, name }) => ({ name, versions: [HOSTILE[label]!.code] })), { name: "good", versions: [contract(OK_EVENT)] }],
-      { stepLimit: 50, memoryLimitBytes: 4 * 1024 * 1024 },
+      { stepLimit: 50, memoryLimitBytes: 4 * 1024 * 1024, maxBigIntBits: 512 },
     );
   });
   after(() => chain.dispose());

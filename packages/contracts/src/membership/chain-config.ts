@@ -45,17 +45,41 @@ export const MEMORY_LIMIT_BYTES_MIN = 1024 * 1024;
 export const MEMORY_LIMIT_BYTES_MAX = 256 * 1024 * 1024;
 
 /**
+ * Least and most bits a BigInt of a user contract may have (its magnitude below 2^maxBigIntBits).
+ * Every way of making a BigInt checks the cap before doing the work, and implicit conversions of a
+ * BigInt to a string are not metered but bounded by it, quadratically: see docs/user-contracts.md.
+ */
+export const MAX_BIGINT_BITS_MIN = 64;
+export const MAX_BIGINT_BITS_MAX = 4096;
+
+/** The BigInt cap when the chain config names none: 512 bits (154 decimal digits). */
+export const DEFAULT_MAX_BIGINT_BITS = 512;
+
+/**
  * The metering of user contract calls (docs/user-contracts.md): a call may take stepLimit
  * interrupt ticks (QuickJS calls its interrupt handler once every 10,000 poll points: function
- * entries, jumps, property-enumeration and regex steps) and its runtime may hold memoryLimitBytes.
+ * entries, jumps, property-enumeration and regex steps), its runtime may hold memoryLimitBytes,
+ * and no BigInt it makes may have more than maxBigIntBits bits.
  */
 export interface SandboxLimits {
   readonly stepLimit: number;
   readonly memoryLimitBytes: number;
+  readonly maxBigIntBits: number;
 }
 
-/** The sandbox limits when the chain config names none: 200 ticks (about 2 million poll points) and 16 MiB. */
-export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { stepLimit: 200, memoryLimitBytes: 16 * 1024 * 1024 };
+/** The sandbox limits as the chain config holds them: maxBigIntBits only once a proposal named it. */
+export interface SandboxLimitsSetting {
+  readonly stepLimit: number;
+  readonly memoryLimitBytes: number;
+  readonly maxBigIntBits?: number;
+}
+
+/** The sandbox limits when the chain config names none: 200 ticks (about 2 million poll points), 16 MiB, 512-bit BigInts. */
+export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
+  stepLimit: 200,
+  memoryLimitBytes: 16 * 1024 * 1024,
+  maxBigIntBits: DEFAULT_MAX_BIGINT_BITS,
+};
 
 /** The chain config as membership state holds it under `chain-config`. */
 export interface ChainConfig {
@@ -65,7 +89,7 @@ export interface ChainConfig {
   /** The supervision rules ({largeTradeAmount, alertRules}, see proposal-change.ts), or null before any are set. */
   readonly supervision: JsonValue;
   /** The user contract limits, once a set-sandbox-limits proposal applied; absent means DEFAULT_SANDBOX_LIMITS. */
-  readonly sandbox?: SandboxLimits;
+  readonly sandbox?: SandboxLimitsSetting;
 }
 
 function broken(message: string): never {
@@ -115,9 +139,22 @@ export function parseChainConfig(v: JsonValue | undefined): ChainConfig {
   };
 }
 
-function readSandbox(v: JsonValue): SandboxLimits {
+function readSandbox(v: JsonValue): SandboxLimitsSetting {
   const sb = readObject(v, "membership chain-config sandbox");
-  return { stepLimit: readInt(sb, "stepLimit"), memoryLimitBytes: readInt(sb, "memoryLimitBytes") };
+  return {
+    stepLimit: readInt(sb, "stepLimit"),
+    memoryLimitBytes: readInt(sb, "memoryLimitBytes"),
+    ...(sb.maxBigIntBits === undefined ? {} : { maxBigIntBits: readInt(sb, "maxBigIntBits") }),
+  };
+}
+
+/** The sandbox limits as chain config JSON: maxBigIntBits only when set, so older chains keep their state roots. */
+export function sandboxSettingJson(s: SandboxLimitsSetting): { readonly [k: string]: JsonValue } {
+  return {
+    stepLimit: s.stepLimit,
+    memoryLimitBytes: s.memoryLimitBytes,
+    ...(s.maxBigIntBits === undefined ? {} : { maxBigIntBits: s.maxBigIntBits }),
+  };
 }
 
 /**
@@ -133,7 +170,9 @@ export function sequencersInForce(chainConfig: JsonValue | undefined, g: Genesis
 
 /** The sandbox limits a chain config sets, or the defaults. */
 export function sandboxLimitsOf(c: ChainConfig): SandboxLimits {
-  return c.sandbox ?? DEFAULT_SANDBOX_LIMITS;
+  const s = c.sandbox;
+  if (s === undefined) return DEFAULT_SANDBOX_LIMITS;
+  return { stepLimit: s.stepLimit, memoryLimitBytes: s.memoryLimitBytes, maxBigIntBits: s.maxBigIntBits ?? DEFAULT_MAX_BIGINT_BITS };
 }
 
 /** The chain config as its JSON fields, without the record marker (event data carries these). */
@@ -144,7 +183,7 @@ export function chainConfigFields(c: ChainConfig): { readonly [k: string]: JsonV
     governance: { thresholdNumerator: c.governance.thresholdNumerator, thresholdDenominator: c.governance.thresholdDenominator },
     supervision: c.supervision,
     // Absent until set, so chains that never set it keep their state roots.
-    ...(c.sandbox === undefined ? {} : { sandbox: { stepLimit: c.sandbox.stepLimit, memoryLimitBytes: c.sandbox.memoryLimitBytes } }),
+    ...(c.sandbox === undefined ? {} : { sandbox: sandboxSettingJson(c.sandbox) }),
   };
 }
 

@@ -95,6 +95,26 @@ describe("set-sandbox-limits proposals", () => {
     const bad = { kind: "set-sandbox-limits", stepLimit: 0, memoryLimitBytes: 4 * 1024 * 1024 };
     assert.equal(rejectionCode(c.act("bank-a", "propose", { id: "p-2", expiresAtMs: NOW_MS + DAY_MS, change: bad })), "BAD_ARGS");
   });
+
+  test("set the BigInt cap; a later proposal naming none keeps it; out of range is BAD_ARGS, the same again NO_CHANGE", () => {
+    const c = governanceChain();
+    const limits = { kind: "set-sandbox-limits", stepLimit: 50, memoryLimitBytes: 4 * 1024 * 1024 };
+    c.pass("p-1", { ...limits, maxBigIntBits: 1024 }, EIGHT);
+    const config = (): JsonValue => (c.query("chain-config", {}) as Record<string, JsonValue>).sandbox!;
+    assert.deepEqual(config(), { stepLimit: 50, memoryLimitBytes: 4 * 1024 * 1024, maxBigIntBits: 1024 });
+    c.pass("p-2", { ...limits, stepLimit: 60 }, EIGHT);
+    assert.deepEqual(config(), { stepLimit: 60, memoryLimitBytes: 4 * 1024 * 1024, maxBigIntBits: 1024 });
+    for (const [id, bits] of [
+      ["p-3", 63],
+      ["p-4", 4097],
+      ["p-5", "512"],
+    ] as const) {
+      const change = { ...limits, maxBigIntBits: bits };
+      assert.equal(rejectionCode(c.act("bank-a", "propose", { id, expiresAtMs: NOW_MS + DAY_MS, change })), "BAD_ARGS", String(bits));
+    }
+    const same = { ...limits, stepLimit: 60, maxBigIntBits: 1024 };
+    assert.equal(rejectionCode(c.act("bank-a", "propose", { id: "p-6", expiresAtMs: NOW_MS + DAY_MS, change: same })), "NO_CHANGE");
+  });
 });
 
 describe("deploy-contract names", () => {

@@ -19,6 +19,7 @@ import {
   SEQUENCERS_MAX,
   parseChainConfig,
   sandboxLimitsOf,
+  sandboxSettingJson,
   votesNeeded,
   votingMembers,
   type ChainConfig,
@@ -198,10 +199,25 @@ function changeEvents(c: Change, state: StateSlice, ctx: TxContext, config: Chai
     }
     case "set-sandbox-limits": {
       const now = sandboxLimitsOf(config);
-      if (now.stepLimit === c.stepLimit && now.memoryLimitBytes === c.memoryLimitBytes && config.sandbox !== undefined) {
-        return rejection("NO_CHANGE", `the sandbox limits are already ${c.stepLimit} steps and ${c.memoryLimitBytes} bytes`);
+      // A proposal that names no BigInt cap keeps the one set before (or none, the default).
+      const bits = c.maxBigIntBits ?? config.sandbox?.maxBigIntBits;
+      if (
+        now.stepLimit === c.stepLimit &&
+        now.memoryLimitBytes === c.memoryLimitBytes &&
+        now.maxBigIntBits === (bits ?? now.maxBigIntBits) &&
+        config.sandbox !== undefined
+      ) {
+        return rejection(
+          "NO_CHANGE",
+          `the sandbox limits are already ${c.stepLimit} steps, ${c.memoryLimitBytes} bytes and ${now.maxBigIntBits}-bit BigInts`,
+        );
       }
-      return [chain("SandboxLimitsChanged", { stepLimit: c.stepLimit, memoryLimitBytes: c.memoryLimitBytes })];
+      const setting = {
+        stepLimit: c.stepLimit,
+        memoryLimitBytes: c.memoryLimitBytes,
+        ...(bits === undefined ? {} : { maxBigIntBits: bits }),
+      };
+      return [chain("SandboxLimitsChanged", sandboxSettingJson(setting))];
     }
     default: {
       const never: never = c;

@@ -173,7 +173,11 @@ export function evolveMembership(state: StateSlice, event: ContractEvent): Updat
       return broken(`${what}: vote ${vote} is neither yes nor no`);
     }
     case "SandboxLimitsChanged": {
-      const sandbox = { stepLimit: readInt(data, "stepLimit", what), memoryLimitBytes: readInt(data, "memoryLimitBytes", what) };
+      const sandbox = {
+        stepLimit: readInt(data, "stepLimit", what),
+        memoryLimitBytes: readInt(data, "memoryLimitBytes", what),
+        ...(data.maxBigIntBits === undefined ? {} : { maxBigIntBits: readInt(data, "maxBigIntBits", what) }),
+      };
       return configUpdate({ ...mustConfig(state, what), sandbox });
     }
     case "CodeStored": {

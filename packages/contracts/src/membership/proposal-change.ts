@@ -16,9 +16,15 @@ import {
   type Field,
 } from "../schema.js";
 import { booleanField, fractionTerm, listOf, oneOf, optional, reasonCodeList, roleList } from "./governance-fields.js";
-import { integer, optionalString } from "../schema.js";
+import { integer, optionalInteger, optionalString } from "../schema.js";
 import { BUILTIN_CONTRACT_NAMES, USER_CODE_LENGTH_MAX, USER_CONTRACT_VERSION_MAX, codeHash } from "./user-contract-records.js";
-import { MEMORY_LIMIT_BYTES_MAX, MEMORY_LIMIT_BYTES_MIN, STEP_LIMIT_MAX } from "./chain-config.js";
+import {
+  MAX_BIGINT_BITS_MAX,
+  MAX_BIGINT_BITS_MIN,
+  MEMORY_LIMIT_BYTES_MAX,
+  MEMORY_LIMIT_BYTES_MIN,
+  STEP_LIMIT_MAX,
+} from "./chain-config.js";
 
 /** Longest institution name, in UTF-16 code units. */
 export const INSTITUTION_NAME_LENGTH_MAX = 200;
@@ -118,8 +124,16 @@ export type Change =
       readonly sha256: string;
       readonly code: string | undefined;
     }
-  /** The metering of user contract calls: steps (interrupt ticks of 10,000 QuickJS poll points) and bytes. */
-  | { readonly kind: "set-sandbox-limits"; readonly stepLimit: number; readonly memoryLimitBytes: number };
+  /**
+   * The metering of user contract calls: steps (interrupt ticks of 10,000 QuickJS poll points),
+   * bytes and, optionally, the BigInt cap in bits (absent: it stays what it is).
+   */
+  | {
+      readonly kind: "set-sandbox-limits";
+      readonly stepLimit: number;
+      readonly memoryLimitBytes: number;
+      readonly maxBigIntBits: number | undefined;
+    };
 
 const windowBlocks = integer(1, SUPERVISION_WINDOW_BLOCKS_MAX);
 const supervisionExtras = {
@@ -253,8 +267,9 @@ function parseKind(o: Args, kind: Change["kind"]): Change | Rejection {
         ...k,
         stepLimit: integer(1, STEP_LIMIT_MAX),
         memoryLimitBytes: integer(MEMORY_LIMIT_BYTES_MIN, MEMORY_LIMIT_BYTES_MAX),
+        maxBigIntBits: optionalInteger(MAX_BIGINT_BITS_MIN, MAX_BIGINT_BITS_MAX),
       });
-      return isRejection(a) ? a : { kind, stepLimit: a.stepLimit, memoryLimitBytes: a.memoryLimitBytes };
+      return isRejection(a) ? a : { kind, stepLimit: a.stepLimit, memoryLimitBytes: a.memoryLimitBytes, maxBigIntBits: a.maxBigIntBits };
     }
     default: {
       const never: never = kind;
@@ -301,6 +316,14 @@ export function changeJson(c: Change): JsonValue {
     case "deploy-contract":
       // The code is stored once, under code/<sha256>; the proposal names it by its hash.
       return { kind: c.kind, name: c.name, version: c.version, sha256: c.sha256 };
+    case "set-sandbox-limits":
+      // Left out when absent, so a stored proposal without it reads as before it existed.
+      return {
+        kind: c.kind,
+        stepLimit: c.stepLimit,
+        memoryLimitBytes: c.memoryLimitBytes,
+        ...(c.maxBigIntBits === undefined ? {} : { maxBigIntBits: c.maxBigIntBits }),
+      };
     default:
       // Every other kind holds only strings and integers already.
       return { ...c };

@@ -65,7 +65,9 @@ export function membershipWith(deployments: readonly Deployment[], limits?: Sand
     finality: { quorumNumerator: 2, quorumDenominator: 3 },
     governance: { thresholdNumerator: 2, thresholdDenominator: 3 },
     supervision: null,
-    ...(limits === undefined ? {} : { sandbox: { stepLimit: limits.stepLimit, memoryLimitBytes: limits.memoryLimitBytes } }),
+    ...(limits === undefined
+      ? {}
+      : { sandbox: { stepLimit: limits.stepLimit, memoryLimitBytes: limits.memoryLimitBytes, maxBigIntBits: limits.maxBigIntBits } }),
   });
   return m;
 }
