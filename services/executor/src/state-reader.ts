@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import type { Database } from "@tally/db";
+import { preparedQuery, type Database } from "@tally/db";
 import type { JsonValue } from "@tally/ledger";
 
 /** Reads contract state entries by key. The executor's only read port during a block. */
@@ -10,23 +10,21 @@ export interface StateReader {
   scan(contract: string, prefix: string, limit: number): Promise<Map<string, JsonValue>>;
 }
 
-const KEYS_PER_QUERY_MAX = 1000;
-
 /** StateReader over the node's contract_state table. */
 export class DbStateReader implements StateReader {
   constructor(private readonly db: Kysely<Database>) {}
 
   async load(contract: string, keys: readonly string[]): Promise<Map<string, JsonValue>> {
     const out = new Map<string, JsonValue>();
-    for (let i = 0; i < keys.length; i += KEYS_PER_QUERY_MAX) {
-      const rows = await this.db
-        .selectFrom("contract_state")
-        .select(["key", "value"])
-        .where("contract", "=", contract)
-        .where("key", "in", keys.slice(i, i + KEYS_PER_QUERY_MAX))
-        .execute();
-      for (const r of rows) out.set(r.key, r.value as JsonValue);
-    }
+    if (keys.length === 0) return out;
+    // One prepared statement whatever the number of keys (an array parameter).
+    const rows = await preparedQuery<{ key: string; value: JsonValue }>(
+      this.db,
+      "tally_state_load",
+      "select key, value from contract_state where contract = $1::text and key = any($2::text[])",
+      [contract, keys],
+    );
+    for (const r of rows) out.set(r.key, r.value);
     return out;
   }
 

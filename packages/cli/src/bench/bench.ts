@@ -525,7 +525,10 @@ export async function startClients(
       durationMs: o.durationSec * 1000,
       warmupMs: (o.warmupSec ?? 0) * 1000,
     };
+    // TALLY_CLIENT_NODE_ARGS passes flags to the load clients' node, as TALLY_SERVICE_NODE_ARGS does to the services'.
+    const nodeArgs = (process.env.TALLY_CLIENT_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
     return fork(entry, [], {
+      execArgv: [...process.execArgv, ...nodeArgs],
       env: { ...process.env, BENCH_CLIENT_CONFIG: JSON.stringify(cfg) },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
