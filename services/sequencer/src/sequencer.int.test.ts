@@ -407,6 +407,27 @@ describe("Sequencer", { timeout: TEST_TIMEOUT_MS }, () => {
     }
   });
 
+  test("with a minimum block interval, blocks cut by wait start at least that far apart, and every tx is included once", async () => {
+    const names = await newChain();
+    const intervalMs = 200;
+    const s = startSequencer(names, { blockTxsMax: 1000, cutWaitMs: 5, blockIntervalMinMs: intervalMs });
+    try {
+      // Bursts every 40 ms: without the interval most of them would be a block of their own.
+      for (let burst = 0; burst < 8; burst++) {
+        await publishTxs(names, 3);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      await waitIncluded(names, 24);
+      const a = await audit(names);
+      assert.equal(a.includedThrough, 24n);
+      const times = a.blocks.map((b) => Number(b.header.timestampMs));
+      for (let i = 1; i < times.length; i++)
+        assert.ok(times[i]! - times[i - 1]! >= intervalMs - 1, `blocks ${i} and ${i + 1} are ${times[i]! - times[i - 1]!} ms apart`);
+    } finally {
+      await s.stop();
+    }
+  });
+
   test("under concurrent load every TXS sequence is in exactly one block, in order, and the chain verifies", async () => {
     const names = await newChain();
     const s = startSequencer(names, { blockTxsMax: 7, cutWaitMs: 5, fetchTxsMax: 64 });

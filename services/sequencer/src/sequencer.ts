@@ -22,8 +22,15 @@ import { staticLeadership, type Leadership, type Term } from "./lease.js";
 /** Sequencer settings. */
 export interface SequencerConfig extends CutLimits {
   readonly sequencerId: string;
-  /** Longest a transaction waits in the buffer before its block is cut. */
+  /** How long the first transaction of a block waits for more before the block is cut. */
   readonly cutWaitMs: number;
+  /**
+   * Blocks cut by wait start at least this long apart (full blocks do not wait): under load the
+   * buffer fills for this long, so blocks per second stay bounded and each block's fixed costs
+   * (signatures, commits, receipts, messages in every service) are shared by more transactions.
+   * A transaction then waits at most max(cutWaitMs, blockIntervalMinMs). 0: only cutWaitMs.
+   */
+  readonly blockIntervalMinMs?: number;
   /** How many TXS messages the consumer may hold in flight. */
   readonly fetchTxsMax: number;
   readonly publishTimeoutMs: number;
@@ -89,6 +96,8 @@ export class Sequencer {
   private leaderlessMsTotal = 0;
   /** performance.now() of this term's last block; undefined before the term's first block. */
   private lastCutAt: number | undefined;
+  /** performance.now() when this term's last cut began (the minimum interval counts from there). */
+  private lastCutStartedAt: number | undefined;
   private blockIntervalMsLast = 0;
   private blockIntervalsMsSum = 0;
   private blockIntervals = 0;
@@ -218,6 +227,7 @@ export class Sequencer {
     this.master = true;
     this.failure = undefined;
     this.lastCutAt = undefined;
+    this.lastCutStartedAt = undefined;
     const from = this.tip.lastTxsSeq + 1n;
     this.ports.log.info({ height: this.tip.height.toString(), fromTxsSeq: from.toString(), epoch: this.epoch.toString() }, "leading");
     // Recreated from the last TXS sequence read + 1 when its server dies (a TXS leader change),
@@ -251,7 +261,7 @@ export class Sequencer {
       if (this.buffer.wouldOverflow(tx.data)) await this.cut();
       const full = this.buffer.add(tx);
       if (full) await this.cut();
-      else if (this.buffer.size === 1) this.timer = setTimeout(() => void this.cut().catch(() => undefined), this.cfg.cutWaitMs);
+      else if (this.buffer.size === 1) this.timer = setTimeout(() => void this.cut().catch(() => undefined), this.waitMs());
       if (this.failure !== undefined) break;
     }
     await follower.close();
@@ -260,11 +270,19 @@ export class Sequencer {
     if (failure !== undefined) throw failure;
   }
 
+  /** How long the block just begun waits: cutWaitMs, or until blockIntervalMinMs after the last cut began. */
+  private waitMs(): number {
+    const interval = this.cfg.blockIntervalMinMs ?? 0;
+    if (interval <= 0 || this.lastCutStartedAt === undefined) return this.cfg.cutWaitMs;
+    return Math.max(this.cfg.cutWaitMs, this.lastCutStartedAt + interval - performance.now());
+  }
+
   /** Cuts the buffered transactions into the next block. Serialized: one cut at a time. */
   private cut(): Promise<void> {
     clearTimeout(this.timer);
     const next = this.cutChain.then(async () => {
       const startedAt = performance.now();
+      this.lastCutStartedAt = startedAt;
       const txs = this.buffer.take();
       if (txs.length === 0 || this.tip === undefined || this.failure !== undefined) return;
       // No block outside a term: the txs come again from TXS to whoever leads next.
