@@ -59,3 +59,4 @@ export {
   type SequencerKeys,
 } from "./block.js";
 export { eventsRoot, nextStateRoot, type EventLeaf, type ResultLeaf } from "./state-root.js";
+export { SeenTxFilter } from "./seen-tx-filter.js";

@@ -1,9 +1,10 @@
 import type { Kysely } from "kysely";
 import { HEIGHT_CHANNEL, heightNoticePayload, preparedQuery, readHistory, type Database, type HistoryPage } from "@tally/db";
 import { MEMBERSHIP_CONTRACT } from "@tally/contracts";
-import { InvariantError, toHex, type JsonValue } from "@tally/ledger";
+import { InvariantError, SeenTxFilter, toHex, type JsonValue } from "@tally/ledger";
 import type { EventCursor } from "@tally/proto/types";
 import type { BlockEffects } from "./block-executor.js";
+import type { StateCache } from "./state-reader.js";
 
 /**
  * A commit in one statement (one transaction, one round trip). The checkpoint moves only from the
@@ -57,9 +58,70 @@ export interface Checkpoint {
   readonly lastTxsSeq: bigint;
 }
 
+/** Rows per page when the seen filter loads the authenticated tx ids already applied. */
+const SEEN_PAGE_ROWS = 20_000;
+
 /** The executor's tables: results, events, contract state and the checkpoint. */
 export class EffectsStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /**
+   * With o.seenFilter: a Bloom filter of the authenticated tx ids applied, so seen() asks the
+   * database only about ids the filter may hold (almost never, for new transactions). It holds
+   * what this store committed, and loads what was applied before it started in the background;
+   * until that load ends every id goes to the database.
+   */
+  private readonly filter: SeenTxFilter | undefined;
+  private filterReady = false;
+
+  private readonly stateCache: StateCache | undefined;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    o: {
+      seenFilter?: boolean;
+      seenFilterMaxIds?: number;
+      /** Written through after each commit (the DbStateReader the executor reads with holds the same cache). */
+      stateCache?: StateCache;
+    } = {},
+  ) {
+    this.stateCache = o.stateCache;
+    if (o.seenFilter === true) {
+      this.filter = new SeenTxFilter(o.seenFilterMaxIds);
+      void this.loadFilter();
+    }
+  }
+
+  /** True once the seen filter has loaded what was applied before (it then spares seen() most lookups). */
+  get seenFilterReady(): boolean {
+    return this.filterReady;
+  }
+
+  /** Loads the authenticated tx ids applied up to the checkpoint when the filter was made. */
+  private async loadFilter(): Promise<void> {
+    const filter = this.filter!;
+    try {
+      const cp = await this.checkpoint();
+      if (cp !== undefined) {
+        let after = { height: -1n, txIndex: 2 ** 31 - 1 };
+        for (;;) {
+          const rows = await preparedQuery<{ tx_id: Uint8Array; height: bigint; tx_index: number }>(
+            this.db,
+            "tally_seen_load",
+            `select tx_id, height, tx_index from tx_results
+              where authenticated and height <= $1::bigint and (height, tx_index) > ($2::bigint, $3::int)
+              order by height, tx_index limit ${SEEN_PAGE_ROWS}`,
+            [cp.height, after.height, after.txIndex],
+          );
+          for (const r of rows) filter.add(r.tx_id);
+          const last = rows.at(-1);
+          if (last === undefined || rows.length < SEEN_PAGE_ROWS) break;
+          after = { height: last.height, txIndex: last.tx_index };
+        }
+      }
+      this.filterReady = true;
+    } catch {
+      // Not ready: every id keeps going to the database.
+    }
+  }
 
   async checkpoint(): Promise<Checkpoint | undefined> {
     const r = await this.db.selectFrom("checkpoint").selectAll().where("id", "=", 1).executeTakeFirst();
@@ -69,8 +131,10 @@ export class EffectsStore {
   }
 
   /** Which of these tx ids already have an authenticated inclusion (signatures verified). */
-  async seen(ids: readonly Uint8Array[]): Promise<Set<string>> {
+  async seen(all: readonly Uint8Array[]): Promise<Set<string>> {
     const out = new Set<string>();
+    const filter = this.filter;
+    const ids = filter !== undefined && this.filterReady && filter.usable ? all.filter((id) => filter.mayContain(id)) : all;
     if (ids.length === 0) return out;
     const rows = await preparedQuery<{ tx_id: Uint8Array }>(
       this.db,
@@ -184,7 +248,7 @@ export class EffectsStore {
     const membershipChanged = effects.some((e) => e.updates.has(MEMBERSHIP_CONTRACT));
     const notice = heightNoticePayload({ source: "executor", height: last.height, membershipChanged });
     const first = prevHeight === undefined;
-    const written = await preparedQuery<{ n: string }>(this.db, first ? "tally_commit_first" : "tally_commit", first ? COMMIT_FIRST_SQL : COMMIT_SQL, [
+    const written = await this.commitStatement(first ? "tally_commit_first" : "tally_commit", first ? COMMIT_FIRST_SQL : COMMIT_SQL, [
       last.height,
       last.blockHash,
       last.stateRoot,
@@ -221,10 +285,26 @@ export class EffectsStore {
       HEIGHT_CHANNEL,
       notice,
     ]);
-    if (written.length !== 1) {
+    if (written.length === 1) {
+      if (this.filter !== undefined)
+        for (const e of effects) for (const x of e.results) if (x.authenticated && x.txId.byteLength === 32) this.filter.add(x.txId);
+      const cache = this.stateCache;
+      if (cache !== undefined)
+        for (const [contract, changes] of finalState) for (const [key, { value }] of changes) cache.set(contract, key, value);
+    } else {
       throw first
         ? new InvariantError(`checkpoint already exists: block ${effects[0]!.height} cannot be the first applied`, "CHECKPOINT_RACE")
         : new InvariantError(`checkpoint is not at height ${prevHeight}: block ${effects[0]!.height} applied elsewhere`, "CHECKPOINT_RACE");
+    }
+  }
+
+  /** Runs a commit statement; on any failure the state cache is dropped (the outcome may be unknown). */
+  private async commitStatement(name: string, text: string, values: readonly unknown[]): Promise<{ n: string }[]> {
+    try {
+      return await preparedQuery<{ n: string }>(this.db, name, text, values);
+    } catch (e) {
+      this.stateCache?.clear();
+      throw e;
     }
   }
 

@@ -100,7 +100,10 @@ export class FinalityStore {
 
   /** The highest final height recorded (-1 when none). */
   async finalMax(): Promise<bigint> {
-    const r = await this.db.selectFrom("finality").select((eb) => eb.fn.max("height").as("h")).executeTakeFirst();
+    const r = await this.db
+      .selectFrom("finality")
+      .select((eb) => eb.fn.max("height").as("h"))
+      .executeTakeFirst();
     return r?.h === undefined || r.h === null ? -1n : BigInt(r.h);
   }
 

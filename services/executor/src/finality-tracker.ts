@@ -145,8 +145,7 @@ export class FinalityTracker {
       if (v.check === "ok") {
         verified.push(v.receipt);
         if (v.receipt.nodeId === this.d.nodeId) this.signedHere.delete(v.receipt.height);
-      }
-      else {
+      } else {
         this.refused.set(v.check, (this.refused.get(v.check) ?? 0) + 1);
         this.d.log.warn({ reason: v.check }, "receipt refused");
       }

@@ -202,7 +202,10 @@ describe("finality tracker", () => {
   test("a receipt this node's executor signed counts when it comes back; other bytes under this node's name are still verified", async () => {
     const { tracker, running } = start([]);
     const own = (height: bigint, root: number, key: SigningKey) =>
-      signReceipt({ chainId: genesis.chainId, nodeId: OWN.id, height, blockHash: hash(Number(height)), stateRoot: hash(root), results: [] }, key);
+      signReceipt(
+        { chainId: genesis.chainId, nodeId: OWN.id, height, blockHash: hash(Number(height)), stateRoot: hash(root), results: [] },
+        key,
+      );
     const badBefore = tracker.refused.get("bad-signature") ?? 0;
     // Height 6: the executor notes what it signed, then publishes exactly that.
     const signed = own(6n, 106, OWN.key);
@@ -215,7 +218,8 @@ describe("finality tracker", () => {
     for (const n of NODES.slice(1, 3)) await publish(n, 6n, 106);
     await waitFor(
       "height 6 final with this node's receipt",
-      async () => (await db.selectFrom("finality").select("signers").where("height", "=", 6n).executeTakeFirst())?.signers.includes(OWN.id) === true,
+      async () =>
+        (await db.selectFrom("finality").select("signers").where("height", "=", 6n).executeTakeFirst())?.signers.includes(OWN.id) === true,
       10_000,
     );
     await waitFor("the forged receipt refused", () => (tracker.refused.get("bad-signature") ?? 0) === badBefore + 1, 10_000);

@@ -17,7 +17,7 @@ import { runExecutor } from "./executor.js";
 import { queryContracts } from "./query-contracts.js";
 import { dbSnapshot, queryService } from "./query-service.js";
 import { ReceiptPublisher } from "./receipts.js";
-import { DbStateReader } from "./state-reader.js";
+import { DbStateReader, StateCache } from "./state-reader.js";
 import { VerifyPool } from "./verify-pool.js";
 
 const cfg = configOrExit("executor", () => executorConfig());
@@ -41,7 +41,10 @@ async function main(): Promise<void> {
   await migrateToLatest(db);
   const bus = await connectBus({ url: cfg.natsUrl, name: `executor-${nodeId}` });
   if (cfg.ensureStreams) await ensureStreams(bus.jsm, names, { replicas: cfg.streamReplicas });
-  const store = new EffectsStore(db);
+  // A Bloom filter of applied tx ids spares each block the database lookup for replays; a cache
+  // of the committed state (written through by each commit) spares it most state reads.
+  const stateCache = new StateCache();
+  const store = new EffectsStore(db, { seenFilter: true, stateCache });
   const telemetry = await startTelemetry("executor", new Env(), log);
   let appliedHeight = (await store.checkpoint())?.height;
   observeHeight("executor", () => appliedHeight);
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
     () => appliedHeight,
     () => tracker.store.status(),
   );
-  const reader = new DbStateReader(db);
+  const reader = new DbStateReader(db, stateCache);
   // Finality (issue 8): the tracker follows RECEIPTS; a divergence makes the query service NOT_SERVING.
   let setServing: (serving: boolean) => void = () => undefined;
   const health = new NodeHealth(

@@ -10,11 +10,70 @@ export interface StateReader {
   scan(contract: string, prefix: string, limit: number): Promise<Map<string, JsonValue>>;
 }
 
-/** StateReader over the node's contract_state table. */
+/**
+ * The committed contract state entries the executor read or wrote last, absent ones included (as
+ * null), bounded (the oldest entry goes first). The executor alone writes contract_state, and it
+ * writes through this cache after each commit (EffectsStore), so an entry here is the entry in
+ * the table. Values are shared, as LayeredStateReader shares a batch's uncommitted writes: state
+ * values are never mutated in place.
+ */
+export class StateCache {
+  private readonly entries = new Map<string, JsonValue | null>();
+
+  constructor(readonly maxEntries = 100_000) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The cached value (null: known absent), or undefined when not cached. */
+  get(contract: string, key: string): JsonValue | null | undefined {
+    return this.entries.get(`${contract}\u0000${key}`);
+  }
+
+  set(contract: string, key: string, value: JsonValue | null): void {
+    const k = `${contract}\u0000${key}`;
+    this.entries.delete(k);
+    this.entries.set(k, value);
+    if (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** StateReader over the node's contract_state table (through a StateCache of it, when given one). */
 export class DbStateReader implements StateReader {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly cache?: StateCache,
+  ) {}
 
   async load(contract: string, keys: readonly string[]): Promise<Map<string, JsonValue>> {
+    const cache = this.cache;
+    if (cache === undefined) return this.loadFromDb(contract, keys);
+    const out = new Map<string, JsonValue>();
+    const missing: string[] = [];
+    for (const k of keys) {
+      const v = cache.get(contract, k);
+      if (v === undefined) missing.push(k);
+      else if (v !== null) out.set(k, v);
+    }
+    if (missing.length === 0) return out;
+    const loaded = await this.loadFromDb(contract, missing);
+    for (const k of missing) {
+      const v = loaded.get(k);
+      cache.set(contract, k, v ?? null);
+      if (v !== undefined) out.set(k, v);
+    }
+    return out;
+  }
+
+  private async loadFromDb(contract: string, keys: readonly string[]): Promise<Map<string, JsonValue>> {
     const out = new Map<string, JsonValue>();
     if (keys.length === 0) return out;
     // One prepared statement whatever the number of keys (an array parameter).

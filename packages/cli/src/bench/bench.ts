@@ -545,15 +545,18 @@ export async function startClients(
         procs.map(
           (p, i) =>
             new Promise<void>((resolve, reject) => {
-              p.on("message", (m: { type: string; records?: ClientRecord[]; overloaded?: number; startMs?: number; cpuSeconds?: number }) => {
-                if (m.type === "records") records.push(...(m.records ?? []));
-                if (m.type === "done") {
-                  overloaded += m.overloaded ?? 0;
-                  cpuSeconds[i] = m.cpuSeconds ?? 0;
-                  startMs = Math.min(startMs, m.startMs ?? Infinity);
-                  resolve();
-                }
-              });
+              p.on(
+                "message",
+                (m: { type: string; records?: ClientRecord[]; overloaded?: number; startMs?: number; cpuSeconds?: number }) => {
+                  if (m.type === "records") records.push(...(m.records ?? []));
+                  if (m.type === "done") {
+                    overloaded += m.overloaded ?? 0;
+                    cpuSeconds[i] = m.cpuSeconds ?? 0;
+                    startMs = Math.min(startMs, m.startMs ?? Infinity);
+                    resolve();
+                  }
+                },
+              );
               p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`load client exited with ${code}`))));
               p.send({ type: "go" });
             }),

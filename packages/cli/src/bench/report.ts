@@ -30,7 +30,9 @@ export function formatReport(r: BenchResult): string {
     `  verify ceiling for this topology (${r.verifies_per_tx} verifies per tx): ${r.verify_ceiling_tps} tx/s`,
     `  efficiency = committed / verify ceiling = ${r.efficiency}`,
     "",
-    ...(r.blocks === undefined ? [] : [`  blocks applied by node-1 during the load: ${r.blocks}, ${r.mean_block_txs} txs per block on average`, ""]),
+    ...(r.blocks === undefined
+      ? []
+      : [`  blocks applied by node-1 during the load: ${r.blocks}, ${r.mean_block_txs} txs per block on average`, ""]),
     "  per process          CPU %  CPU ms/tx    RSS MB   RSS after warm-up → end",
     ...Object.entries(r.services).map(([name, s]) => {
       const m = r.memory?.[name];
