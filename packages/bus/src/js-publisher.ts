@@ -27,6 +27,8 @@ export class PublishError extends Error {
     message: string,
     /** NATS status or JetStream API error code (503: no responders / not available), 408 on timeout. */
     readonly code: number,
+    /** JetStream's err_code when the stream refused the message (e.g. 10071, wrong last sequence). */
+    readonly errCode?: number,
   ) {
     super(message);
     this.name = "PublishError";
@@ -72,13 +74,24 @@ export class JetStreamPublisher {
    * Publishes `data` on `subject` and resolves with the stream's ack. `msgID` makes a retry of
    * the same message a duplicate the stream drops (Nats-Msg-Id). Rejects with PublishError.
    */
-  publish(subject: string, data: Uint8Array, o: { msgID?: string; headers?: MsgHdrs; timeoutMs: number }): Promise<PubAck> {
+  publish(
+    subject: string,
+    data: Uint8Array,
+    o: {
+      msgID?: string;
+      headers?: MsgHdrs;
+      timeoutMs: number;
+      /** The stream refuses the message unless its last sequence is this (err_code 10071): a fence. */
+      expectLastSequence?: number;
+    },
+  ): Promise<PubAck> {
     if (this.pending.size >= this.inFlightMax) {
       return Promise.reject(new PublishError(`more than ${this.inFlightMax} publishes await their ack`, 429));
     }
     const id = ++this.seq;
     const h = o.headers ?? natsHeaders();
     if (o.msgID !== undefined) h.set("Nats-Msg-Id", o.msgID);
+    if (o.expectLastSequence !== undefined) h.set("Nats-Expected-Last-Sequence", String(o.expectLastSequence));
     return new Promise<PubAck>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, deadline: Date.now() + o.timeoutMs });
       try {
@@ -104,9 +117,10 @@ export class JetStreamPublisher {
         stream?: string;
         seq?: number;
         duplicate?: boolean;
-        error?: { code?: number; description?: string };
+        error?: { code?: number; err_code?: number; description?: string };
       };
-      if (j.error !== undefined) p.reject(new PublishError(j.error.description ?? "publish refused", j.error.code ?? 500));
+      if (j.error !== undefined)
+        p.reject(new PublishError(j.error.description ?? "publish refused", j.error.code ?? 500, j.error.err_code));
       else if (typeof j.stream !== "string" || typeof j.seq !== "number") p.reject(new PublishError("not a PubAck", 500));
       else p.resolve({ stream: j.stream, seq: j.seq, duplicate: j.duplicate === true });
     } catch {

@@ -3,6 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { blockSeqOf, type Bus, busNames, type BusNames, connectBus, deleteNamespace, ensureStreams } from "@tally/bus";
 import {
@@ -283,8 +284,25 @@ function gatedBus(names: BusNames): { bus: Bus; close(): void; open(): void; hel
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
+  // Blocks are appended with core NATS publishes (JetStreamPublisher): hold those too.
+  const nc = new Proxy(bus.nc, {
+    get(target, prop) {
+      if (prop === "publish") {
+        return (...args: Parameters<NatsConnection["publish"]>) => {
+          if (gate !== undefined && args[0] === names.blocksSubject) {
+            held++;
+            void gate.then(() => target.publish(...args));
+            return;
+          }
+          target.publish(...args);
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
   return {
-    bus: { nc: bus.nc, jsm: bus.jsm, js },
+    bus: { nc, jsm: bus.jsm, js },
     close: () => {
       gate = new Promise<void>((r) => (release = r));
     },

@@ -1,4 +1,13 @@
-import { blockSeqOf, contextFromHeaders, headersWithSpan, type Bus, type BusNames, isWrongLastSequence, OrderedFollower } from "@tally/bus";
+import {
+  blockSeqOf,
+  contextFromHeaders,
+  headersWithSpan,
+  JetStreamPublisher,
+  type Bus,
+  type BusNames,
+  isWrongLastSequence,
+  OrderedFollower,
+} from "@tally/bus";
 import {
   bytesEqual,
   decodeBlock,
@@ -109,12 +118,15 @@ export class Sequencer {
   private failure: Error | undefined;
   private term: Term | undefined;
   private readonly stopSignal = new AbortController();
+  /** Appends to BLOCKS with one shared reply subscription (no request machinery per block). */
+  private readonly publisher: JetStreamPublisher;
 
   constructor(
     private readonly cfg: SequencerConfig,
     private readonly ports: SequencerPorts,
   ) {
     this.buffer = new BlockBuffer(cfg);
+    this.publisher = new JetStreamPublisher(ports.bus.nc, 16, ports.bus.inboxPrefix);
   }
 
   status(): SequencerStatus {
@@ -189,6 +201,7 @@ export class Sequencer {
     clearTimeout(this.timer);
     await this.follower?.close();
     await this.cutChain.catch(() => undefined);
+    this.publisher.close();
   }
 
   /** Reads the last block on BLOCKS, publishing genesis when the stream is empty. */
@@ -345,14 +358,15 @@ export class Sequencer {
    * unless that someone was this very block, we are fenced.
    */
   private async publish(block: SealedBlock, expectLastSeq: number, msgID: string, headers?: MsgHdrs): Promise<void> {
-    const { js, jsm } = this.ports.bus;
+    const { jsm } = this.ports.bus;
     let delayMs = 25;
     for (;;) {
       try {
-        await js.publish(this.ports.names.blocksSubject, block.bytes, {
+        // The fence: JetStream refuses the append unless BLOCKS' last sequence is expectLastSeq.
+        await this.publisher.publish(this.ports.names.blocksSubject, block.bytes, {
           msgID,
-          expect: { lastSequence: expectLastSeq },
-          timeout: this.cfg.publishTimeoutMs,
+          timeoutMs: this.cfg.publishTimeoutMs,
+          expectLastSequence: expectLastSeq,
           ...(headers === undefined ? {} : { headers }),
         });
         return;
