@@ -118,7 +118,12 @@ export class DbStateReader implements StateReader {
 export class LayeredStateReader implements StateReader {
   private readonly pending = new Map<string, Map<string, JsonValue | null>>();
 
-  constructor(private readonly base: StateReader) {}
+  constructor(private base: StateReader) {}
+
+  /** Reads through another base from now on (the one below was committed into it). */
+  rebase(base: StateReader): void {
+    this.base = base;
+  }
 
   /** Records a block's changes: contract → key → value (null deletes). */
   apply(updates: ReadonlyMap<string, ReadonlyMap<string, JsonValue | null>>): void {
