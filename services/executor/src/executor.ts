@@ -48,9 +48,17 @@ export interface ExecutorDeps {
    * signature is verified inline, on this thread, as executeBlock reaches it.
    */
   readonly verifier?: SignatureVerifier;
+  /**
+   * Batches with fewer transactions than this are verified inline, not on the verifier (default
+   * 256): a block or two as they come costs more to hand to a worker thread and back than to
+   * verify here, on a machine whose cores are busy anyway; a backlog goes to the workers.
+   */
+  readonly verifierMinTxs?: number;
   /** Deployed user contracts and the sandbox they run in (docs/user-contracts.md); without it, only the built-ins run. */
   readonly userContracts?: UserContractRegistry;
 }
+
+const VERIFIER_MIN_TXS_DEFAULT = 256;
 
 /** A batch from the follower, decoded, with its signatures being verified. */
 interface PreparedBatch {
@@ -74,7 +82,8 @@ async function prepareNext(
   if (next.done === true) return undefined;
   const blocks = next.value;
   const decoded = blocks.map(decodeBlockTxs);
-  const verifier = d.verifier;
+  const txs = blocks.reduce((n, b) => n + b.block.txs.length, 0);
+  const verifier = txs < (d.verifierMinTxs ?? VERIFIER_MIN_TXS_DEFAULT) ? undefined : d.verifier;
   const lookup = verifier === undefined ? undefined : membershipView(membership.values()).keyLookup;
   const signatures = decoded.map((b) => {
     if (verifier === undefined || lookup === undefined) return undefined;
