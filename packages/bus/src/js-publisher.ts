@@ -51,6 +51,9 @@ export class JetStreamPublisher {
   private readonly pending = new Map<number, Pending>();
   private readonly sweeper: NodeJS.Timeout;
   private seq = 0;
+  /** Publishes made during this turn of the event loop, sent together at its end (one socket write). */
+  private outbox: { id: number; subject: string; data: Uint8Array; headers: MsgHdrs }[] = [];
+  private sending: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -94,13 +97,30 @@ export class JetStreamPublisher {
     if (o.expectLastSequence !== undefined) h.set("Nats-Expected-Last-Sequence", String(o.expectLastSequence));
     return new Promise<PubAck>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, deadline: Date.now() + o.timeoutMs });
-      try {
-        this.nc.publish(subject, data, { reply: `${this.prefix}.${id}`, headers: h });
-      } catch (e) {
-        this.pending.delete(id);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
+      // Bounded by inFlightMax, as pending is.
+      this.outbox.push({ id, subject, data, headers: h });
+      this.sending ??= setImmediate(() => this.send());
     });
+  }
+
+  /**
+   * Hands this turn's publishes to the connection in one go: nats.js writes what it was given in
+   * one microtask to the socket at once, so a busy publisher makes one write per turn, not one per
+   * message (each write a syscall, and a wake-up of the server).
+   */
+  private send(): void {
+    this.sending = undefined;
+    const out = this.outbox;
+    this.outbox = [];
+    for (const m of out) {
+      try {
+        this.nc.publish(m.subject, m.data, { reply: `${this.prefix}.${m.id}`, headers: m.headers });
+      } catch (e) {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        p?.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
   }
 
   private onReply(m: Msg): void {
@@ -141,6 +161,9 @@ export class JetStreamPublisher {
   /** Stops the reply subscription; publishes still awaiting an ack are rejected. */
   close(): void {
     clearInterval(this.sweeper);
+    if (this.sending !== undefined) clearImmediate(this.sending);
+    this.sending = undefined;
+    this.outbox = [];
     this.sub.unsubscribe();
     for (const p of this.pending.values()) p.reject(new PublishError("publisher closed", 503));
     this.pending.clear();
