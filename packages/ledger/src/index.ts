@@ -75,3 +75,4 @@ export {
   type ReceiptTrust,
   type SequencerSetConfirmation,
 } from "./receipt.js";
+export { SeenTxFilter } from "./seen-tx-filter.js";

@@ -3,6 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { blockSeqOf, type Bus, busNames, type BusNames, connectBus, deleteNamespace, ensureStreams } from "@tally/bus";
 import {
@@ -283,8 +284,25 @@ function gatedBus(names: BusNames): { bus: Bus; close(): void; open(): void; hel
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
+  // Blocks are appended with core NATS publishes (JetStreamPublisher): hold those too.
+  const nc = new Proxy(bus.nc, {
+    get(target, prop) {
+      if (prop === "publish") {
+        return (...args: Parameters<NatsConnection["publish"]>) => {
+          if (gate !== undefined && args[0] === names.blocksSubject) {
+            held++;
+            void gate.then(() => target.publish(...args));
+            return;
+          }
+          target.publish(...args);
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
   return {
-    bus: { nc: bus.nc, jsm: bus.jsm, js },
+    bus: { nc, jsm: bus.jsm, js },
     close: () => {
       gate = new Promise<void>((r) => (release = r));
     },
@@ -402,6 +420,27 @@ describe("Sequencer", { timeout: TEST_TIMEOUT_MS }, () => {
       assert.equal(a.includedThrough, 5n);
       assert.ok(a.blocks.length > first.blocks.length, "the later txs were not cut into a later block");
       assert.ok(a.blocks.every((b) => b.header.txCount < 1000));
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test("with a minimum block interval, blocks cut by wait start at least that far apart, and every tx is included once", async () => {
+    const names = await newChain();
+    const intervalMs = 200;
+    const s = startSequencer(names, { blockTxsMax: 1000, cutWaitMs: 5, blockIntervalMinMs: intervalMs });
+    try {
+      // Bursts every 40 ms: without the interval most of them would be a block of their own.
+      for (let burst = 0; burst < 8; burst++) {
+        await publishTxs(names, 3);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      await waitIncluded(names, 24);
+      const a = await audit(names);
+      assert.equal(a.includedThrough, 24n);
+      const times = a.blocks.map((b) => Number(b.header.timestampMs));
+      for (let i = 1; i < times.length; i++)
+        assert.ok(times[i]! - times[i - 1]! >= intervalMs - 1, `blocks ${i} and ${i + 1} are ${times[i]! - times[i - 1]!} ms apart`);
     } finally {
       await s.stop();
     }
