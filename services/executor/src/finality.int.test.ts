@@ -207,7 +207,15 @@ describe("finality tracker", () => {
     const { tracker, running } = start([]);
     const own = (height: bigint, root: number, key: SigningKey) =>
       signReceipt(
-        { chainId: genesis.chainId, nodeId: OWN.id, height, blockHash: hash(Number(height)), stateRoot: hash(root), results: [], nextSequencers: [] },
+        {
+          chainId: genesis.chainId,
+          nodeId: OWN.id,
+          height,
+          blockHash: hash(Number(height)),
+          stateRoot: hash(root),
+          results: [],
+          nextSequencers: [],
+        },
         key,
       );
     const badBefore = tracker.refused.get("bad-signature") ?? 0;
