@@ -11,14 +11,7 @@ import { openDb } from "@tally/db";
 import { toHex } from "@tally/ledger";
 import { SequencerAdminServiceClient, SequencerRole, type GetStatusResponse } from "@tally/proto/sequencer";
 import { insecure, unary } from "@tally/rpc";
-import {
-  gatewayCredentials,
-  startTestNetwork,
-  waitFor,
-  type ConsortiumFiles,
-  type ConsortiumPlan,
-  type TestNetwork,
-} from "@tally/testkit";
+import { gatewayCredentials, startTestNetwork, waitFor, type ConsortiumFiles, type ConsortiumPlan, type TestNetwork } from "@tally/testkit";
 import { auditCommits } from "./chaos/audit.js";
 import { startLoad, type LoadRun } from "./chaos/load.js";
 

@@ -16,15 +16,7 @@ import { createDatabaseIfMissing, dropDatabase, migrateToLatest, openDb } from "
 import { parseGenesis, sequencerKeysOf, toHex } from "@tally/ledger";
 import { unary } from "@tally/rpc";
 import { verifyInclusionProof, type SignedTransaction, type TallyClient } from "@tally/sdk";
-import {
-  repoRoot,
-  startTestNetwork,
-  testNatsUrl,
-  testPgAdminUrl,
-  waitFor,
-  type ConsortiumPlan,
-  type TestNetwork,
-} from "@tally/testkit";
+import { repoRoot, startTestNetwork, testNatsUrl, testPgAdminUrl, waitFor, type ConsortiumPlan, type TestNetwork } from "@tally/testkit";
 
 const cli = join(repoRoot, "packages/cli/dist/main.js");
 const BLOCKS_KEPT = 6;
