@@ -30,6 +30,7 @@ const NAMES = [
   "tally_finality_lag_blocks",
   "tally_state_root_divergence",
   "tally_grpc_server_duration_seconds",
+  "tally_halted",
   "tally_node_height",
 ];
 

@@ -31,7 +31,7 @@ test("promtool is installed", () => {
 test("promtool check config accepts deploy/prometheus/prometheus.yml and its rule file", () => {
   const r = promtool("check", "config", "prometheus.yml");
   assert.equal(r.status, 0, r.out);
-  assert.match(r.out, /SUCCESS: 4 rules found/);
+  assert.match(r.out, /SUCCESS: 5 rules found/);
 });
 
 test("promtool test rules passes the alert rules' unit tests", () => {
@@ -43,7 +43,7 @@ test("promtool test rules passes the alert rules' unit tests", () => {
 test("the rules define exactly the alerts the runbook names, TallyNoLeader as max(is_leader) == 0 for 5s", () => {
   const text = readFileSync(join(dir, "tally-alerts.yml"), "utf8");
   const names = [...text.matchAll(/^\s*- alert: (\S+)$/gm)].map((m) => m[1]);
-  assert.deepEqual(names, ["TallyNoLeader", "TallyFinalityLagHigh", "TallyStateRootDivergence", "TallyConsumerLagHigh"]);
+  assert.deepEqual(names, ["TallyNoLeader", "TallyFinalityLagHigh", "TallyStateRootDivergence", "TallyConsumerLagHigh", "TallyHalted"]);
   assert.match(text, /- alert: TallyNoLeader\n(?:\s*#.*\n)*\s*expr: max\(tally_sequencer_is_leader\) == 0\n\s*for: 5s\n/);
 });
 
