@@ -438,9 +438,11 @@ describe("Sequencer", { timeout: TEST_TIMEOUT_MS }, () => {
       await waitIncluded(names, 24);
       const a = await audit(names);
       assert.equal(a.includedThrough, 24n);
-      const times = a.blocks.map((b) => Number(b.header.timestampMs));
-      for (let i = 1; i < times.length; i++)
-        assert.ok(times[i]! - times[i - 1]! >= intervalMs - 1, `blocks ${i} and ${i + 1} are ${times[i]! - times[i - 1]!} ms apart`);
+      // Eight bursts over ~320 ms fit in two or three intervals: a few large blocks, not one per
+      // burst. (Header timestamps are taken after the cut starts, by a varying delay, so the spacing
+      // itself is not asserted; 5 leaves room for a slow machine's bursts.)
+      const cut = a.blocks.filter((b) => b.header.height > 0n && b.block.txs.length > 0);
+      assert.ok(cut.length <= 5, `${cut.length} blocks for 8 bursts ${intervalMs} ms apart at most`);
     } finally {
       await s.stop();
     }
