@@ -15,9 +15,9 @@ export const WRONG_LAST_SEQUENCE = 10071;
 
 /** True when a publish was refused because another writer appended first (the fencing check). */
 export function isWrongLastSequence(err: unknown): boolean {
-  const e = err as { code?: unknown; errCode?: unknown; message?: unknown } | null;
+  const e = err as { code?: unknown; message?: unknown } | null;
   if (e === null || typeof e !== "object") return false;
-  // nats.js 3.x: JetStreamApiError.code is the JetStream err_code; JetStreamPublisher's PublishError has it as errCode.
-  if (e.code === WRONG_LAST_SEQUENCE || e.errCode === WRONG_LAST_SEQUENCE) return true;
+  // nats.js 3.x: JetStreamApiError.code is the JetStream err_code.
+  if (e.code === WRONG_LAST_SEQUENCE) return true;
   return typeof e.message === "string" && e.message.includes("wrong last sequence");
 }

@@ -5,7 +5,6 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { connectBus, type Bus } from "./connect.js";
-import { isWrongLastSequence, WRONG_LAST_SEQUENCE } from "./errors.js";
 import { JetStreamPublisher, PublishError } from "./js-publisher.js";
 
 const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -47,22 +46,6 @@ describe("JetStreamPublisher (real nats-server)", () => {
     assert.equal(again.duplicate, true);
     assert.equal(again.seq, first.seq);
     assert.equal((await bus.jsm.streams.info(stream)).state.last_seq, first.seq);
-  });
-
-  test("an expected last sequence that is not the stream's is refused as the fence (10071); the right one is stored", async () => {
-    const last = (await bus.jsm.streams.info(stream)).state.last_seq;
-    const e = await pub
-      .publish(subject, new Uint8Array([7]), { msgID: `fence-${tag}`, timeoutMs: 2000, expectLastSequence: last - 1 })
-      .then(
-        () => undefined,
-        (x: unknown) => x,
-      );
-    assert.ok(e instanceof PublishError);
-    assert.equal(e.errCode, WRONG_LAST_SEQUENCE);
-    assert.equal(isWrongLastSequence(e), true);
-    assert.equal((await bus.jsm.streams.info(stream)).state.last_seq, last);
-    const ok = await pub.publish(subject, new Uint8Array([7]), { msgID: `fence2-${tag}`, timeoutMs: 2000, expectLastSequence: last });
-    assert.equal(ok.seq, last + 1);
   });
 
   test("a subject no stream captures is refused with 503 (no responders), not left to time out", async () => {

@@ -27,8 +27,6 @@ export class PublishError extends Error {
     message: string,
     /** NATS status or JetStream API error code (503: no responders / not available), 408 on timeout. */
     readonly code: number,
-    /** JetStream's err_code when the stream refused the message (e.g. 10071, wrong last sequence). */
-    readonly errCode?: number,
   ) {
     super(message);
     this.name = "PublishError";
@@ -51,9 +49,6 @@ export class JetStreamPublisher {
   private readonly pending = new Map<number, Pending>();
   private readonly sweeper: NodeJS.Timeout;
   private seq = 0;
-  /** Publishes made during this turn of the event loop, sent together at its end (one socket write). */
-  private outbox: { id: number; subject: string; data: Uint8Array; headers: MsgHdrs }[] = [];
-  private sending: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -77,50 +72,22 @@ export class JetStreamPublisher {
    * Publishes `data` on `subject` and resolves with the stream's ack. `msgID` makes a retry of
    * the same message a duplicate the stream drops (Nats-Msg-Id). Rejects with PublishError.
    */
-  publish(
-    subject: string,
-    data: Uint8Array,
-    o: {
-      msgID?: string;
-      headers?: MsgHdrs;
-      timeoutMs: number;
-      /** The stream refuses the message unless its last sequence is this (err_code 10071): a fence. */
-      expectLastSequence?: number;
-    },
-  ): Promise<PubAck> {
+  publish(subject: string, data: Uint8Array, o: { msgID?: string; headers?: MsgHdrs; timeoutMs: number }): Promise<PubAck> {
     if (this.pending.size >= this.inFlightMax) {
       return Promise.reject(new PublishError(`more than ${this.inFlightMax} publishes await their ack`, 429));
     }
     const id = ++this.seq;
     const h = o.headers ?? natsHeaders();
     if (o.msgID !== undefined) h.set("Nats-Msg-Id", o.msgID);
-    if (o.expectLastSequence !== undefined) h.set("Nats-Expected-Last-Sequence", String(o.expectLastSequence));
     return new Promise<PubAck>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, deadline: Date.now() + o.timeoutMs });
-      // Bounded by inFlightMax, as pending is.
-      this.outbox.push({ id, subject, data, headers: h });
-      this.sending ??= setImmediate(() => this.send());
-    });
-  }
-
-  /**
-   * Hands this turn's publishes to the connection in one go: nats.js writes what it was given in
-   * one microtask to the socket at once, so a busy publisher makes one write per turn, not one per
-   * message (each write a syscall, and a wake-up of the server).
-   */
-  private send(): void {
-    this.sending = undefined;
-    const out = this.outbox;
-    this.outbox = [];
-    for (const m of out) {
       try {
-        this.nc.publish(m.subject, m.data, { reply: `${this.prefix}.${m.id}`, headers: m.headers });
+        this.nc.publish(subject, data, { reply: `${this.prefix}.${id}`, headers: h });
       } catch (e) {
-        const p = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        p?.reject(e instanceof Error ? e : new Error(String(e)));
+        this.pending.delete(id);
+        reject(e instanceof Error ? e : new Error(String(e)));
       }
-    }
+    });
   }
 
   private onReply(m: Msg): void {
@@ -137,10 +104,9 @@ export class JetStreamPublisher {
         stream?: string;
         seq?: number;
         duplicate?: boolean;
-        error?: { code?: number; err_code?: number; description?: string };
+        error?: { code?: number; description?: string };
       };
-      if (j.error !== undefined)
-        p.reject(new PublishError(j.error.description ?? "publish refused", j.error.code ?? 500, j.error.err_code));
+      if (j.error !== undefined) p.reject(new PublishError(j.error.description ?? "publish refused", j.error.code ?? 500));
       else if (typeof j.stream !== "string" || typeof j.seq !== "number") p.reject(new PublishError("not a PubAck", 500));
       else p.resolve({ stream: j.stream, seq: j.seq, duplicate: j.duplicate === true });
     } catch {
@@ -161,9 +127,6 @@ export class JetStreamPublisher {
   /** Stops the reply subscription; publishes still awaiting an ack are rejected. */
   close(): void {
     clearInterval(this.sweeper);
-    if (this.sending !== undefined) clearImmediate(this.sending);
-    this.sending = undefined;
-    this.outbox = [];
     this.sub.unsubscribe();
     for (const p of this.pending.values()) p.reject(new PublishError("publisher closed", 503));
     this.pending.clear();

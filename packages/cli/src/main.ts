@@ -37,7 +37,7 @@ const USAGE = `usage: tally <command>
   verify-file <path> [--as <institution>] | [--receipt <file> [--genesis <file>]]
                                                    prove who registered the file and when, checking the
                                                    inclusion proof and signatures against genesis only
-  bench [--workload transfer|notarize|query|mixed|feed] [--rate N|max] [--duration s] [--warmup s] [--nodes n] [--clients k]
+  bench [--workload transfer|notarize|query|mixed|feed] [--rate N|max] [--duration s] [--nodes n] [--clients k]
         [--submit stream|unary] [--feed N [--feed-batch B]] [--json]
                                                    start a network and measure it (npm run bench)
   bench --gateway [--duration s] [--clients k] [--verify-workers n] [--submit stream|unary] [--json]

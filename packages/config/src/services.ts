@@ -186,7 +186,6 @@ export interface SequencerConfig extends CommonConfig {
   readonly blockTxsMax: number;
   readonly blockBytesMax: number;
   readonly cutWaitMs: number;
-  readonly blockIntervalMinMs: number;
   readonly fetchTxsMax: number;
   readonly publishTimeoutMs: number;
   /** Longest the master waits for a quorum of validators' receipts to learn the sequencer set in force. */
@@ -222,7 +221,6 @@ export function sequencerConfig(env = new Env()): SequencerConfig {
     blockTxsMax: env.int("BLOCK_TXS_MAX", 1000, 1, 10_000),
     blockBytesMax: env.int("BLOCK_BYTES_MAX", 900 * 1024, 1024, 8 * 1024 * 1024),
     cutWaitMs: env.int("CUT_WAIT_MS", 5, 1, 10_000),
-    blockIntervalMinMs: env.int("BLOCK_INTERVAL_MIN_MS", 20, 0, 10_000),
     fetchTxsMax: env.int("FETCH_TXS_MAX", 2000, 1, 100_000),
     publishTimeoutMs: env.int("PUBLISH_TIMEOUT_MS", 2000, 100, 60_000),
     setWaitMs: env.int("SEQUENCER_SET_WAIT_MS", 10_000, 100, 600_000),

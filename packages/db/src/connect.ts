@@ -1,4 +1,4 @@
-import { CompiledQuery, Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from "kysely";
+import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from "kysely";
 import pg from "pg";
 import * as m0001 from "./migrations/0001-node-schema.js";
 import * as m0002 from "./migrations/0002-supervision.js";
@@ -19,24 +19,7 @@ export function openDb(url: string, opts: { poolMax?: number; asyncCommit?: bool
   });
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on("error", () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  pools.set(db, pool);
-  return db;
-}
-
-/** The pool under each Kysely instance openDb made, for preparedQuery. */
-const pools = new WeakMap<Kysely<Database>, pg.Pool>();
-
-/**
- * Runs one statement as a named prepared statement: PostgreSQL parses and plans `text` once per
- * connection, not at every call. For the hot paths (a statement per block), whose text is fixed
- * and whose rows travel as array parameters. `name` must be unique to `text`. On a Kysely
- * instance openDb did not make (or a transaction), it runs as an ordinary statement.
- */
-export async function preparedQuery<R>(db: Kysely<Database>, name: string, text: string, values: readonly unknown[]): Promise<R[]> {
-  const pool = pools.get(db);
-  if (pool === undefined) return (await db.executeQuery<R>(CompiledQuery.raw(text, [...values]))).rows;
-  return (await pool.query<R & pg.QueryResultRow>({ name, text, values: [...values] })).rows;
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 const migrations: Record<string, Migration> = { "0001-node-schema": m0001, "0002-supervision": m0002, "0003-finality": m0003 };

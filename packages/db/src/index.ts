@@ -17,7 +17,7 @@ export type {
   FinalityCursorTable,
   NodeRestoresTable,
 } from "./schema.js";
-export { openDb, preparedQuery, migrateToLatest, createDatabaseIfMissing, dropDatabase, databaseUrl } from "./connect.js";
+export { openDb, migrateToLatest, createDatabaseIfMissing, dropDatabase, databaseUrl } from "./connect.js";
 export { HEIGHT_CHANNEL, listenHeights, HeightSignal, heightNoticePayload, type HeightNotice } from "./notify.js";
 export {
   readHistory,

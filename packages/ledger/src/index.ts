@@ -75,4 +75,3 @@ export {
   type ReceiptTrust,
   type SequencerSetConfirmation,
 } from "./receipt.js";
-export { SeenTxFilter } from "./seen-tx-filter.js";

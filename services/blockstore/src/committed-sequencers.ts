@@ -3,7 +3,7 @@
 // nothing; the executor, in the same database, commits its checkpoint and membership state
 // together, so one consistent read gives the chain config in force after the checkpoint height.
 import type { Kysely } from "kysely";
-import { preparedQuery, type Database } from "@tally/db";
+import type { Database } from "@tally/db";
 import { InvariantError } from "@tally/ledger";
 
 /** The executor's checkpoint height and the sequencers of the chain config it had committed then. */
@@ -26,20 +26,24 @@ export function sequencersOfChainConfig(value: unknown): CommittedSequencers["se
 
 /**
  * The executor's committed sequencer set, or undefined before it applied anything (or before
- * the chain config exists). Read in one statement (one snapshot), so the height and the chain
- * config belong together.
+ * the chain config exists). Read in one repeatable-read transaction, so the height and the
+ * chain config belong together.
  */
 export function committedSequencersFrom(db: Kysely<Database>): () => Promise<CommittedSequencers | undefined> {
-  return async () => {
-    const rows = await preparedQuery<{ height: bigint; value: unknown }>(
-      db,
-      "tally_committed_sequencers",
-      `select cp.height, cs.value from checkpoint cp
-         join contract_state cs on cs.contract = 'membership' and cs.key = 'chain-config'
-        where cp.id = 1`,
-      [],
-    );
-    const r = rows[0];
-    return r === undefined ? undefined : { height: BigInt(r.height), sequencers: sequencersOfChainConfig(r.value) };
-  };
+  return () =>
+    db
+      .transaction()
+      .setIsolationLevel("repeatable read")
+      .execute(async (t) => {
+        const cp = await t.selectFrom("checkpoint").select("height").executeTakeFirst();
+        if (cp === undefined) return undefined;
+        const row = await t
+          .selectFrom("contract_state")
+          .select("value")
+          .where("contract", "=", "membership")
+          .where("key", "=", "chain-config")
+          .executeTakeFirst();
+        if (row === undefined) return undefined;
+        return { height: BigInt(cp.height), sequencers: sequencersOfChainConfig(row.value) };
+      });
 }

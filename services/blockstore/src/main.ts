@@ -3,7 +3,7 @@
 import { descriptorSetPath } from "@tally/proto/descriptor";
 import { BackfillFollower, BlockFollower, blockSeqOf, busNames, connectBus, ensureStreams, streamLastSeq } from "@tally/bus";
 import { blockstoreConfig, configOrExit, Env } from "@tally/config";
-import { HeightSignal, migrateToLatest, openDb } from "@tally/db";
+import { HeightSignal, listenHeights, migrateToLatest, openDb } from "@tally/db";
 import { onTerminate, startServer, within } from "@tally/rpc";
 import { createLogger, haltOnInvariant, observeConsumer, observeHeight, startTelemetry } from "@tally/telemetry";
 import { BlockStore } from "./block-store.js";
@@ -45,10 +45,8 @@ async function main(): Promise<void> {
     const h = await storedHeight();
     return h === undefined ? 0 : blockSeqOf(h);
   });
-  // Wakes StreamBlocks waiters: told by this process as it stores each batch (it is the only
-  // writer of the blocks table), with a 500 ms poll behind it. No LISTEN connection: the node's
-  // height notices (one per executor commit too) would wake this process for nothing.
   const signal = new HeightSignal(500);
+  const listener = await listenHeights(dbUrl, (n) => n.source === "blockstore" && signal.notify());
   const server = await startServer({
     host: listen.host,
     port: listen.port,
@@ -70,14 +68,7 @@ async function main(): Promise<void> {
       ),
   );
   // Signers judged by the sequencer set the node's executor committed (docs/architecture.md).
-  const running = runBlockstore({
-    store,
-    follower,
-    genesis,
-    log,
-    committedSequencers: committedSequencersFrom(db),
-    onStored: () => signal.notify(),
-  });
+  const running = runBlockstore({ store, follower, genesis, log, committedSequencers: committedSequencersFrom(db) });
   // SIGTERM: NOT_SERVING; stop reading BLOCKS and finish storing the batch in hand (what is not
   // stored is read again from the stored tip on restart); stop gRPC; close NATS and Postgres.
   const terminate = onTerminate({
@@ -88,6 +79,7 @@ async function main(): Promise<void> {
       { name: "stop following BLOCKS", run: (left) => within(follower.close(), left / 4) },
       { name: "finish the batch in hand", run: (left) => within(running, left / 2) },
       { name: "stop gRPC", run: (left) => server.stop(Math.min(1000, left / 2)) },
+      { name: "close Postgres listener", run: () => listener.close() },
       { name: "drain NATS", run: () => bus.nc.drain() },
       { name: "close Postgres", run: () => db.destroy() },
       // Spans still buffered for OTLP are sent before the process exits; /metrics closes.

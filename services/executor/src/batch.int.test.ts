@@ -9,10 +9,8 @@ import { toHex, type JsonValue, type SealedBlock } from "@tally/ledger";
 import { createTestDatabase } from "@tally/testkit";
 import { executeBlock, genesisEffects, type BlockEffects } from "./block-executor.js";
 import { EffectsStore } from "./effects-store.js";
-import { pino } from "pino";
-import { runExecutor } from "./executor.js";
-import { DbStateReader, LayeredStateReader, StateCache } from "./state-reader.js";
-import { BANK_A, BANK_B, ChainBuilder, GENESIS, issue, NODE_ID, NODE_KEY, transfer } from "./testing/test-chain.js";
+import { DbStateReader, LayeredStateReader } from "./state-reader.js";
+import { BANK_A, BANK_B, ChainBuilder, GENESIS, issue, transfer } from "./testing/test-chain.js";
 import { MemoryState } from "./testing/memory-state.js";
 
 async function dump(db: Kysely<Database>) {
@@ -120,54 +118,6 @@ describe("batched application", () => {
       "the earlier block's write is read",
     );
     await store.commitMany(applied, undefined);
-    assert.deepEqual(await dump(db), oneByOne);
-  });
-
-  test("runExecutor, one block per batch and each commit slow: the next block executes while the previous commits, with the same rows and roots", async () => {
-    const { db } = await freshStore();
-    const cache = new StateCache();
-    const commits: bigint[] = [];
-    let inCommit = 0;
-    let overlapped = 0;
-    // Every commit takes a while, so the next batch is executed while it is in flight.
-    class SlowStore extends EffectsStore {
-      override async commitMany(effects: readonly BlockEffects[], prevHeight: bigint | undefined): Promise<void> {
-        inCommit++;
-        await new Promise((r) => setTimeout(r, 40));
-        await super.commitMany(effects, prevHeight);
-        commits.push(...effects.map((e) => e.height));
-        inCommit--;
-      }
-    }
-    const reader = new DbStateReader(db, cache);
-    const readerSpy = {
-      load: (c: string, k: readonly string[]) => {
-        if (inCommit > 0) overlapped++;
-        return reader.load(c, k);
-      },
-      loadAll: (c: string) => reader.loadAll(c),
-      scan: (c: string, p: string, n: number) => reader.scan(c, p, n),
-    };
-    const roots: string[] = [];
-    await runExecutor({
-      nodeId: NODE_ID,
-      genesis: GENESIS,
-      contracts: builtinContracts,
-      store: new SlowStore(db, { seenFilter: true, stateCache: cache }),
-      reader: readerSpy,
-      follower: {
-        async *followBatches() {
-          for (const b of chain.blocks) yield [b];
-        },
-      },
-      receipts: { publish: () => Promise.resolve() },
-      nodeKey: NODE_KEY,
-      log: pino({ level: "silent" }),
-      onApplied: (e) => (e.height > 0n ? roots.push(toHex(e.stateRoot)) : undefined),
-    });
-    assert.deepEqual(commits, [0n, 1n, 2n, 3n, 4n], "commits in height order");
-    assert.ok(overlapped > 0, "some state was read while a commit was in flight");
-    assert.deepEqual(roots, rootsOneByOne);
     assert.deepEqual(await dump(db), oneByOne);
   });
 

@@ -7,8 +7,8 @@ import { bytesEqual, InvariantError, sha256, toHex, type SealedBlock } from "@ta
 import { createTestDatabase, waitFor } from "@tally/testkit";
 import { executeBlock, genesisEffects, type BlockEffects, type ExecutorState } from "./block-executor.js";
 import { EffectsStore } from "./effects-store.js";
-import { DbStateReader, StateCache } from "./state-reader.js";
-import { BANK_A, BANK_B, ChainBuilder, GENESIS, issue, makeTx, transfer } from "./testing/test-chain.js";
+import { DbStateReader } from "./state-reader.js";
+import { BANK_A, BANK_B, ChainBuilder, GENESIS, issue, transfer } from "./testing/test-chain.js";
 
 function isRace(e: unknown): boolean {
   return e instanceof InvariantError && e.code === "CHECKPOINT_RACE";
@@ -243,52 +243,5 @@ describe("EffectsStore against PostgreSQL", () => {
   test("the checkpoint table holds one row", async () => {
     const r = await sql<{ n: string }>`select count(*)::text as n from checkpoint`.execute(db);
     assert.equal(r.rows[0]?.n, "1");
-  });
-  test("with the seen filter, seen() answers as the database does: ids applied before the store was made and after", async () => {
-    const cache = new StateCache();
-    const cached = new DbStateReader(db, cache);
-    const filtered = new EffectsStore(db, { seenFilter: true, stateCache: cache });
-    // Read before the commit below: one key held, one absent (both cached).
-    const keys = ["acct/bank-a", "acct/nobody"];
-    assert.deepEqual(await cached.load("cash", keys), await reader.load("cash", keys));
-    assert.equal(cache.get("cash", "acct/nobody"), null);
-    await waitFor("the filter's first load", () => filtered.seenFilterReady || undefined, 10_000);
-    const ids = effects[1]!.results.map((r) => r.txId);
-    const unknown = sha256(new Uint8Array([4, 5, 6]));
-    assert.deepEqual(await filtered.seen([...ids, unknown]), await store.seen([...ids, unknown]));
-    assert.deepEqual(await filtered.seen([...ids, unknown]), new Set([toHex(issued.id), toHex(effects[1]!.results[1]!.txId)]));
-    // A block committed through it: its authenticated ids are then seen, its unauthenticated ones not.
-    const later = makeTx({ signer: BANK_B, contract: "cash", action: "transfer", args: { to: "bank-a", amount: "1" } });
-    const forged = makeTx({
-      signer: BANK_B,
-      contract: "cash",
-      action: "transfer",
-      args: { to: "bank-a", amount: "2" },
-      signWith: BANK_A.key,
-    });
-    const e = await execute(chain.next([later.raw, forged.raw]));
-    assert.deepEqual(
-      e.results.map((r) => [r.authenticated, r.reasonCode]),
-      [
-        [true, ""],
-        [false, "BAD_SIGNATURE"],
-      ],
-    );
-    await filtered.commit(e, (await store.checkpoint())!.height);
-    effects.push(e);
-    assert.deepEqual(await filtered.seen([later.id, forged.id, unknown]), new Set([toHex(later.id)]));
-    assert.deepEqual(await store.seen([later.id, forged.id, unknown]), new Set([toHex(later.id)]));
-    // The cache was written through by the commit: it reads what the table holds.
-    const after = ["acct/bank-a", "acct/bank-b", "acct/nobody"];
-    assert.deepEqual(await cached.load("cash", after), await reader.load("cash", after));
-    assert.notDeepEqual(cache.get("cash", "acct/bank-a"), undefined);
-    // A race writes nothing and leaves the cache as it was; a statement that fails drops it
-    // (its outcome may be unknown), and reads go to the table again.
-    await assert.rejects(filtered.commit(e, 0n), isRace);
-    assert.deepEqual(await cached.load("cash", after), await reader.load("cash", after));
-    assert.ok(cache.size > 0);
-    await assert.rejects(filtered.commit(e, e.height), (err: unknown) => !isRace(err));
-    assert.equal(cache.size, 0);
-    assert.deepEqual(await cached.load("cash", after), await reader.load("cash", after));
   });
 });

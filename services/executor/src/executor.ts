@@ -54,17 +54,9 @@ export interface ExecutorDeps {
    * signature is verified inline, on this thread, as executeBlock reaches it.
    */
   readonly verifier?: SignatureVerifier;
-  /**
-   * Batches with fewer transactions than this are verified inline, not on the verifier (default
-   * 256): a block or two as they come costs more to hand to a worker thread and back than to
-   * verify here, on a machine whose cores are busy anyway; a backlog goes to the workers.
-   */
-  readonly verifierMinTxs?: number;
   /** Deployed user contracts and the sandbox they run in (docs/user-contracts.md); without it, only the built-ins run. */
   readonly userContracts?: UserContractRegistry;
 }
-
-const VERIFIER_MIN_TXS_DEFAULT = 256;
 
 /** A batch from the follower, decoded, with its signatures being verified. */
 interface PreparedBatch {
@@ -88,8 +80,7 @@ async function prepareNext(
   if (next.done === true) return undefined;
   const blocks = next.value;
   const decoded = blocks.map(decodeBlockTxs);
-  const txs = blocks.reduce((n, b) => n + b.block.txs.length, 0);
-  const verifier = txs < (d.verifierMinTxs ?? VERIFIER_MIN_TXS_DEFAULT) ? undefined : d.verifier;
+  const verifier = d.verifier;
   const lookup = verifier === undefined ? undefined : membershipView(membership.values()).keyLookup;
   const signatures = decoded.map((b) => {
     if (verifier === undefined || lookup === undefined) return undefined;
@@ -143,10 +134,6 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
     }
   };
   refill();
-  // The batch whose commit is in flight: the next batch executes meanwhile, reading its writes
-  // through its LayeredStateReader and counting its tx ids as seen; its own commit waits for
-  // this one (the checkpoint moves in order). Its receipts go out as soon as it has committed.
-  let inFlight: { readonly done: Promise<void>; readonly layered: LayeredStateReader; readonly seenIds: ReadonlySet<string> } | undefined;
   try {
     for (;;) {
       const batch = await ahead.shift();
@@ -155,15 +142,14 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
       refill();
       const tracedFrom = tracingEnabled() ? Date.now() : 0;
       const prevHeight = cp?.height;
-      const previous = inFlight;
-      const layered = new LayeredStateReader(previous?.layered ?? d.reader);
+      const layered = new LayeredStateReader(d.reader);
       const seenInBatch = new Set<string>();
       const seen = async (ids: readonly Uint8Array[]): Promise<Set<string>> => {
         const s = await d.store.seen(ids);
-        if (seenInBatch.size > 0 || previous !== undefined) {
+        if (seenInBatch.size > 0) {
           for (const id of ids) {
             const hex = toHex(id);
-            if (seenInBatch.has(hex) || previous?.seenIds.has(hex) === true) s.add(hex);
+            if (seenInBatch.has(hex)) s.add(hex);
           }
         }
         return s;
@@ -224,45 +210,25 @@ export async function runExecutor(d: ExecutorDeps): Promise<void> {
       }
       // Bounded pipeline: at most prepareAheadMax batches are prepared ahead; after a failure, none.
       if (failure !== undefined) ahead.length = 0;
-      if (previous !== undefined) {
-        inFlight = undefined;
-        await previous.done;
-        // The previous batch is committed (and in the state cache): read past it.
-        layered.rebase(d.reader);
+      await d.store.commitMany(applied, prevHeight);
+      for (let k = 0; k < applied.length; k++) {
+        const effects = applied[k]!;
+        d.onApplied?.(effects);
+        // While tracing: a span over the block's apply and commit, a child of its cut span; the
+        // receipt carries it on to whoever follows RECEIPTS (the regulator's feed).
+        const span = tracedFrom === 0 ? undefined : applySpan(batch.blocks[k]!, effects, tracedFrom);
+        await publishReceipt(
+          d,
+          effects.height,
+          effects.blockHash,
+          effects.stateRoot,
+          effects.results,
+          nextSets[k]!,
+          span && headersWithSpan(span),
+        );
+        span?.end();
       }
-      const blocks = batch.blocks;
-      const sets = nextSets;
-      const done = d.store.commitMany(applied, prevHeight).then(async () => {
-        for (let k = 0; k < applied.length; k++) {
-          const effects = applied[k]!;
-          d.onApplied?.(effects);
-          // While tracing: a span over the block's apply and commit, a child of its cut span; the
-          // receipt carries it on to whoever follows RECEIPTS (the regulator's feed).
-          const span = tracedFrom === 0 ? undefined : applySpan(blocks[k]!, effects, tracedFrom);
-          await publishReceipt(
-            d,
-            effects.height,
-            effects.blockHash,
-            effects.stateRoot,
-            effects.results,
-            sets[k]!,
-            span && headersWithSpan(span),
-          );
-          span?.end();
-        }
-      });
-      if (failure !== undefined) {
-        await done;
-        throw failure;
-      }
-      // Awaited by the next batch, or below; handled here so a failure is not reported as unhandled first.
-      done.catch(() => undefined);
-      inFlight = { done, layered, seenIds: seenInBatch };
-    }
-    if (inFlight !== undefined) {
-      const last = inFlight;
-      inFlight = undefined;
-      await last.done;
+      if (failure !== undefined) throw failure;
     }
   } finally {
     // Stops the follower. Not awaited: a fetch of the next batch may still be waiting for blocks,

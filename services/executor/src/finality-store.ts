@@ -2,7 +2,7 @@
 // finality_cursor. Each batch of receipts is written in one transaction with the cursor, so a
 // restart resumes from the next unread RECEIPTS sequence and never loses or doubles a row.
 import { sql, type Kysely } from "kysely";
-import { preparedQuery, type Database } from "@tally/db";
+import type { Database } from "@tally/db";
 import type { Agreement, VerifiedReceipt } from "./finality-tally.js";
 
 const INSERT_ROWS_MAX = 500;
@@ -39,31 +39,6 @@ export interface FinalityWrite {
   readonly blockTimesMs?: ReadonlyMap<bigint, bigint>;
 }
 
-/**
- * FinalityStore.write without divergences as one statement: receipts ($1..$6, received at $7),
- * finality rows ($8..$12; lag from the block time the tracker knows, else from the blocks table
- * when the blockstore stored the block) and the cursor ($13, unchanged when null).
- */
-const FINALITY_WRITE_SQL = `
-  with r as (
-    insert into validator_receipts (height, node_id, block_hash, state_root, body, signature, received_at_ms)
-    select u.h, u.n, u.bh, u.sr, u.b, u.s, $7::bigint
-      from unnest($1::bigint[], $2::text[], $3::bytea[], $4::bytea[], $5::bytea[], $6::bytea[]) as u(h, n, bh, sr, b, s)
-    on conflict (height, node_id) do nothing
-  ),
-  f as (
-    insert into finality (height, block_hash, state_root, signers, final_at_ms, lag_ms)
-    select u.h, u.bh, u.sr, array(select jsonb_array_elements_text(u.sg::jsonb)), $7::bigint,
-           $7::bigint - coalesce(u.bt, (select b.timestamp_ms from blocks b where b.height = u.h))
-      from unnest($8::bigint[], $9::bytea[], $10::bytea[], $11::text[], $12::bigint[]) as u(h, bh, sr, sg, bt)
-    on conflict (height) do nothing
-  ),
-  c as (
-    insert into finality_cursor (id, receipts_seq) select 1, $13::bigint where $13::bigint is not null
-    on conflict (id) do update set receipts_seq = excluded.receipts_seq
-  )
-  select 1`;
-
 /** Reads and writes the finality tables of one node's database. */
 export class FinalityStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -98,15 +73,6 @@ export class FinalityStore {
     }));
   }
 
-  /** The highest final height recorded (-1 when none). */
-  async finalMax(): Promise<bigint> {
-    const r = await this.db
-      .selectFrom("finality")
-      .select((eb) => eb.fn.max("height").as("h"))
-      .executeTakeFirst();
-    return r?.h === undefined || r.h === null ? -1n : BigInt(r.h);
-  }
-
   /** The agreements recorded for these heights. */
   async finalsAt(heights: readonly bigint[]): Promise<Map<bigint, Agreement>> {
     const out = new Map<bigint, Agreement>();
@@ -132,26 +98,6 @@ export class FinalityStore {
 
   /** Writes a batch: receipts, finality rows, divergences and the cursor, in one transaction. Re-writing a row is a no-op. */
   async write(w: FinalityWrite): Promise<void> {
-    if (w.divergences.length === 0) {
-      // The usual batch, in one prepared statement (one round trip, planned once).
-      const now = BigInt(w.nowMs);
-      await preparedQuery(this.db, "tally_finality_write", FINALITY_WRITE_SQL, [
-        w.receipts.map((r) => r.height),
-        w.receipts.map((r) => r.nodeId),
-        w.receipts.map((r) => r.blockHash),
-        w.receipts.map((r) => r.stateRoot),
-        w.receipts.map((r) => r.body),
-        w.receipts.map((r) => r.signature),
-        now,
-        w.finals.map((f) => f.height),
-        w.finals.map((f) => f.blockHash),
-        w.finals.map((f) => f.stateRoot),
-        w.finals.map((f) => JSON.stringify(f.signers)),
-        w.finals.map((f) => w.blockTimesMs?.get(f.height) ?? null),
-        w.nextReceiptsSeq === undefined ? null : BigInt(w.nextReceiptsSeq),
-      ]);
-      return;
-    }
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < w.receipts.length; i += INSERT_ROWS_MAX) {
         await trx

@@ -21,8 +21,6 @@ export function verifyReceipt(
   bytes: Uint8Array,
   chainId: string,
   keys: ReadonlyMap<string, Uint8Array>,
-  /** Receipts this very process signed, by node id and height: the same bytes need no signature check. */
-  signedHere?: { readonly nodeId: string; get(height: bigint): Uint8Array | undefined },
 ): { check: Exclude<ReceiptCheck, "ok"> } | { check: "ok"; receipt: VerifiedReceipt } {
   let r: Receipt;
   let body: ReceiptBody;
@@ -35,8 +33,7 @@ export function verifyReceipt(
   if (body.chainId !== chainId) return { check: "wrong-chain" };
   const key = keys.get(body.nodeId);
   if (key === undefined) return { check: "unknown-node" };
-  const mine = signedHere !== undefined && signedHere.nodeId === body.nodeId ? signedHere.get(body.height) : undefined;
-  if (!(mine !== undefined && bytesEqual(mine, bytes)) && !ed25519Verify(key, r.body, r.signature)) return { check: "bad-signature" };
+  if (!ed25519Verify(key, r.body, r.signature)) return { check: "bad-signature" };
   return {
     check: "ok",
     receipt: {
@@ -73,8 +70,6 @@ const RECENT_FINALS_MAX = 4096;
 const OWN_ROOTS_MAX = 100_000;
 /** How long the quorum read from chain-config is reused. */
 const QUORUM_CACHE_MS = 1000;
-/** Receipts this node signed, kept (by height) until read back from RECEIPTS. */
-const SIGNED_HERE_MAX = 1024;
 
 /** Follows receipts and decides finality; see the file comment. */
 export class FinalityTracker {
@@ -95,15 +90,6 @@ export class FinalityTracker {
   private closed = false;
   /** Receipts refused since start, by reason. */
   readonly refused = new Map<string, number>();
-  /** The exact receipts this process signed, by height, until read back (noteSigned). */
-  private readonly signedHere = new Map<bigint, Uint8Array>();
-  /**
-   * The highest height whose finality row may be in the database without being in recentFinals:
-   * the highest final height when this process started, or one forgotten from recentFinals since.
-   * Only this tracker writes finality rows while it runs, so a height above it that is not in
-   * recentFinals is not final: no need to ask the database (undefined: ask, before restore()).
-   */
-  private storedFinalMax: bigint | undefined;
 
   constructor(private readonly d: FinalityTrackerDeps) {
     this.store = new FinalityStore(d.db);
@@ -129,7 +115,6 @@ export class FinalityTracker {
 
   /** Reloads the pending receipts of the database into the tally; returns the next RECEIPTS sequence to read. */
   async restore(): Promise<number> {
-    this.storedFinalMax = await this.store.finalMax();
     const q = await this.quorum();
     const pending = await this.store.pendingReceipts();
     // Re-adding may finish heights (a quorum change, or a crash between the stream and the write).
@@ -141,29 +126,14 @@ export class FinalityTracker {
   async process(messages: readonly Uint8Array[], lastSeq: number): Promise<void> {
     const verified: VerifiedReceipt[] = [];
     for (const m of messages) {
-      const v = verifyReceipt(m, this.d.genesis.chainId, this.keys, { nodeId: this.d.nodeId, get: (h) => this.signedHere.get(h) });
-      if (v.check === "ok") {
-        verified.push(v.receipt);
-        if (v.receipt.nodeId === this.d.nodeId) this.signedHere.delete(v.receipt.height);
-      } else {
+      const v = verifyReceipt(m, this.d.genesis.chainId, this.keys);
+      if (v.check === "ok") verified.push(v.receipt);
+      else {
         this.refused.set(v.check, (this.refused.get(v.check) ?? 0) + 1);
         this.d.log.warn({ reason: v.check }, "receipt refused");
       }
     }
     await this.handle(verified, await this.quorum(), lastSeq + 1);
-  }
-
-  /**
-   * A receipt this node's executor signed (the exact bytes it publishes): when it comes back from
-   * RECEIPTS byte for byte, its signature is not checked again. Bounded; a receipt forgotten here
-   * is simply verified.
-   */
-  noteSigned(height: bigint, receipt: Uint8Array): void {
-    this.signedHere.set(height, receipt);
-    if (this.signedHere.size > SIGNED_HERE_MAX) {
-      const oldest = this.signedHere.keys().next().value;
-      if (oldest !== undefined) this.signedHere.delete(oldest);
-    }
   }
 
   /**
@@ -195,7 +165,7 @@ export class FinalityTracker {
       this.ownDirty = false;
       const heights = [...this.ownRoots.keys()];
       const unknown = heights.filter((h) => !this.recentFinals.has(h) && !this.recentStuck.has(h));
-      const stored = await this.store.finalsAt(this.mayBeStored(unknown));
+      const stored = await this.store.finalsAt(unknown);
       const divergences: DivergenceRecord[] = [];
       for (const h of heights) {
         const decided = this.recentFinals.get(h) ?? this.recentStuck.get(h) ?? stored.get(h);
@@ -221,7 +191,7 @@ export class FinalityTracker {
     await this.serial(async () => {
       const unknownHeights = [...new Set(receipts.map((r) => r.height))].filter((h) => !this.recentFinals.has(h));
       // Heights final before this process started (or long ago) are in the database.
-      for (const a of (await this.store.finalsAt(this.mayBeStored(unknownHeights))).values()) this.remember(this.recentFinals, a);
+      for (const a of (await this.store.finalsAt(unknownHeights)).values()) this.remember(this.recentFinals, a);
       const finals: Agreement[] = [];
       for (const r of receipts) {
         if (this.recentFinals.has(r.height)) continue;
@@ -269,18 +239,8 @@ export class FinalityTracker {
     m.set(a.height, a);
     if (m.size > RECENT_FINALS_MAX) {
       const oldest = m.keys().next().value;
-      if (oldest !== undefined) {
-        m.delete(oldest);
-        // A final height forgotten here is still in the database.
-        if (m === this.recentFinals && this.storedFinalMax !== undefined && oldest > this.storedFinalMax) this.storedFinalMax = oldest;
-      }
+      if (oldest !== undefined) m.delete(oldest);
     }
-  }
-
-  /** The heights whose finality row may be in the database (all of them until restore() has run). */
-  private mayBeStored(heights: readonly bigint[]): readonly bigint[] {
-    const max = this.storedFinalMax;
-    return max === undefined ? heights : heights.filter((h) => h <= max);
   }
 
   /** Follows RECEIPTS from the stored cursor until close(), handling what has arrived in batches. */

@@ -203,41 +203,4 @@ describe("finality tracker", () => {
     await tracker.close();
     await running;
   });
-  test("a receipt this node's executor signed counts when it comes back; other bytes under this node's name are still verified", async () => {
-    const { tracker, running } = start([]);
-    const own = (height: bigint, root: number, key: SigningKey) =>
-      signReceipt(
-        {
-          chainId: genesis.chainId,
-          nodeId: OWN.id,
-          height,
-          blockHash: hash(Number(height)),
-          stateRoot: hash(root),
-          results: [],
-          nextSequencers: [],
-        },
-        key,
-      );
-    const badBefore = tracker.refused.get("bad-signature") ?? 0;
-    // Height 6: the executor notes what it signed, then publishes exactly that.
-    const signed = own(6n, 106, OWN.key);
-    tracker.noteSigned(6n, signed);
-    tracker.noteOwn(6n, hash(6), hash(106));
-    await bus.js.publish(names.receiptSubject(OWN.id), signed, { msgID: `own:${++published}` });
-    // Height 7: noted, but what arrives under this node's name is another receipt, forged.
-    tracker.noteSigned(7n, own(7n, 107, OWN.key));
-    await bus.js.publish(names.receiptSubject(OWN.id), own(7n, 66, keyOf(99)), { msgID: `forged:${++published}` });
-    for (const n of NODES.slice(1, 3)) await publish(n, 6n, 106);
-    await waitFor(
-      "height 6 final with this node's receipt",
-      async () =>
-        (await db.selectFrom("finality").select("signers").where("height", "=", 6n).executeTakeFirst())?.signers.includes(OWN.id) === true,
-      10_000,
-    );
-    await waitFor("the forged receipt refused", () => (tracker.refused.get("bad-signature") ?? 0) === badBefore + 1, 10_000);
-    const at7 = await db.selectFrom("validator_receipts").select("node_id").where("height", "=", 7n).execute();
-    assert.equal(at7.length, 0);
-    await tracker.close();
-    await running;
-  });
 });

@@ -20,7 +20,7 @@ export { FinalityStore, resolveDivergences, type DivergenceRecord, type Finality
 export { FinalityTracker, verifyReceipt, type FinalityTrackerDeps, type ReceiptCheck } from "./finality-tracker.js";
 export { NodeHealth, NODE_DIVERGED, nodeDivergedError } from "./node-health.js";
 export { ReceiptPublisher, signReceipt, type ReceiptResult } from "./receipts.js";
-export { DbStateReader, StateCache, type StateReader } from "./state-reader.js";
+export { DbStateReader, type StateReader } from "./state-reader.js";
 export { eventAnnouncer } from "./event-announcer.js";
 export { writeSnapshot, readSnapshotHeader, restoreSnapshot, SnapshotError, type SnapshotHeader } from "./snapshot.js";
 export { localBackfill } from "./local-backfill.js";

@@ -25,7 +25,7 @@ import { runExecutor } from "./executor.js";
 import { queryContracts } from "./query-contracts.js";
 import { dbSnapshot, queryService } from "./query-service.js";
 import { ReceiptPublisher } from "./receipts.js";
-import { DbStateReader, StateCache } from "./state-reader.js";
+import { DbStateReader } from "./state-reader.js";
 import { VerifyPool } from "./verify-pool.js";
 
 const cfg = configOrExit("executor", () => executorConfig());
@@ -49,10 +49,7 @@ async function main(): Promise<void> {
   await migrateToLatest(db);
   const bus = await connectBus({ url: cfg.natsUrl, name: `executor-${nodeId}` });
   if (cfg.ensureStreams) await ensureStreams(bus.jsm, names, { replicas: cfg.streamReplicas });
-  // A Bloom filter of applied tx ids spares each block the database lookup for replays; a cache
-  // of the committed state (written through by each commit) spares it most state reads.
-  const stateCache = new StateCache();
-  const store = new EffectsStore(db, { seenFilter: true, stateCache });
+  const store = new EffectsStore(db);
   const telemetry = await startTelemetry("executor", new Env(), log);
   let appliedHeight = (await store.checkpoint())?.height;
   observeHeight("executor", () => appliedHeight);
@@ -63,7 +60,7 @@ async function main(): Promise<void> {
     () => appliedHeight,
     () => tracker.store.status(),
   );
-  const reader = new DbStateReader(db, stateCache);
+  const reader = new DbStateReader(db);
   // Finality (issue 8): the tracker follows RECEIPTS; a divergence makes the query service NOT_SERVING.
   let setServing: (serving: boolean) => void = () => undefined;
   const health = new NodeHealth(
@@ -129,13 +126,7 @@ async function main(): Promise<void> {
     store,
     reader,
     follower,
-    // The tracker reads these receipts back from RECEIPTS: told of them, it need not verify its own signature.
-    receipts: {
-      publish: (height, receipt, headers) => {
-        tracker.noteSigned(height, receipt);
-        return receipts.publish(height, receipt, headers);
-      },
-    },
+    receipts,
     nodeKey: nodeKey.key,
     log,
     ...(verifier === undefined ? {} : { verifier }),
@@ -158,7 +149,7 @@ async function main(): Promise<void> {
       { name: "not serving", run: () => (health.stop(), server.notServing()) },
       { name: "stop following", run: (left) => within(Promise.all([follower.close(), tracker.close()]), left / 4) },
       { name: "finish the batch in hand", run: (left) => within(running, left / 2) },
-      { name: "send receipts", run: async () => (await receipts.flush(), receipts.close()) },
+      { name: "send receipts", run: () => receipts.flush() },
       { name: "stop gRPC", run: (left) => server.stop(Math.min(1000, left / 2)) },
       { name: "drain NATS", run: () => bus.nc.drain() },
       // Its workers would keep the process alive.

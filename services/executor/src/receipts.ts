@@ -1,4 +1,4 @@
-import { JetStreamPublisher, type Bus, type BusNames } from "@tally/bus";
+import type { Bus, BusNames } from "@tally/bus";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import type { Logger } from "@tally/telemetry";
 
@@ -12,18 +12,14 @@ export { signReceipt, type ReceiptResult } from "@tally/ledger";
  */
 export class ReceiptPublisher {
   private readonly pending = new Set<Promise<void>>();
-  /** One shared reply subscription for every receipt's ack (no request machinery per publish). */
-  private readonly publisher: JetStreamPublisher;
 
   constructor(
-    bus: Bus,
+    private readonly bus: Bus,
     private readonly names: BusNames,
     private readonly nodeId: string,
     private readonly log: Logger,
     private readonly inFlightMax = 64,
-  ) {
-    this.publisher = new JetStreamPublisher(bus.nc, inFlightMax, bus.inboxPrefix);
-  }
+  ) {}
 
   /** headers: e.g. the trace context of the block's apply span (only while tracing). */
   async publish(height: bigint, receipt: Uint8Array, headers?: MsgHdrs): Promise<void> {
@@ -35,9 +31,9 @@ export class ReceiptPublisher {
   private async send(height: bigint, receipt: Uint8Array, headers?: MsgHdrs): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.publisher.publish(this.names.receiptSubject(this.nodeId), receipt, {
+        await this.bus.js.publish(this.names.receiptSubject(this.nodeId), receipt, {
           msgID: `${this.nodeId}:${height}`,
-          timeoutMs: 2000,
+          timeout: 2000,
           ...(headers === undefined ? {} : { headers }),
         });
         return;
@@ -53,10 +49,5 @@ export class ReceiptPublisher {
 
   async flush(): Promise<void> {
     await Promise.all([...this.pending]);
-  }
-
-  /** Stops the reply subscription (after flush); publishes still awaiting an ack are rejected. */
-  close(): void {
-    this.publisher.close();
   }
 }

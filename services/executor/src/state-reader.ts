@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { preparedQuery, type Database } from "@tally/db";
+import type { Database } from "@tally/db";
 import type { JsonValue } from "@tally/ledger";
 
 /** Reads contract state entries by key. The executor's only read port during a block. */
@@ -10,80 +10,23 @@ export interface StateReader {
   scan(contract: string, prefix: string, limit: number): Promise<Map<string, JsonValue>>;
 }
 
-/**
- * The committed contract state entries the executor read or wrote last, absent ones included (as
- * null), bounded (the oldest entry goes first). The executor alone writes contract_state, and it
- * writes through this cache after each commit (EffectsStore), so an entry here is the entry in
- * the table. Values are shared, as LayeredStateReader shares a batch's uncommitted writes: state
- * values are never mutated in place.
- */
-export class StateCache {
-  private readonly entries = new Map<string, JsonValue | null>();
+const KEYS_PER_QUERY_MAX = 1000;
 
-  constructor(readonly maxEntries = 100_000) {}
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  /** The cached value (null: known absent), or undefined when not cached. */
-  get(contract: string, key: string): JsonValue | null | undefined {
-    return this.entries.get(`${contract}\u0000${key}`);
-  }
-
-  set(contract: string, key: string, value: JsonValue | null): void {
-    const k = `${contract}\u0000${key}`;
-    this.entries.delete(k);
-    this.entries.set(k, value);
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-  }
-
-  clear(): void {
-    this.entries.clear();
-  }
-}
-
-/** StateReader over the node's contract_state table (through a StateCache of it, when given one). */
+/** StateReader over the node's contract_state table. */
 export class DbStateReader implements StateReader {
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly cache?: StateCache,
-  ) {}
+  constructor(private readonly db: Kysely<Database>) {}
 
   async load(contract: string, keys: readonly string[]): Promise<Map<string, JsonValue>> {
-    const cache = this.cache;
-    if (cache === undefined) return this.loadFromDb(contract, keys);
     const out = new Map<string, JsonValue>();
-    const missing: string[] = [];
-    for (const k of keys) {
-      const v = cache.get(contract, k);
-      if (v === undefined) missing.push(k);
-      else if (v !== null) out.set(k, v);
+    for (let i = 0; i < keys.length; i += KEYS_PER_QUERY_MAX) {
+      const rows = await this.db
+        .selectFrom("contract_state")
+        .select(["key", "value"])
+        .where("contract", "=", contract)
+        .where("key", "in", keys.slice(i, i + KEYS_PER_QUERY_MAX))
+        .execute();
+      for (const r of rows) out.set(r.key, r.value as JsonValue);
     }
-    if (missing.length === 0) return out;
-    const loaded = await this.loadFromDb(contract, missing);
-    for (const k of missing) {
-      const v = loaded.get(k);
-      cache.set(contract, k, v ?? null);
-      if (v !== undefined) out.set(k, v);
-    }
-    return out;
-  }
-
-  private async loadFromDb(contract: string, keys: readonly string[]): Promise<Map<string, JsonValue>> {
-    const out = new Map<string, JsonValue>();
-    if (keys.length === 0) return out;
-    // One prepared statement whatever the number of keys (an array parameter).
-    const rows = await preparedQuery<{ key: string; value: JsonValue }>(
-      this.db,
-      "tally_state_load",
-      "select key, value from contract_state where contract = $1::text and key = any($2::text[])",
-      [contract, keys],
-    );
-    for (const r of rows) out.set(r.key, r.value);
     return out;
   }
 
@@ -118,12 +61,7 @@ export class DbStateReader implements StateReader {
 export class LayeredStateReader implements StateReader {
   private readonly pending = new Map<string, Map<string, JsonValue | null>>();
 
-  constructor(private base: StateReader) {}
-
-  /** Reads through another base from now on (the one below was committed into it). */
-  rebase(base: StateReader): void {
-    this.base = base;
-  }
+  constructor(private readonly base: StateReader) {}
 
   /** Records a block's changes: contract → key → value (null deletes). */
   apply(updates: ReadonlyMap<string, ReadonlyMap<string, JsonValue | null>>): void {

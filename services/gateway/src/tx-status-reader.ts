@@ -17,12 +17,6 @@ export interface KnownStatus {
 const IDS_PER_QUERY_MAX = 1000;
 /** Rows per page when the seen-tx filter loads the node's applied tx ids. */
 const SEEN_PAGE_ROWS = 20_000;
-/**
- * The filter follows the announced heights at most this often: one query per interval, not one
- * per block. A tx applied since the last load and resubmitted meanwhile is caught by TXS's
- * duplicate window (minutes), as one in flight is.
- */
-const SEEN_CATCH_UP_MS = 500;
 
 /** Reads transaction progress from the node's database: blockstore's transactions and executor's tx_results. */
 export class TxStatusReader {
@@ -38,8 +32,6 @@ export class TxStatusReader {
   private seenThrough: bigint | undefined;
   private seenWanted = 0n;
   private seenLoading: Promise<void> | undefined;
-  private seenLoadStartedAt = 0;
-  private seenTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -59,28 +51,10 @@ export class TxStatusReader {
     return this.seenThrough === undefined || this.seen.mayContain(id);
   }
 
-  /** Loads the applied tx ids up to at least `height` into the filter soon: at most one load per SEEN_CATCH_UP_MS. */
-  private scheduleCatchUp(height: bigint): void {
-    if (height > this.seenWanted) this.seenWanted = height;
-    // A load running now looks at seenWanted again when it ends.
-    if (this.seenTimer !== undefined || this.seenLoading !== undefined || !this.seen.usable) return;
-    const waitMs = this.seenLoadStartedAt + SEEN_CATCH_UP_MS - Date.now();
-    if (waitMs <= 0) {
-      this.catchUpSeen(this.seenWanted);
-      return;
-    }
-    this.seenTimer = setTimeout(() => {
-      this.seenTimer = undefined;
-      this.catchUpSeen(this.seenWanted);
-    }, waitMs);
-    this.seenTimer.unref();
-  }
-
   /** Loads the applied tx ids up to at least `height` into the filter, one load at a time. */
   private catchUpSeen(height: bigint): void {
     if (height > this.seenWanted) this.seenWanted = height;
     if (this.seenLoading !== undefined || !this.seen.usable) return;
-    this.seenLoadStartedAt = Date.now();
     this.seenLoading = (async () => {
       try {
         let from = this.seenThrough ?? -1n;
@@ -118,7 +92,7 @@ export class TxStatusReader {
       } finally {
         this.seenLoading = undefined;
       }
-      if (this.seenThrough !== undefined && this.seenWanted > this.seenThrough) this.scheduleCatchUp(this.seenWanted);
+      if (this.seenThrough !== undefined && this.seenWanted > this.seenThrough) this.catchUpSeen(this.seenWanted);
     })();
   }
 
@@ -180,7 +154,7 @@ export class TxStatusReader {
   /** Call with each height the executor announces. */
   noteCommitted(height: bigint): void {
     if (this.knownHeight === undefined || height > this.knownHeight) this.knownHeight = height;
-    if (this.seenThrough !== undefined && height > this.seenThrough) this.scheduleCatchUp(height);
+    if (this.seenThrough !== undefined && height > this.seenThrough) this.catchUpSeen(height);
   }
 
   /**

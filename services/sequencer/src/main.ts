@@ -78,7 +78,6 @@ async function main(): Promise<void> {
       blockTxsMax: cfg.blockTxsMax,
       blockBytesMax: cfg.blockBytesMax,
       cutWaitMs: cfg.cutWaitMs,
-      blockIntervalMinMs: cfg.blockIntervalMinMs,
       fetchTxsMax: cfg.fetchTxsMax,
       publishTimeoutMs: cfg.publishTimeoutMs,
       setWaitMs: cfg.setWaitMs,

@@ -1,13 +1,4 @@
-import {
-  blockSeqOf,
-  contextFromHeaders,
-  headersWithSpan,
-  JetStreamPublisher,
-  type Bus,
-  type BusNames,
-  isWrongLastSequence,
-  OrderedFollower,
-} from "@tally/bus";
+import { blockSeqOf, contextFromHeaders, headersWithSpan, type Bus, type BusNames, isWrongLastSequence, OrderedFollower } from "@tally/bus";
 import {
   bytesEqual,
   decodeBlock,
@@ -32,15 +23,8 @@ import { RetiredError, SequencerSetTracker, SetUnknownError } from "./set-tracke
 /** Sequencer settings. */
 export interface SequencerConfig extends CutLimits {
   readonly sequencerId: string;
-  /** How long the first transaction of a block waits for more before the block is cut. */
+  /** Longest a transaction waits in the buffer before its block is cut. */
   readonly cutWaitMs: number;
-  /**
-   * Blocks cut by wait start at least this long apart (full blocks do not wait): under load the
-   * buffer fills for this long, so blocks per second stay bounded and each block's fixed costs
-   * (signatures, commits, receipts, messages in every service) are shared by more transactions.
-   * A transaction then waits at most max(cutWaitMs, blockIntervalMinMs). 0: only cutWaitMs.
-   */
-  readonly blockIntervalMinMs?: number;
   /** How many TXS messages the consumer may hold in flight. */
   readonly fetchTxsMax: number;
   readonly publishTimeoutMs: number;
@@ -124,8 +108,6 @@ export class Sequencer {
   private leaderlessMsTotal = 0;
   /** performance.now() of this term's last block; undefined before the term's first block. */
   private lastCutAt: number | undefined;
-  /** performance.now() when this term's last cut began (the minimum interval counts from there). */
-  private lastCutStartedAt: number | undefined;
   private blockIntervalMsLast = 0;
   private blockIntervalsMsSum = 0;
   private blockIntervals = 0;
@@ -140,8 +122,6 @@ export class Sequencer {
   /** What this instance knows of the sequencer set in force: it never cuts block h unless it is in the set at h. */
   readonly sets: SequencerSetTracker;
   private readonly ownsSets: boolean;
-  /** Appends to BLOCKS with one shared reply subscription (no request machinery per block). */
-  private readonly publisher: JetStreamPublisher;
 
   constructor(
     private readonly cfg: SequencerConfig,
@@ -160,7 +140,6 @@ export class Sequencer {
           scanBlocksMax: cfg.setScanBlocksMax ?? 1000,
         },
       );
-    this.publisher = new JetStreamPublisher(ports.bus.nc, 16, ports.bus.inboxPrefix);
   }
 
   status(): SequencerStatus {
@@ -261,7 +240,6 @@ export class Sequencer {
     await this.follower?.close();
     await this.cutChain.catch(() => undefined);
     if (this.ownsSets) await this.sets.stop();
-    this.publisher.close();
   }
 
   /** Reads the last block on BLOCKS, publishing genesis when the stream is empty. */
@@ -306,7 +284,6 @@ export class Sequencer {
     this.master = true;
     this.failure = undefined;
     this.lastCutAt = undefined;
-    this.lastCutStartedAt = undefined;
     const from = this.tip.lastTxsSeq + 1n;
     this.ports.log.info({ height: this.tip.height.toString(), fromTxsSeq: from.toString(), epoch: this.epoch.toString() }, "leading");
     // Recreated from the last TXS sequence read + 1 when its server dies (a TXS leader change),
@@ -340,7 +317,7 @@ export class Sequencer {
       if (this.buffer.wouldOverflow(tx.data)) await this.cut();
       const full = this.buffer.add(tx);
       if (full) await this.cut();
-      else if (this.buffer.size === 1) this.timer = setTimeout(() => void this.cut().catch(() => undefined), this.waitMs());
+      else if (this.buffer.size === 1) this.timer = setTimeout(() => void this.cut().catch(() => undefined), this.cfg.cutWaitMs);
       if (this.failure !== undefined) break;
     }
     await follower.close();
@@ -365,18 +342,10 @@ export class Sequencer {
     return this.term?.signal.aborted === true;
   }
 
-  /** How long the block just begun waits: cutWaitMs, or until blockIntervalMinMs after the last cut began. */
-  private waitMs(): number {
-    const interval = this.cfg.blockIntervalMinMs ?? 0;
-    if (interval <= 0 || this.lastCutStartedAt === undefined) return this.cfg.cutWaitMs;
-    return Math.max(this.cfg.cutWaitMs, this.lastCutStartedAt + interval - performance.now());
-  }
-
   /** Cuts the buffered transactions into the next block. Serialized: one cut at a time. */
   private cut(): Promise<void> {
     clearTimeout(this.timer);
     const next = this.cutChain.then(async () => {
-      this.lastCutStartedAt = performance.now();
       if (this.buffer.size === 0 || this.tip === undefined || this.failure !== undefined) return;
       // No block outside a term: the txs come again from TXS to whoever leads next.
       if (this.term?.signal.aborted === true) return;
@@ -463,15 +432,14 @@ export class Sequencer {
    * unless that someone was this very block, we are fenced.
    */
   private async publish(block: SealedBlock, expectLastSeq: number, msgID: string, headers?: MsgHdrs): Promise<void> {
-    const { jsm } = this.ports.bus;
+    const { js, jsm } = this.ports.bus;
     let delayMs = 25;
     for (;;) {
       try {
-        // The fence: JetStream refuses the append unless BLOCKS' last sequence is expectLastSeq.
-        await this.publisher.publish(this.ports.names.blocksSubject, block.bytes, {
+        await js.publish(this.ports.names.blocksSubject, block.bytes, {
           msgID,
-          timeoutMs: this.cfg.publishTimeoutMs,
-          expectLastSequence: expectLastSeq,
+          expect: { lastSequence: expectLastSeq },
+          timeout: this.cfg.publishTimeoutMs,
           ...(headers === undefined ? {} : { headers }),
         });
         return;

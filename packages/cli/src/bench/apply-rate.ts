@@ -6,7 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { builtinContracts, type Contract } from "@tally/contracts";
 import { migrateToLatest, openDb } from "@tally/db";
-import { EffectsStore, DbStateReader, runExecutor, StateCache, VerifyPool } from "@tally/executor";
+import { EffectsStore, DbStateReader, runExecutor, VerifyPool } from "@tally/executor";
 import {
   genesisBlock,
   parseGenesis,
@@ -181,14 +181,12 @@ export async function measureApply(
   const verifier = o.verifyWorkers === 0 ? undefined : new VerifyPool(o.verifyWorkers === undefined ? {} : { workers: o.verifyWorkers });
   try {
     await migrateToLatest(db);
-    // As the executor service runs them: a seen-ids filter and a cache of the committed state.
-    const stateCache = new StateCache();
     const base = {
       nodeId: "node",
       genesis,
       contracts: o.contracts ?? builtinContracts,
-      store: new EffectsStore(db, { seenFilter: true, stateCache }),
-      reader: new DbStateReader(db, stateCache),
+      store: new EffectsStore(db),
+      reader: new DbStateReader(db),
       receipts: { publish: () => Promise.resolve() },
       nodeKey: NODE,
       log: silentLogger(),

@@ -14,7 +14,7 @@ import { measureCeilings, type Ceilings } from "./ceilings.js";
 import type { FeedConfig, FeedReport } from "./feed-subscriber.js";
 import { percentilesOf, type Percentiles } from "./histogram.js";
 import type { ClientConfig, ClientRecord } from "./load-client.js";
-import { GroupCpu, postgresBackends, RssSampler, sampleProcess } from "./process-stats.js";
+import { RssSampler, sampleProcess } from "./process-stats.js";
 import { onInterrupt } from "../interrupt.js";
 
 /** Bench options (see `tally bench --help`). */
@@ -22,8 +22,6 @@ export interface BenchOptions {
   readonly workload: "transfer" | "notarize" | "query" | "mixed" | "bill-lifecycle";
   readonly submitMode: "stream" | "unary";
   readonly durationSec: number;
-  /** Load offered before the measured duration (not counted: JIT, pools and caches warm up). Default 0. */
-  readonly warmupSec?: number;
   /** Offered tx/s in total; 0 for the open-loop maximum. */
   readonly rate: number;
   readonly nodes: number;
@@ -43,7 +41,6 @@ export interface BenchResult {
   submit_mode: string;
   nodes: number;
   duration_s: number;
-  warmup_s: number;
   offered_tps: number | "max";
   submitted: number;
   accepted: number;
@@ -75,14 +72,7 @@ export interface BenchResult {
   efficiency: number;
   jetstream_publish_per_s: number;
   pg_insert_rows_per_s: number;
-  /** Tally's services, and (cpu only) the load clients, nats-server and the node databases' PostgreSQL backends. */
-  services: Record<string, { cpu_pct: number; rss_mb: number; cpu_ms_per_tx?: number }>;
-  /** CPU per committed tx, ms: Tally's services together, and everything the run measured (services, clients, NATS, PostgreSQL). */
-  cpu_ms_per_tx_tally?: number;
-  cpu_ms_per_tx_all?: number;
-  /** Blocks node-1 applied while the load ran, and their mean size. */
-  blocks?: number;
-  mean_block_txs?: number;
+  services: Record<string, { cpu_pct: number; rss_mb: number }>;
   /** RSS per service sampled every 2 s: after the warm-up (first fifth, at least 10 s) and at the end. */
   memory?: Record<string, { after_warmup_mb: number; end_mb: number; growth_pct: number }>;
   /** The largest of those growths, % (the target: under 10 over a 5-minute run). */
@@ -194,29 +184,15 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
       (id) => files.tls?.clients.get(id),
     );
     const pids = new Map([...net.processes].map(([name, p]) => [name, p.pid]));
-    // Not Tally's services, but on the same 2 cores: their CPU is reported beside (the load
-    // clients report their own, measured over the same time, since they exit before we sample).
-    const others = new Map<string, number>([["nats-server", nats.process.pid]]);
-    const nodeDbs = plan.nodes.map((n) => `${dbPrefix}_${n.id.replace(/[^a-z0-9]/g, "_")}`);
-    const pg = new GroupCpu(() => postgresBackends(nodeDbs));
+    const before = new Map([...pids].map(([name, pid]) => [name, sampleProcess(pid)]));
     const rss = new RssSampler(pids, 2000);
-    const warmupMs = (o.warmupSec ?? 0) * 1000;
-    log(
-      `load: ${o.workload} at ${o.rate === 0 ? "the open-loop maximum" : `${o.rate} tx/s`} for ${o.durationSec} s` +
-        `${warmupMs > 0 ? ` after ${o.warmupSec} s of warm-up` : ""} from ${o.clients} client processes...`,
-    );
-    const running = clients.run();
-    if (warmupMs > 0) await new Promise((r) => setTimeout(r, warmupMs));
-    const before = new Map([...pids, ...others].map(([name, pid]) => [name, sampleProcess(pid)]));
-    pg.start();
-    const heightsBefore = commits.blocks.length;
     const t0 = performance.timeOrigin + performance.now();
-    const outcome = await running;
+    log(
+      `load: ${o.workload} at ${o.rate === 0 ? "the open-loop maximum" : `${o.rate} tx/s`} for ${o.durationSec} s from ${o.clients} client processes...`,
+    );
+    const outcome = await clients.run();
     const t1 = performance.timeOrigin + performance.now();
-    const after = new Map([...pids, ...others].map(([name, pid]) => [name, sampleProcess(pid)]));
-    const pgCpuSeconds = pg.stop();
-    const clientCpu = outcome.cpuSeconds;
-    const blocksDuring = commits.blocks.slice(heightsBefore);
+    const after = new Map([...pids].map(([name, pid]) => [name, sampleProcess(pid)]));
     // Warm-up: the first fifth of the run, at least 10 s (connections, JIT, pools, caches).
     const memory = rss.stop(Math.max(10_000, (o.durationSec * 1000) / 5));
 
@@ -257,36 +233,15 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
     const verifyCeiling = verifiesPerTx === 0 ? 0 : ceilings.verify2CoresPerSec / verifiesPerTx;
     const committedTps = o.workload === "query" ? ok.length / ((t1 - t0) / 1000) : (committed + rejected) / Math.max(spanS, 0.001);
     const services: BenchResult["services"] = {};
-    // CPU per committed tx: the CPU used while the load ran over the txs committed in that time.
-    const committedDuring = Math.max(1, committedTps * ((t1 - t0) / 1000));
-    let tallyCpu = 0;
-    let allCpu = pgCpuSeconds;
-    for (const [name] of [...pids, ...others]) {
+    for (const [name] of pids) {
       const b = before.get(name);
       const a = after.get(name);
-      if (b === undefined || a === undefined) continue;
-      const cpu = a.cpuSeconds - b.cpuSeconds;
-      allCpu += cpu;
-      if (pids.has(name)) tallyCpu += cpu;
-      services[name] = {
-        cpu_pct: round((cpu * 100) / ((t1 - t0) / 1000)),
-        rss_mb: pids.has(name) ? round(a.rssBytes / 2 ** 20) : 0,
-        cpu_ms_per_tx: round((cpu * 1000) / committedDuring, 3),
-      };
+      if (b !== undefined && a !== undefined)
+        services[name] = {
+          cpu_pct: round(((a.cpuSeconds - b.cpuSeconds) * 100) / ((t1 - t0) / 1000)),
+          rss_mb: round(a.rssBytes / 2 ** 20),
+        };
     }
-    clientCpu.forEach((cpu, i) => {
-      allCpu += cpu;
-      services[`load client ${i + 1}`] = {
-        cpu_pct: round((cpu * 100) / ((t1 - t0) / 1000)),
-        rss_mb: 0,
-        cpu_ms_per_tx: round((cpu * 1000) / committedDuring, 3),
-      };
-    });
-    services["postgres (node dbs)"] = {
-      cpu_pct: round((pgCpuSeconds * 100) / ((t1 - t0) / 1000)),
-      rss_mb: 0,
-      cpu_ms_per_tx: round((pgCpuSeconds * 1000) / committedDuring, 3),
-    };
     const r = result(
       o,
       outcome,
@@ -304,12 +259,6 @@ export async function runBench(o: BenchOptions, log: (s: string) => void): Promi
     );
     if (feedReport !== undefined) r.feed = feedSummary(o.feedSubscribers, feedReport);
     r.memory = memory;
-    r.cpu_ms_per_tx_tally = round((tallyCpu * 1000) / committedDuring, 3);
-    r.cpu_ms_per_tx_all = round((allCpu * 1000) / committedDuring, 3);
-    if (o.workload !== "query") {
-      r.blocks = blocksDuring.length;
-      r.mean_block_txs = round(blocksDuring.reduce((a, n) => a + n, 0) / Math.max(1, blocksDuring.length));
-    }
     r.max_rss_growth_pct = Math.max(0, ...Object.values(memory).map((m) => m.growth_pct));
     return r;
   } finally {
@@ -344,7 +293,6 @@ function result(
     submit_mode: o.workload === "query" ? "query" : o.submitMode,
     nodes: o.nodes,
     duration_s: o.durationSec,
-    warmup_s: o.warmupSec ?? 0,
     offered_tps: o.rate === 0 ? "max" : o.rate,
     submitted: outcome.records.length + outcome.overloaded,
     accepted: o.workload === "query" ? 0 : acceptedCount,
@@ -439,18 +387,11 @@ async function followCommits(
   natsUrl: string,
   nodeId: string,
   validators: readonly string[],
-): Promise<{
-  seen: Map<string, { atMs: number; ok: boolean; height: number }>;
-  finalAt: Map<number, number>;
-  /** Tx count of each block nodeId applied, in arrival order (bounded by the run's blocks). */
-  blocks: number[];
-  close(): Promise<void>;
-}> {
+): Promise<{ seen: Map<string, { atMs: number; ok: boolean; height: number }>; finalAt: Map<number, number>; close(): Promise<void> }> {
   const bus = await connectBus({ url: natsUrl, name: "bench-receipts" });
   const names = busNames("tally");
   const seen = new Map<string, { atMs: number; ok: boolean; height: number }>();
   const finalAt = new Map<number, number>();
-  const blocks: number[] = [];
   // Per height not yet final: votes per (block hash, state root).
   const votes = new Map<number, Map<string, number>>();
   const consumer = await bus.js.consumers.get(names.receiptsStream, {
@@ -463,10 +404,8 @@ async function followCommits(
       const atMs = performance.timeOrigin + performance.now();
       const body = ReceiptBody.decode(Receipt.decode(m.data).body);
       const height = Number(body.height);
-      if (body.nodeId === nodeId) {
-        blocks.push(body.results.length);
+      if (body.nodeId === nodeId)
         for (const r of body.results) seen.set(toHex(r.txId), { atMs, ok: r.outcome === TxOutcome.TX_OUTCOME_COMMITTED, height });
-      }
       if (finalAt.has(height) || !validators.includes(body.nodeId)) continue;
       const key = `${toHex(body.blockHash)}:${toHex(body.stateRoot)}`;
       const forHeight = votes.get(height) ?? new Map<string, number>();
@@ -482,7 +421,6 @@ async function followCommits(
   return {
     seen,
     finalAt,
-    blocks,
     close: async () => {
       await messages.close();
       await done;
@@ -494,21 +432,18 @@ async function followCommits(
 interface ClientsOutcome {
   readonly records: ClientRecord[];
   readonly overloaded: number;
-  /** When the measured load began (after the warm-up), epoch ms. */
   readonly startMs: number;
-  /** Each client process's CPU seconds over the measured load. */
-  readonly cpuSeconds: number[];
 }
 
 /** Forks the load-client processes (ready, not yet driving load); run() starts them and collects their records. */
 export async function startClients(
-  o: Pick<BenchOptions, "clients" | "workload" | "submitMode" | "rate" | "durationSec" | "warmupSec">,
+  o: Pick<BenchOptions, "clients" | "workload" | "submitMode" | "rate" | "durationSec">,
   gateway: string,
   chainId: string,
   accounts: readonly string[],
   keyFile: (id: string) => string,
   tlsFiles: (id: string) => TlsFiles | undefined,
-): Promise<{ readonly pids: number[]; run(): Promise<ClientsOutcome> }> {
+): Promise<{ run(): Promise<ClientsOutcome> }> {
   const entry = new URL("./load-client.js", import.meta.url);
   const procs = Array.from({ length: o.clients }, (_, i) => {
     const mine = accounts.filter((_, j) => j % o.clients === i);
@@ -523,46 +458,36 @@ export async function startClients(
       ratePerSec: o.rate / o.clients,
       inFlightMax: o.rate === 0 ? 256 : 4096,
       durationMs: o.durationSec * 1000,
-      warmupMs: (o.warmupSec ?? 0) * 1000,
     };
-    // TALLY_CLIENT_NODE_ARGS passes flags to the load clients' node, as TALLY_SERVICE_NODE_ARGS does to the services'.
-    const nodeArgs = (process.env.TALLY_CLIENT_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
     return fork(entry, [], {
-      execArgv: [...process.execArgv, ...nodeArgs],
       env: { ...process.env, BENCH_CLIENT_CONFIG: JSON.stringify(cfg) },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
   });
   await Promise.all(procs.map((p) => new Promise<void>((r) => p.once("message", () => r()))));
   return {
-    pids: procs.map((p) => p.pid ?? -1),
     run: async () => {
       const records: ClientRecord[] = [];
       let overloaded = 0;
       let startMs = Infinity;
-      const cpuSeconds: number[] = new Array<number>(procs.length).fill(0);
       await Promise.all(
         procs.map(
-          (p, i) =>
+          (p) =>
             new Promise<void>((resolve, reject) => {
-              p.on(
-                "message",
-                (m: { type: string; records?: ClientRecord[]; overloaded?: number; startMs?: number; cpuSeconds?: number }) => {
-                  if (m.type === "records") records.push(...(m.records ?? []));
-                  if (m.type === "done") {
-                    overloaded += m.overloaded ?? 0;
-                    cpuSeconds[i] = m.cpuSeconds ?? 0;
-                    startMs = Math.min(startMs, m.startMs ?? Infinity);
-                    resolve();
-                  }
-                },
-              );
+              p.on("message", (m: { type: string; records?: ClientRecord[]; overloaded?: number; startMs?: number }) => {
+                if (m.type === "records") records.push(...(m.records ?? []));
+                if (m.type === "done") {
+                  overloaded += m.overloaded ?? 0;
+                  startMs = Math.min(startMs, m.startMs ?? Infinity);
+                  resolve();
+                }
+              });
               p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`load client exited with ${code}`))));
               p.send({ type: "go" });
             }),
         ),
       );
-      return { records, overloaded, startMs, cpuSeconds };
+      return { records, overloaded, startMs };
     },
   };
 }

@@ -26,8 +26,6 @@ export interface ClientConfig {
   readonly ratePerSec: number;
   readonly inFlightMax: number;
   readonly durationMs: number;
-  /** Load run before the measured durationMs (JIT, pools, caches warm up); its transactions are not reported. */
-  readonly warmupMs?: number;
 }
 
 /** One transaction's fate as the client saw it. Times are epoch ms (fractional). */
@@ -136,23 +134,15 @@ async function main(): Promise<void> {
 
   process.send?.({ type: "ready" });
   await new Promise<void>((resolve) => process.once("message", () => resolve()));
-  const loadStart = now();
-  // Measured from here: only transactions submitted after the warm-up are reported.
-  const start = loadStart + (cfg.warmupMs ?? 0);
+  const start = now();
   const end = start + cfg.durationMs;
-  let cpuAtStart: NodeJS.CpuUsage | undefined;
-  let overloadedInWarmup = 0;
-  const cpuTimer = setTimeout(() => {
-    cpuAtStart = process.cpuUsage();
-    overloadedInWarmup = overloaded;
-  }, start - loadStart);
   if (cfg.workload === "bill-lifecycle") {
     // Bills start at rate ÷ acts per bill (open loop), or a fixed number of chains run back to back.
     const chains: Promise<void>[] = [];
     if (cfg.ratePerSec > 0) {
       let started = 0;
       while (now() < end) {
-        const due = Math.floor(((now() - loadStart) * cfg.ratePerSec) / 1000 / BILL_ACTS);
+        const due = Math.floor(((now() - start) * cfg.ratePerSec) / 1000 / BILL_ACTS);
         while (started < due) {
           started++;
           if (inFlight >= cfg.inFlightMax) overloaded += BILL_ACTS;
@@ -173,7 +163,7 @@ async function main(): Promise<void> {
     // Open loop: the schedule does not wait for answers. Past inFlightMax the client is the
     // bottleneck, and says so, rather than silently lowering the offered load.
     while (now() < end) {
-      const due = Math.floor(((now() - loadStart) * cfg.ratePerSec) / 1000);
+      const due = Math.floor(((now() - start) * cfg.ratePerSec) / 1000);
       while (sent + overloaded < due) {
         if (inFlight >= cfg.inFlightMax) overloaded++;
         else void one();
@@ -188,19 +178,14 @@ async function main(): Promise<void> {
     );
   }
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
-  clearTimeout(cpuTimer);
-  // This process's own CPU over the measured time (the parent cannot read it once we exit).
-  const cpu = process.cpuUsage(cpuAtStart);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   await Promise.all((streams ?? []).map((s) => s.close()));
   for (const c of clients) c.close();
   const CHUNK = 5000;
   // Wait for each message to be handed over: disconnecting with messages queued drops them.
   const send = (m: unknown): Promise<void> =>
     new Promise((resolve, reject) => process.send?.(m, undefined, {}, (e) => (e ? reject(e) : resolve())));
-  const measured = records.filter((r) => r.submitMs >= start);
-  for (let i = 0; i < measured.length; i += CHUNK) await send({ type: "records", records: measured.slice(i, i + CHUNK) });
-  await send({ type: "done", overloaded: overloaded - overloadedInWarmup, startMs: start, cpuSeconds });
+  for (let i = 0; i < records.length; i += CHUNK) await send({ type: "records", records: records.slice(i, i + CHUNK) });
+  await send({ type: "done", overloaded, startMs: start });
   process.disconnect?.();
 }
 

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 
 /** CPU time and resident memory of one process, from /proc (Linux). */
 export interface ProcessSample {
@@ -74,56 +74,5 @@ export class RssSampler {
       };
     }
     return out;
-  }
-}
-
-/**
- * PostgreSQL backend processes serving one of the given databases (their command line reads
- * `postgres: [<cluster>: ]<user> <database> <client> <state>`, e.g. Debian's
- * `postgres: 15/main: postgres tally_x 127.0.0.1(5432) idle`), by pid. Empty when /proc is absent.
- */
-export function postgresBackends(databases: readonly string[]): number[] {
-  const out: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${e}/cmdline`, "utf8");
-      if (!cmd.startsWith("postgres: ")) continue;
-      const words = cmd.split(" ");
-      if (words.slice(1, 4).some((w) => databases.includes(w))) out.push(Number(e));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-/**
- * CPU seconds of a changing set of processes over an interval (e.g. PostgreSQL backends, which
- * come and go with connection pools): call start() then stop(); a process first seen at stop()
- * counts whole, one gone by then counts what it had used at start() (nothing).
- */
-export class GroupCpu {
-  private readonly first = new Map<number, number>();
-  constructor(private readonly list: () => number[]) {}
-  start(): void {
-    for (const pid of this.list()) {
-      const s = sampleProcess(pid);
-      if (s !== undefined) this.first.set(pid, s.cpuSeconds);
-    }
-  }
-  stop(): number {
-    let total = 0;
-    for (const pid of this.list()) {
-      const s = sampleProcess(pid);
-      if (s !== undefined) total += s.cpuSeconds - (this.first.get(pid) ?? 0);
-    }
-    return total;
   }
 }

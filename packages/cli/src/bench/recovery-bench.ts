@@ -175,7 +175,7 @@ export async function measureAudit(txs: number, blockSize = 1000, chunk = 50_000
       nodeId: "node",
       genesis,
       contracts: builtinContracts,
-      store: new EffectsStore(db, { seenFilter: true }),
+      store: new EffectsStore(db),
       reader: new DbStateReader(db),
       receipts: { publish: () => Promise.resolve() },
       nodeKey: BENCH_NODE_KEY,

@@ -4,7 +4,7 @@ import type { BenchResult } from "./bench.js";
 export function formatReport(r: BenchResult): string {
   const lines = [
     "",
-    `workload ${r.workload} (${r.submit_mode}), ${r.nodes} validator node(s), offered ${r.offered_tps === "max" ? "open-loop maximum" : `${r.offered_tps} tx/s`}, ${r.duration_s} s${r.warmup_s > 0 ? ` (after ${r.warmup_s} s of warm-up)` : ""}`,
+    `workload ${r.workload} (${r.submit_mode}), ${r.nodes} validator node(s), offered ${r.offered_tps === "max" ? "open-loop maximum" : `${r.offered_tps} tx/s`}, ${r.duration_s} s`,
     "",
     `  submitted ${r.submitted}   accepted ${r.accepted}   refused ${r.refused}   client-overloaded ${r.client_overloaded}`,
     ...(r.refused > 0 ? [`  refused by reason: ${JSON.stringify(r.refused_by_reason)}`] : []),
@@ -30,19 +30,12 @@ export function formatReport(r: BenchResult): string {
     `  verify ceiling for this topology (${r.verifies_per_tx} verifies per tx): ${r.verify_ceiling_tps} tx/s`,
     `  efficiency = committed / verify ceiling = ${r.efficiency}`,
     "",
-    ...(r.blocks === undefined
-      ? []
-      : [`  blocks applied by node-1 during the load: ${r.blocks}, ${r.mean_block_txs} txs per block on average`, ""]),
-    "  per process          CPU %  CPU ms/tx    RSS MB   RSS after warm-up → end",
+    "  per service          CPU %    RSS MB   RSS after warm-up → end",
     ...Object.entries(r.services).map(([name, s]) => {
       const m = r.memory?.[name];
       const growth = m === undefined ? "" : `   ${m.after_warmup_mb} → ${m.end_mb} MB (${m.growth_pct >= 0 ? "+" : ""}${m.growth_pct} %)`;
-      const rss = s.rss_mb === 0 ? "" : String(s.rss_mb);
-      return `    ${name.padEnd(20)} ${String(s.cpu_pct).padStart(6)} ${(s.cpu_ms_per_tx?.toFixed(3) ?? "").padStart(10)} ${rss.padStart(9)}${growth}`;
+      return `    ${name.padEnd(20)} ${String(s.cpu_pct).padStart(6)} ${String(s.rss_mb).padStart(9)}${growth}`;
     }),
-    ...(r.cpu_ms_per_tx_tally === undefined
-      ? []
-      : [`  CPU per committed tx: Tally's services ${r.cpu_ms_per_tx_tally} ms, everything measured ${r.cpu_ms_per_tx_all} ms`]),
     "",
     `  machine: ${r.machine}`,
   ];

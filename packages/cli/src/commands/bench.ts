@@ -137,7 +137,6 @@ export async function bench(a: Args): Promise<number> {
     workload: workload as BenchOptions["workload"],
     submitMode,
     durationSec: intFlag(a, "duration", 20, 1, 3600),
-    warmupSec: intFlag(a, "warmup", 0, 0, 600),
     rate: rateFlag === "max" ? 0 : intFlag(a, "rate", 0, 1, 1_000_000),
     nodes: intFlag(a, "nodes", 1, 1, 8),
     clients: intFlag(a, "clients", 2, 1, 16),
